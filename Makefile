@@ -1,0 +1,55 @@
+# Quick start:  `make run`  (embedded: SQLite + filesystem broker, nothing else needed)
+#               `make test` (PostgreSQL and Redis on localhost, see TEST_* below)
+
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+
+# `make test` talks to these; override them from the environment.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/whatsflow
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+PYTEST_ARGS ?=
+
+.PHONY: install run migrate seed test lint format browser clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+# `make run` is for a laptop: DEBUG on (which also allows the dev SECRET_KEY) unless
+# you set DEBUG yourself. With DATABASE_URL / REDIS_URL set it uses them instead.
+run: export DEBUG ?= 1
+run: install
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py seed_demo
+	@echo "Starting web, worker and beat: http://127.0.0.1:8000/admin/"
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+
+# Chromium drives the admin in the browser tests (Debian's package; root installs it).
+browser:
+	@command -v chromium >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else echo "Browser tests need Chromium: sudo apt-get install chromium" >&2; fi; }
+
+test: install browser
+	$(BIN)/ruff check .
+	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" SECRET_KEY=test-only DEBUG=0 \
+		$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) var

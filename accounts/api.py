@@ -1,0 +1,85 @@
+"""The shared pieces every API module uses: tenant scoping and error shape."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from rest_framework import serializers, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from accounts.models import Membership, Organization
+from accounts.permissions import organization_roles
+
+
+class TenantScopedMixin:
+    """Scopes `queryset` to the caller's organizations and fills `organization` on create.
+
+    Every tenant-owned viewset uses this, so an object of another organization is a
+    404 everywhere, by one mechanism. `organization_field` names the path to the
+    organization when the model reaches it through a relation.
+    """
+
+    organization_field = "organization"
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        organization_ids = list(organization_roles(self.request))
+        return queryset.filter(**{f"{self.organization_field}__in": organization_ids})
+
+    def get_write_organization(self) -> Organization:
+        """The organization a new object goes to: the one named, or the caller's only one."""
+        roles = organization_roles(self.request)
+        writable = [org_id for org_id, role in roles.items() if role in Membership.WRITE_ROLES]
+        requested = self.request.data.get("organization") if hasattr(self.request.data, "get") else None
+        if requested in (None, ""):
+            if len(writable) != 1:
+                raise ValidationError(
+                    {"organization": [_("Required: you belong to several organizations; name one by id.")]}
+                )
+            return Organization.objects.get(id=writable[0])
+        try:
+            requested = int(requested)
+        except (TypeError, ValueError):
+            raise ValidationError({"organization": [_("Must be an organization id.")]}) from None
+        if requested not in writable:
+            raise ValidationError({"organization": [_("You cannot write to organization %s.") % requested]})
+        return Organization.objects.get(id=requested)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["organization_ids"] = list(organization_roles(self.request)) if self.request else []
+        return context
+
+    def perform_create(self, serializer):
+        serializer.save(organization=self.get_write_organization())
+
+
+class TenantModelViewSet(TenantScopedMixin, viewsets.ModelViewSet):
+    pass
+
+
+class TenantReadOnlyViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
+    pass
+
+
+class TenantPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related-object field that only accepts rows of the caller's organizations.
+
+    An id of another organization gets the same error as an id that does not exist.
+    """
+
+    organization_field = "organization"
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        organization_ids = self.context.get("organization_ids", [])
+        return queryset.filter(**{f"{self.organization_field}__in": organization_ids})
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus Django's ValidationError turned into a 400 naming the field."""
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "message_dict"):
+            exc = ValidationError(exc.message_dict)
+        else:
+            exc = ValidationError({"detail": exc.messages})
+    return drf_exception_handler(exc, context)

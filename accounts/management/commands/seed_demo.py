@@ -1,0 +1,23 @@
+import os
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.utils.module_loading import import_string
+
+from accounts.services import seed_demo_organization
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo organization 'demo' and the superuser 'admin' (password from "
+        "DEMO_ADMIN_PASSWORD, or generated and printed once), then each app's demo data. "
+        "Safe to run again."
+    )
+
+    def handle(self, *args, **options):
+        organization, generated = seed_demo_organization(admin_password=os.environ.get("DEMO_ADMIN_PASSWORD") or None)
+        for path in settings.DEMO_SEEDERS:
+            import_string(path)(organization)
+        self.stdout.write(f"Demo organization '{organization.slug}' is ready.")
+        if generated:
+            self.stdout.write(self.style.WARNING(f"Admin login: admin / {generated}  (shown only this once)"))

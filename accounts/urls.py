@@ -1,0 +1,5 @@
+from django.urls import path
+
+from accounts.views import me
+
+urlpatterns = [path("me", me, name="me")]

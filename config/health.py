@@ -1,0 +1,40 @@
+"""`GET /health`: is this process able to reach what it needs?"""
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+
+from config.celery import app as celery_app
+
+
+def _check_database() -> str | None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:  # noqa: BLE001 - any failure means "down"
+        return str(exc) or exc.__class__.__name__
+    return None
+
+
+def _check_broker() -> str | None:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:  # noqa: BLE001
+        return str(exc) or exc.__class__.__name__
+    return None
+
+
+def health(request):
+    errors = {"database": _check_database(), "broker": _check_broker()}
+    down = sorted(name for name, error in errors.items() if error)
+    body = {
+        "status": "ok" if not down else "down",
+        "version": settings.VERSION,
+        "database": "ok" if not errors["database"] else "down",
+        "broker": "ok" if not errors["broker"] else "down",
+    }
+    if down:
+        body["down"] = down
+        body["errors"] = {name: errors[name] for name in down}
+    return JsonResponse(body, status=503 if down else 200)

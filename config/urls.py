@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from config.health import health
+
+api_v1 = [
+    path("", include("accounts.urls")),
+    path("", include("contacts.urls")),
+    path("", include("instances.urls")),
+    path("", include("flows.urls")),
+]
+
+urlpatterns = [
+    path("health", health, name="health"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/webhooks/", include("webhooks.urls")),
+]
+
+admin.site.site_header = "WhatsFlow"
+admin.site.site_title = "WhatsFlow"

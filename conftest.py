@@ -1,0 +1,97 @@
+"""Shared fixtures: a cast of tenants (healthchecks' Alice, Bob and Charlie) and clients.
+
+Alice owns organization A (admin). Bob is a member of A: an operator, he should have
+access to her stuff. Vera is a viewer of A: she reads, never writes. Charlie has his own
+organization B and should have no access to anything of A.
+"""
+
+import uuid
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import Membership, Organization
+from accounts.services import add_member, create_api_token
+
+
+@pytest.fixture(autouse=True)
+def redis_key_prefix(settings):
+    """Each test's Redis keys live under their own prefix (Zulip's rule)."""
+    prefix = f"test:{uuid.uuid4().hex[:12]}"
+    settings.REDIS_KEY_PREFIX = prefix
+    yield prefix
+    from config.redis import get_redis
+
+    client = get_redis()
+    if client is not None:
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+
+
+@pytest.fixture
+def org_a(db):
+    return Organization.objects.create(name="Alice Ltda", slug="alice")
+
+
+@pytest.fixture
+def org_b(db):
+    return Organization.objects.create(name="Charlie SA", slug="charlie")
+
+
+def _member(django_user_model, organization, username, role):
+    user = django_user_model.objects.create_user(username, f"{username}@example.com", "password")
+    add_member(organization=organization, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def alice(django_user_model, org_a):
+    return _member(django_user_model, org_a, "alice", Membership.Role.ADMIN)
+
+
+@pytest.fixture
+def bob(django_user_model, org_a):
+    return _member(django_user_model, org_a, "bob", Membership.Role.OPERATOR)
+
+
+@pytest.fixture
+def vera(django_user_model, org_a):
+    return _member(django_user_model, org_a, "vera", Membership.Role.VIEWER)
+
+
+@pytest.fixture
+def charlie(django_user_model, org_b):
+    return _member(django_user_model, org_b, "charlie", Membership.Role.ADMIN)
+
+
+def bearer_client(user) -> APIClient:
+    _, key = create_api_token(user=user, name="tests")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client
+
+
+@pytest.fixture
+def alice_client(alice):
+    return bearer_client(alice)
+
+
+@pytest.fixture
+def bob_client(bob):
+    return bearer_client(bob)
+
+
+@pytest.fixture
+def vera_client(vera):
+    return bearer_client(vera)
+
+
+@pytest.fixture
+def charlie_client(charlie):
+    return bearer_client(charlie)
+
+
+@pytest.fixture
+def anon_client():
+    return APIClient()

@@ -1,0 +1,2 @@
+def seed(organization) -> None:
+    """Demo sandbox instance for `make run` (filled in with the instances capability)."""
