@@ -212,3 +212,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# PERIODIC TASKS
+# ------------------------------------------------------------------------------
+# Installed by `manage.py setup_periodic_tasks` (run by `make run`); each entry has
+# "task" and either "every_seconds" or "crontab" ("m h dom mon dow"), optional "kwargs".
+SYSTEM_PERIODIC_TASKS: dict[str, dict] = {}
