@@ -95,3 +95,12 @@ def charlie_client(charlie):
 @pytest.fixture
 def anon_client():
     return APIClient()
+
+
+@pytest.fixture
+def fake_provider():
+    """A real HTTP server on 127.0.0.1 playing Evolution API and GOSAC (tests/fakes)."""
+    from tests.fakes.provider_server import FakeProviderServer
+
+    with FakeProviderServer() as server:
+        yield server
