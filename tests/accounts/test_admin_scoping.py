@@ -9,7 +9,7 @@ from accounts.admin import TenantAdmin
 from tests.factories import tenant_factories
 
 TENANT_ADMINS = sorted(
-    ((model, model_admin) for model, model_admin in admin.site._registry.items() if isinstance(model_admin, TenantAdmin)),
+    (pair for pair in admin.site._registry.items() if isinstance(pair[1], TenantAdmin)),
     key=lambda pair: pair[0]._meta.label,
 )
 
