@@ -31,7 +31,7 @@ run: install
 	$(BIN)/python manage.py setup_periodic_tasks
 	$(BIN)/python manage.py seed_demo
 	@echo "Starting web, worker and beat: http://127.0.0.1:8000/admin/"
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile
 
 # Chromium drives the admin in the browser tests (Debian's package; root installs it).
 browser:
