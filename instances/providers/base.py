@@ -23,10 +23,27 @@ class SendResult:
 
 
 class ProviderError(Exception):
-    def __init__(self, message: str, *, status_code: int | None = None, body: str = ""):
+    """`code` names the cause for programs (e.g. "not_on_whatsapp"); the message is for people.
+
+    `instance_level` marks errors about the instance rather than the message (bad API
+    key, instance unknown to the provider): every message would fail the same way, so
+    callers should stop sending through it rather than fail each recipient.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        body: str = "",
+        code: str = "",
+        instance_level: bool = False,
+    ):
         super().__init__(message)
         self.status_code = status_code
-        self.body = body
+        self.body = body[:500]
+        self.code = code
+        self.instance_level = instance_level
 
 
 class ProviderRejected(ProviderError):
@@ -55,3 +72,7 @@ class Provider:
     def connection_state(self, instance) -> str:
         """One of WhatsAppInstance.ConnectionState."""
         raise NotImplementedError
+
+    def configure_webhook(self, instance, url: str, events: list[str]) -> dict:
+        """Point the provider's webhooks at `url`; not every provider can."""
+        raise ProviderRejected(f"{type(self).__name__} cannot configure webhooks", code="unsupported")

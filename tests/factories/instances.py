@@ -1,6 +1,6 @@
 import factory
 
-from instances.models import WhatsAppInstance
+from instances.models import SandboxMessage, WhatsAppInstance
 
 
 class WhatsAppInstanceFactory(factory.django.DjangoModelFactory):
@@ -9,6 +9,34 @@ class WhatsAppInstanceFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Instance {n}")
     provider = WhatsAppInstance.Provider.SANDBOX
+
+
+class EvolutionInstanceFactory(WhatsAppInstanceFactory):
+    provider = WhatsAppInstance.Provider.EVOLUTION
+    base_url = "http://127.0.0.1:9"
+    instance_name = factory.Sequence(lambda n: f"loja-{n}")
+    api_key = factory.Sequence(lambda n: f"evo-key-{n:04d}-SECRET")
+    api_version = "v2"
+    connection_state = WhatsAppInstance.ConnectionState.OPEN
+
+
+class GosacInstanceFactory(WhatsAppInstanceFactory):
+    provider = WhatsAppInstance.Provider.GOSAC
+    base_url = "http://127.0.0.1:9"
+    api_key = factory.Sequence(lambda n: f"gosac-auth-{n:04d}-SECRET")
+    integration_key = factory.Sequence(lambda n: f"gosac-int-{n:04d}-SECRET")
+    connection_state = WhatsAppInstance.ConnectionState.OPEN
+
+
+class SandboxMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SandboxMessage
+
+    instance = factory.SubFactory(WhatsAppInstanceFactory)
+    organization = factory.SelfAttribute("instance.organization")
+    to_phone = "+5511999999999"
+    text = "Olá"
+    provider_message_id = factory.Sequence(lambda n: f"SBXTEST{n:08d}")
 
 
 TENANT_FACTORIES = {

@@ -1,0 +1,130 @@
+"""Daily counters and the health score, written without a hot row per message.
+
+Each `record_*` call for a message (one per send and per status webhook) would
+otherwise UPDATE the same instance row, and concurrent webhooks would queue on its
+lock. With Redis, a call is one HINCRBY on the instance's hash plus a SADD to a
+"dirty" set; `flush()` (a beat task every few seconds) takes each dirty hash
+atomically and applies it with one locked UPDATE of the row, which also rescores
+health. Without Redis (the embedded SQLite default, one small machine) the deltas
+are applied at once.
+
+A flush that lands just after local midnight counts the last few seconds of the
+day before into the new day; counters are for operators, not billing.
+"""
+
+import logging
+from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from config.redis import get_redis, key
+from instances.models import WhatsAppInstance
+
+logger = logging.getLogger(__name__)
+
+FLUSH_BATCH = 500
+COUNTER_FIELDS = [*WhatsAppInstance.COUNTER_FIELDS.values(), "disconnects_today", "counters_date"]
+
+# Read and delete a hash in one step, so an increment lands either in this flush or the next.
+_TAKE_HASH = "local v = redis.call('HGETALL', KEYS[1]) redis.call('DEL', KEYS[1]) return v"
+
+
+def _hash_key(instance_id) -> str:
+    return key("instances", "counters", instance_id)
+
+
+def _dirty_key() -> str:
+    return key("instances", "counters", "dirty")
+
+
+def local_today(time_zone: str) -> date:
+    try:
+        zone = ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo(settings.TIME_ZONE)
+    return timezone.now().astimezone(zone).date()
+
+
+def add(*, instance_id: int, counter: str, count: int = 1) -> None:
+    if counter not in WhatsAppInstance.COUNTER_FIELDS:
+        raise ValueError(f"Unknown counter {counter!r}")
+    client = get_redis()
+    if client is None:
+        apply_deltas(instance_id=instance_id, deltas={counter: count})
+        return
+    pipe = client.pipeline(transaction=True)
+    pipe.hincrby(_hash_key(instance_id), counter, count)
+    pipe.sadd(_dirty_key(), instance_id)
+    pipe.execute()
+
+
+def apply_deltas(*, instance_id: int, deltas: dict[str, int]) -> bool:
+    """Add `deltas` to the instance's counters for its local today and rescore; False if it is gone."""
+    with transaction.atomic():
+        instance = (
+            WhatsAppInstance.objects.select_for_update(of=("self",))
+            .select_related("organization")
+            .filter(id=instance_id)
+            .first()
+        )
+        if instance is None:
+            return False
+        instance.apply_counter_deltas(deltas, today=local_today(instance.organization.time_zone))
+        instance.save(update_fields=[*COUNTER_FIELDS, "health_score", "updated_at"])
+    return True
+
+
+def flush(*, limit: int = FLUSH_BATCH) -> int:
+    """Apply the counters accumulated in Redis; returns how many instances were updated."""
+    client = get_redis()
+    if client is None:
+        return 0
+    take = client.register_script(_TAKE_HASH)
+    updated = 0
+    for raw_id in client.spop(_dirty_key(), limit) or []:
+        instance_id = int(raw_id)
+        values = take(keys=[_hash_key(instance_id)])
+        deltas = {values[i].decode(): int(values[i + 1]) for i in range(0, len(values), 2)}
+        if not deltas:
+            continue
+        try:
+            updated += apply_deltas(instance_id=instance_id, deltas=deltas)
+        except DatabaseError:
+            # Put them back for the next flush rather than lose them.
+            add_back = client.pipeline(transaction=True)
+            for counter, count in deltas.items():
+                add_back.hincrby(_hash_key(instance_id), counter, count)
+            add_back.sadd(_dirty_key(), instance_id)
+            add_back.execute()
+            raise
+    return updated
+
+
+def pending(*, instance_id: int) -> dict[str, int]:
+    """Counts recorded but not flushed yet (the admin shows them beside the row's)."""
+    client = get_redis()
+    if client is None:
+        return {}
+    return {k.decode(): int(v) for k, v in client.hgetall(_hash_key(instance_id)).items()}
+
+
+def reset_daily() -> int:
+    """Zero the counters of instances whose organization's local date moved on; returns how many."""
+    reset = 0
+    zones = WhatsAppInstance.objects.order_by().values_list("organization__time_zone", flat=True).distinct()
+    for time_zone in list(zones):
+        today = local_today(time_zone)
+        reset += (
+            WhatsAppInstance.objects.filter(organization__time_zone=time_zone)
+            .exclude(counters_date=today)
+            .update(
+                counters_date=today,
+                disconnects_today=0,
+                updated_at=timezone.now(),
+                **dict.fromkeys(WhatsAppInstance.COUNTER_FIELDS.values(), 0),
+            )
+        )
+    return reset

@@ -1,0 +1,70 @@
+"""The one HTTP session provider clients share, and how transport failures are classified.
+
+One `requests.Session` per process keeps connections to each provider alive between
+sends (a Celery prefork child builds its own after the fork). Nothing here retries:
+a retry is the dispatcher's decision, made from the error class.
+"""
+
+import os
+import threading
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+from instances.providers.base import ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
+
+_lock = threading.Lock()
+_session: requests.Session | None = None
+_session_pid: int | None = None
+
+
+def get_session() -> requests.Session:
+    global _session, _session_pid
+    if _session is None or _session_pid != os.getpid():
+        with _lock:
+            if _session is None or _session_pid != os.getpid():
+                session = requests.Session()
+                adapter = HTTPAdapter(
+                    pool_connections=settings.PROVIDER_POOL_CONNECTIONS,
+                    pool_maxsize=settings.PROVIDER_POOL_MAXSIZE,
+                    max_retries=0,
+                )
+                session.mount("http://", adapter)
+                session.mount("https://", adapter)
+                _session, _session_pid = session, os.getpid()
+    return _session
+
+
+def request(method: str, url: str, *, headers: dict | None = None, json: dict | None = None) -> requests.Response:
+    """Send one request; transport failures come back as classified provider errors."""
+    host = urlsplit(url).netloc
+    timeout = (settings.PROVIDER_CONNECT_TIMEOUT, settings.PROVIDER_READ_TIMEOUT)
+    try:
+        return get_session().request(method, url, headers=headers, json=json, timeout=timeout, allow_redirects=False)
+    except requests.ConnectTimeout:
+        raise ProviderUnavailable(f"Timed out connecting to {host}", code="connect_timeout") from None
+    except requests.ReadTimeout:
+        # The request was written; the provider may have accepted it before going quiet.
+        raise ProviderOutcomeUnknown(f"No answer from {host} within the read timeout", code="read_timeout") from None
+    except requests.exceptions.SSLError as exc:
+        raise ProviderUnavailable(f"TLS handshake with {host} failed: {exc}", code="tls_error") from None
+    except requests.ConnectionError as exc:
+        if _failed_before_sending(exc):
+            raise ProviderUnavailable(f"Could not connect to {host}", code="connection_failed") from None
+        # Dropped mid-exchange: the body may have reached the provider.
+        raise ProviderOutcomeUnknown(
+            f"Connection to {host} dropped before an answer", code="connection_dropped"
+        ) from None
+    except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):
+        raise ProviderRejected(f"Invalid provider URL: {url}", code="bad_configuration", instance_level=True) from None
+
+
+def _failed_before_sending(exc: requests.ConnectionError) -> bool:
+    """True for refused connections and DNS failures (nothing was written to the socket)."""
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, NewConnectionError)

@@ -1,0 +1,149 @@
+"""Evolution API client (https://doc.evolution-api.com), v2 by default, v1 per instance.
+
+Answers this client relies on (see tests/fixtures/evolution/answers/):
+- sendText / sendMedia: 201 with the message, its WhatsApp id in `key.id`.
+- A number that is not on WhatsApp: 400 `{"status": 400, "error": "Bad Request",
+  "response": {"message": [{"exists": false, "jid": ..., "number": ...}]}}`.
+- An unknown instance: 404 `{"response": {"message": ["The \"x\" instance does not exist"]}}`.
+- A wrong apikey: 401.
+"""
+
+import mimetypes
+import posixpath
+import re
+from urllib.parse import quote, urlsplit
+
+from instances import http
+from instances.models import WhatsAppInstance
+from instances.providers.answers import accepted_json, json_or_none, parse_timestamp, raise_for_status_class
+from instances.providers.base import Provider, ProviderOutcomeUnknown, ProviderRejected, SendResult
+
+NAME = "Evolution"
+DEFAULT_WEBHOOK_EVENTS = ["MESSAGES_UPSERT", "MESSAGES_UPDATE", "MESSAGES_DELETE", "CONNECTION_UPDATE"]
+
+
+class Evolution(Provider):
+    def send_text(self, instance, phone: str, text: str) -> SendResult:
+        number = digits(phone)
+        if instance.api_version == "v1":
+            body = {"number": number, "options": {"delay": 0}, "textMessage": {"text": text}}
+        else:
+            body = {"number": number, "text": text, "linkPreview": True}
+        return self._send(instance, "sendText", body)
+
+    def send_media(
+        self, instance, phone: str, url: str, caption: str = "", filename: str = "", mimetype: str = ""
+    ) -> SendResult:
+        filename = filename or posixpath.basename(urlsplit(url).path) or "file"
+        mimetype = mimetype or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        media = {"mediatype": media_type(mimetype), "caption": caption, "media": url, "fileName": filename}
+        if instance.api_version == "v1":
+            body = {"number": digits(phone), "options": {"delay": 0}, "mediaMessage": media}
+        else:
+            body = {"number": digits(phone), "mimetype": mimetype, **media}
+        return self._send(instance, "sendMedia", body)
+
+    def connection_state(self, instance) -> str:
+        response = http.request("GET", _url(instance, "instance/connectionState"), headers=_headers(instance))
+        _raise_for_answer(instance, response)
+        payload = accepted_json(response, NAME)
+        state = (payload.get("instance") or {}).get("state") or payload.get("state")
+        if state in WhatsAppInstance.ConnectionState.values:
+            return state
+        # Baileys reports a few transient states ("refused", ...) that mean "not connected".
+        return WhatsAppInstance.ConnectionState.CLOSE
+
+    def configure_webhook(self, instance, url: str, events: list[str] | None = None) -> dict:
+        events = list(events or DEFAULT_WEBHOOK_EVENTS)
+        flat = {"url": url, "enabled": True, "webhook_by_events": False, "webhook_base64": False, "events": events}
+        if instance.api_version == "v1":
+            body = flat
+        else:
+            body = {
+                "webhook": {
+                    "enabled": True,
+                    "url": url,
+                    "headers": {},
+                    "byEvents": False,
+                    "base64": False,
+                    "events": events,
+                }
+            }
+        response = http.request("POST", _url(instance, "webhook/set"), headers=_headers(instance), json=body)
+        if response.status_code == 400 and body is not flat:
+            # Evolution 2.0.x still takes the flat body and answers the nested one with a 400.
+            response = http.request("POST", _url(instance, "webhook/set"), headers=_headers(instance), json=flat)
+        _raise_for_answer(instance, response)
+        return json_or_none(response) or {}
+
+    def _send(self, instance, endpoint: str, body: dict) -> SendResult:
+        response = http.request("POST", _url(instance, f"message/{endpoint}"), headers=_headers(instance), json=body)
+        _raise_for_answer(instance, response)
+        payload = accepted_json(response, NAME)
+        message_id = (payload.get("key") or {}).get("id")
+        if not message_id:
+            raise ProviderOutcomeUnknown(
+                f"{NAME} accepted the message but its answer has no key.id",
+                status_code=response.status_code,
+                body=response.text,
+                code="unreadable_answer",
+            )
+        return SendResult(
+            provider_message_id=str(message_id),
+            accepted_at=parse_timestamp(payload.get("messageTimestamp")),
+            raw=payload,
+        )
+
+
+def digits(phone: str) -> str:
+    """Evolution wants the number as digits with the country code: +55 11 99999-9999 -> 5511999999999."""
+    return re.sub(r"\D", "", phone)
+
+
+def media_type(mimetype: str) -> str:
+    kind = mimetype.split("/", 1)[0]
+    return kind if kind in ("image", "video", "audio") else "document"
+
+
+def _url(instance, path: str) -> str:
+    return f"{instance.base_url.rstrip('/')}/{path}/{quote(instance.instance_name or '', safe='')}"
+
+
+def _headers(instance) -> dict:
+    return {"apikey": instance.api_key}
+
+
+def _raise_for_answer(instance, response) -> None:
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    payload = json_or_none(response)
+    messages = _messages(payload)
+    detail = "; ".join(str(m) for m in messages) or response.text[:200]
+    if status == 400 and any(isinstance(m, dict) and m.get("exists") is False for m in messages):
+        raise ProviderRejected(
+            "The number is not on WhatsApp", status_code=status, body=response.text, code="not_on_whatsapp"
+        )
+    if status == 404:
+        raise ProviderRejected(
+            f'{NAME} does not know the instance "{instance.instance_name}": {detail}',
+            status_code=status,
+            body=response.text,
+            code="instance_not_found",
+            instance_level=True,
+        )
+    raise_for_status_class(response, NAME, detail)
+
+
+def _messages(payload) -> list:
+    if not isinstance(payload, dict):
+        return []
+    message = (payload.get("response") or {}).get("message") if isinstance(payload.get("response"), dict) else None
+    if message is None:
+        message = payload.get("message")
+    if message is None:
+        return []
+    flat = []
+    for item in message if isinstance(message, list) else [message]:
+        flat.extend(item if isinstance(item, list) else [item])
+    return flat

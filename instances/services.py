@@ -1,0 +1,185 @@
+"""What other apps call to send through an instance and to tell it what happened.
+
+Sending: `send_text` / `send_media` look up the provider client by the instance's
+kind, call it once (never retrying), log the call, count it, and raise the
+provider's classified error unchanged (see `instances.providers.base`).
+
+An error about the instance itself (bad API key, instance unknown to Evolution,
+`exc.instance_level`) also closes the instance's connection state, so
+`connection_changed` pauses what sends through it until an operator fixes it and a
+connection check opens it again. The error is still `ProviderRejected`; a dispatcher
+may leave the recipient pending instead of failing it when `exc.instance_level`.
+"""
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from instances import counters
+from instances.models import HEALTH_CLOSE_PENALTY, WhatsAppInstance
+from instances.providers import get_provider
+from instances.providers.base import ProviderError, ProviderRejected, SendResult
+from instances.signals import connection_changed
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_PATHS = {
+    WhatsAppInstance.Provider.EVOLUTION: "evolution",
+    WhatsAppInstance.Provider.GOSAC: "gosac",
+}
+
+
+def send_text(*, instance: WhatsAppInstance, phone: str, text: str) -> SendResult:
+    return _send(instance, "send_text", phone=phone, text=text)
+
+
+def send_media(
+    *,
+    instance: WhatsAppInstance,
+    phone: str,
+    url: str,
+    caption: str = "",
+    filename: str = "",
+    mimetype: str = "",
+) -> SendResult:
+    return _send(instance, "send_media", phone=phone, url=url, caption=caption, filename=filename, mimetype=mimetype)
+
+
+def _send(instance: WhatsAppInstance, operation: str, **kwargs) -> SendResult:
+    if instance.status != WhatsAppInstance.Status.ACTIVE:
+        raise ProviderRejected(_("The instance is inactive."), code="instance_inactive", instance_level=True)
+    try:
+        result = _call(instance, operation, **kwargs)
+    except ProviderRejected as exc:
+        record_message_failed(instance_id=instance.id)
+        if exc.instance_level:
+            set_connection_state(instance=instance, state=WhatsAppInstance.ConnectionState.CLOSE, reason=str(exc))
+        raise
+    # Unavailable (will be retried) and outcome-unknown sends are not counted either way.
+    record_message_sent(instance_id=instance.id)
+    return result
+
+
+def _call(instance: WhatsAppInstance, operation: str, **kwargs):
+    """Call the provider once and log instance, latency and outcome (never a key, never a body we sent)."""
+    client = get_provider(instance.provider)
+    started = time.monotonic()
+    try:
+        result = getattr(client, operation)(instance, **kwargs)
+    except ProviderError as exc:
+        logger.warning(
+            "provider call instance=%s provider=%s operation=%s outcome=%s code=%s status=%s latency_ms=%d: %s",
+            instance.id,
+            instance.provider,
+            operation,
+            type(exc).__name__,
+            exc.code,
+            exc.status_code,
+            (time.monotonic() - started) * 1000,
+            exc,
+        )
+        raise
+    logger.info(
+        "provider call instance=%s provider=%s operation=%s outcome=ok latency_ms=%d",
+        instance.id,
+        instance.provider,
+        operation,
+        (time.monotonic() - started) * 1000,
+    )
+    return result
+
+
+def check_connection(*, instance: WhatsAppInstance) -> str:
+    """Ask the provider for the connection state and store it; returns the state."""
+    state = _call(instance, "connection_state")
+    set_connection_state(instance=instance, state=state, reason=_("Connection check"))
+    return state
+
+
+def webhook_url(instance: WhatsAppInstance) -> str:
+    """Where the provider should post this instance's events; the secret authenticates the caller."""
+    path = WEBHOOK_PATHS.get(instance.provider)
+    if path is None:
+        return ""
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/api/webhooks/{path}/{instance.webhook_secret}/"
+
+
+def configure_webhook(*, instance: WhatsAppInstance, events: list[str] | None = None) -> str:
+    """Point the provider's webhooks at this deployment; returns the URL configured."""
+    url = webhook_url(instance)
+    _call(instance, "configure_webhook", url=url, events=events)
+    return url
+
+
+def set_connection_state(*, instance: WhatsAppInstance, state: str, reason: str = "") -> bool:
+    """Move the instance to `state`; True if it changed, and then `connection_changed` is sent after commit.
+
+    A compare-and-set on the state read, so two webhooks racing each see one change
+    at most and the signal goes out once per real change.
+    """
+    if state not in WhatsAppInstance.ConnectionState.values:
+        raise ValueError(f"Unknown connection state {state!r}")
+    rows = WhatsAppInstance.objects.filter(id=instance.id)
+    with transaction.atomic():
+        while True:
+            old_state = rows.values_list("connection_state", flat=True).first()
+            if old_state is None or old_state == state:
+                return False
+            now = timezone.now()
+            changes = {"connection_state": state, "updated_at": now}
+            if state == WhatsAppInstance.ConnectionState.OPEN:
+                changes["last_connected_at"] = now
+            elif state == WhatsAppInstance.ConnectionState.CLOSE:
+                changes["last_disconnected_at"] = now
+                changes["disconnects_today"] = F("disconnects_today") + 1
+                changes["health_score"] = Greatest(F("health_score") - HEALTH_CLOSE_PENALTY, Value(0))
+            if rows.filter(connection_state=old_state).update(**changes):
+                break
+        transaction.on_commit(
+            lambda: connection_changed.send(
+                sender=WhatsAppInstance, instance=instance, old_state=old_state, new_state=state, reason=reason
+            )
+        )
+    instance.refresh_from_db(
+        fields=["connection_state", "last_connected_at", "last_disconnected_at", "health_score", "disconnects_today"]
+    )
+    logger.info("instance=%s connection %s -> %s (%s)", instance.id, old_state, state, reason)
+    return True
+
+
+# Outcomes of messages, per message; see `instances.counters` for why these do not
+# write the instance row directly.
+
+
+def record_message_sent(*, instance_id: int, count: int = 1) -> None:
+    counters.add(instance_id=instance_id, counter="sent", count=count)
+
+
+def record_message_delivered(*, instance_id: int, count: int = 1) -> None:
+    counters.add(instance_id=instance_id, counter="delivered", count=count)
+
+
+def record_message_read(*, instance_id: int, count: int = 1) -> None:
+    counters.add(instance_id=instance_id, counter="read", count=count)
+
+
+def record_message_failed(*, instance_id: int, count: int = 1) -> None:
+    counters.add(instance_id=instance_id, counter="failed", count=count)
+
+
+def record_reply(*, instance_id: int, count: int = 1) -> None:
+    counters.add(instance_id=instance_id, counter="replies", count=count)
+
+
+def flush_counters() -> int:
+    return counters.flush()
+
+
+def reset_daily_counters() -> int:
+    return counters.reset_daily()
