@@ -218,3 +218,24 @@ LOGGING = {
 # Installed by `manage.py setup_periodic_tasks` (run by `make run`); each entry has
 # "task" and either "every_seconds" or "crontab" ("m h dom mon dow"), optional "kwargs".
 SYSTEM_PERIODIC_TASKS: dict[str, dict] = {}
+
+# INSTANCES
+# ------------------------------------------------------------------------------
+# Where providers reach this deployment; webhook URLs given to Evolution start with it.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# One pooled requests.Session per process: hosts kept alive, connections per host.
+# https://requests.readthedocs.io/en/latest/api/#requests.adapters.HTTPAdapter
+PROVIDER_POOL_CONNECTIONS = env.int("PROVIDER_POOL_CONNECTIONS", default=10)
+PROVIDER_POOL_MAXSIZE = env.int("PROVIDER_POOL_MAXSIZE", default=20)
+# Dotted path of a function called as `sink(payload)` with each Evolution-v2-shaped
+# webhook payload the sandbox plays back; "" only updates the sandbox's own rows.
+SANDBOX_EVENT_SINK = env("SANDBOX_EVENT_SINK", default="")
+SYSTEM_PERIODIC_TASKS["instances: flush daily counters"] = {
+    "task": "instances.tasks.flush_instance_counters",
+    "every_seconds": 10,
+}
+# Midnight differs per organization's time zone: reset whoever's local date moved on.
+SYSTEM_PERIODIC_TASKS["instances: reset daily counters"] = {
+    "task": "instances.tasks.reset_daily_counters",
+    "crontab": "*/15 * * * *",
+}
