@@ -1,8 +1,9 @@
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import TenantModel
+from accounts.models import Organization, TenantModel
 
 
 class Tag(TenantModel):
@@ -23,6 +24,11 @@ class Tag(TenantModel):
 class Contact(TenantModel):
     """A person we can message, by E.164 phone, unique within an organization."""
 
+    # The unique (organization, phone) index serves every lookup by organization; an
+    # index on organization alone would only slow down million-row imports.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization"), db_index=False
+    )
     phone = models.CharField(_("phone"), max_length=20, help_text=_("E.164, e.g. +5511999999999"))
     name = models.CharField(_("name"), max_length=200, blank=True)
     email = models.EmailField(_("email"), blank=True)
@@ -74,3 +80,54 @@ class Contact(TenantModel):
         self.opt_out_source = ""
         self.save(update_fields=["opted_out_at", "opt_out_reason", "opt_out_source", "updated_at"])
         return True
+
+
+class ContactImport(TenantModel):
+    """A CSV uploaded in the admin, imported by a Celery task.
+
+    State transitions:
+        PENDING -> RUNNING -> DONE
+        PENDING -> RUNNING -> FAILED
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    file = models.FileField(
+        _("file"),
+        upload_to="contact_imports/%Y/%m/",
+        help_text=_("CSV with a header row: phone,name,email,… (other columns become custom fields)"),
+    )
+    tag = models.CharField(_("tag"), max_length=100, blank=True, help_text=_("Tag every imported contact, e.g. lead"))
+    delimiter = models.CharField(_("delimiter"), max_length=1, default=",", help_text=_("e.g. , or ;"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    invalid_count = models.PositiveIntegerField(_("invalid"), default=0)
+    report = models.FileField(
+        _("error report"), upload_to="contact_imports/reports/%Y/%m/", blank=True, help_text=_("Rows not imported")
+    )
+    error = models.TextField(_("error"), blank=True, help_text=_("Why the whole import failed, if it did"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contact import")
+        verbose_name_plural = _("contact imports")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.file.name.rsplit('/', 1)[-1]} ({self.get_status_display()})"
