@@ -1,12 +1,14 @@
 import factory
 
 from instances.models import SandboxMessage, WhatsAppInstance
+from tests.factories.accounts import OrganizationFactory
 
 
 class WhatsAppInstanceFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = WhatsAppInstance
 
+    organization = factory.SubFactory(OrganizationFactory)
     name = factory.Sequence(lambda n: f"Instance {n}")
     provider = WhatsAppInstance.Provider.SANDBOX
 

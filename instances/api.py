@@ -1,0 +1,148 @@
+import phonenumbers
+from django.conf import settings
+from django.utils.translation import gettext as _
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.api import TenantModelViewSet
+from instances import services
+from instances.models import WhatsAppInstance
+from instances.providers.base import ProviderError, ProviderOutcomeUnknown, ProviderRejected
+
+SECRET_FIELDS = ("api_key", "integration_key")
+
+
+def mask(secret: str) -> str:
+    """What the API and the admin show of a key: its last 4 characters."""
+    return f"…{secret[-4:]}" if secret else ""
+
+
+class WhatsAppInstanceSerializer(serializers.ModelSerializer):
+    api_key = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=255)
+    integration_key = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=255)
+    api_key_hint = serializers.SerializerMethodField()
+    integration_key_hint = serializers.SerializerMethodField()
+    webhook_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WhatsAppInstance
+        fields = [
+            "id",
+            "organization",
+            "name",
+            "provider",
+            "phone_number",
+            "base_url",
+            "instance_name",
+            "api_version",
+            "api_key",
+            "api_key_hint",
+            "integration_key",
+            "integration_key_hint",
+            "webhook_url",
+            "status",
+            "connection_state",
+            "health_score",
+            "sandbox_config",
+            "counters_date",
+            "sent_today",
+            "delivered_today",
+            "read_today",
+            "failed_today",
+            "replies_today",
+            "disconnects_today",
+            "last_connected_at",
+            "last_disconnected_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "organization",
+            "connection_state",
+            "health_score",
+            "counters_date",
+            "sent_today",
+            "delivered_today",
+            "read_today",
+            "failed_today",
+            "replies_today",
+            "disconnects_today",
+            "last_connected_at",
+            "last_disconnected_at",
+        ]
+
+    def get_api_key_hint(self, obj) -> str:
+        return mask(obj.api_key)
+
+    def get_integration_key_hint(self, obj) -> str:
+        return mask(obj.integration_key)
+
+    def get_webhook_url(self, obj) -> str:
+        return services.webhook_url(obj)
+
+    def validate(self, attrs):
+        # The model's clean() holds the per-provider rules; run it on the would-be row.
+        candidate = WhatsAppInstance(**{**self._current_values(), **attrs})
+        candidate.clean()
+        attrs["instance_name"] = candidate.instance_name
+        return attrs
+
+    def _current_values(self) -> dict:
+        if self.instance is None:
+            return {}
+        fields = WhatsAppInstance._meta.concrete_fields
+        return {f.name: getattr(self.instance, f.name) for f in fields if f.name != "id"}
+
+
+class TestMessageSerializer(serializers.Serializer):
+    phone = serializers.CharField(max_length=32, help_text="e.g. +5511999999999")
+    text = serializers.CharField(max_length=4096)
+
+    def validate_phone(self, value: str) -> str:
+        try:
+            number = phonenumbers.parse(value, settings.PHONE_DEFAULT_REGION)
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
+            raise serializers.ValidationError(_('"%(value)s" is not a valid phone number.') % {"value": value})
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def provider_error_response(exc: ProviderError) -> Response:
+    """A provider's refusal is the caller's 400; a provider that failed or went silent is a 502/504."""
+    if isinstance(exc, ProviderRejected):
+        code = status.HTTP_400_BAD_REQUEST
+    elif isinstance(exc, ProviderOutcomeUnknown):
+        code = status.HTTP_504_GATEWAY_TIMEOUT
+    else:
+        code = status.HTTP_502_BAD_GATEWAY
+    return Response({"detail": str(exc), "code": exc.code, "provider_status": exc.status_code}, status=code)
+
+
+class WhatsAppInstanceViewSet(TenantModelViewSet):
+    queryset = WhatsAppInstance.objects.all()
+    serializer_class = WhatsAppInstanceSerializer
+    filterset_fields = ["provider", "connection_state", "status", "api_version"]
+    search_fields = ["name", "instance_name", "phone_number"]
+    ordering_fields = ["name", "health_score", "sent_today", "created_at"]
+
+    @action(detail=True, methods=["post"], url_path="test-message", serializer_class=TestMessageSerializer)
+    def test_message(self, request, pk=None):
+        instance = self.get_object()
+        serializer = TestMessageSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            result = services.send_text(instance=instance, **serializer.validated_data)
+        except ProviderError as exc:
+            return provider_error_response(exc)
+        return Response({"provider_message_id": result.provider_message_id, "accepted_at": result.accepted_at})
+
+    @action(detail=True, methods=["get"])
+    def connection(self, request, pk=None):
+        instance = self.get_object()
+        try:
+            state = services.check_connection(instance=instance)
+        except ProviderError as exc:
+            return provider_error_response(exc)
+        return Response({"connection_state": state, "health_score": instance.health_score})
