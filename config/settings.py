@@ -239,3 +239,27 @@ SYSTEM_PERIODIC_TASKS["instances: reset daily counters"] = {
     "task": "instances.tasks.reset_daily_counters",
     "crontab": "*/15 * * * *",
 }
+
+# FLOWS
+# ------------------------------------------------------------------------------
+# Defaults of the bot controls; each organization may override them in the admin
+# (Flows > System settings) or through `PUT /api/v1/settings/<key>`.
+FLOWS_BOT_DEFAULTS = {
+    "BOT_ENABLED": env.bool("BOT_ENABLED", default=True),
+    "BOT_STATUS": env("BOT_STATUS", default="active"),
+    "TEST_MODE": env.bool("TEST_MODE", default=False),
+    "TEST_CONTACT_IDS": env.list("TEST_CONTACT_IDS", default=[]),
+    "DEBOUNCE_TIME": env.int("DEBOUNCE_TIME", default=3000),  # milliseconds
+    "MESSAGE_COOLDOWN": env.int("MESSAGE_COOLDOWN", default=2),  # seconds
+}
+# Files contacts send are downloaded into media storage up to this size; off keeps the URL only.
+FLOWS_DOWNLOAD_FILES = env.bool("FLOWS_DOWNLOAD_FILES", default=True)
+FLOWS_MAX_FILE_BYTES = env.int("FLOWS_MAX_FILE_BYTES", default=10 * 1024 * 1024)
+SYSTEM_PERIODIC_TASKS["flows: send due scheduled messages"] = {
+    "task": "flows.tasks.send_due_scheduled",
+    "every_seconds": 15,
+}
+SYSTEM_PERIODIC_TASKS["flows: process stale inbound messages"] = {
+    "task": "flows.tasks.process_stale_inbound",
+    "every_seconds": 60,
+}

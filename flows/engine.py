@@ -1,0 +1,224 @@
+"""The flow engine: given where a conversation is and what arrived, decide what to send next.
+
+Pure: it reads frozen specs of a flow (see `flows.queries.flow_spec`) and returns a
+`Decision`; `flows.services` stores it and sends. The rules:
+
+- A start goes to the first active message of the first active subflow (by order).
+- Messages go out in order until one waits (for a reply or a file) or has a delay;
+  a delayed message is scheduled with `continues`, and once it is sent the flow goes
+  on from it (`after_delayed_send`). Past the last message of the subflow the flow
+  ends and the conversation completes.
+- Waiting for a reply: a reply matching a subflow's keyword jumps to that subflow
+  (children of the current subflow are tried first); otherwise the flow goes on in
+  order. The reply is kept as `last_reply` and under the message's `variable_name`.
+- Waiting for a file: text re-prompts; a file of an unexpected type is refused with
+  a re-prompt; an accepted file is stored and the flow goes on.
+- While a delayed message is pending, a keyword still jumps; anything else only
+  lands in the history.
+"""
+
+import random
+from dataclasses import dataclass, field, replace
+
+from django.utils.translation import gettext as _
+
+from flows.text import accepts_file, file_kind, matches_any, render
+
+WAIT_REPLY = "reply"
+WAIT_FILE = "file"
+WAIT_DELAY = "delay"
+
+
+@dataclass(frozen=True)
+class MessageSpec:
+    id: int
+    subflow_id: int
+    message_type: str = "text"
+    texts: tuple[str, ...] = ("",)
+    media_url: str = ""
+    wait: str = ""
+    expected_file_types: tuple[str, ...] = ()
+    reprompt_text: str = ""
+    variable_name: str = ""
+    delay_seconds: int = 0
+
+
+@dataclass(frozen=True)
+class SubflowSpec:
+    id: int
+    parent_id: int | None = None
+    keywords: tuple[str, ...] = ()
+    messages: tuple[MessageSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class FlowSpec:
+    id: int
+    subflows: tuple[SubflowSpec, ...] = ()
+
+    def subflow(self, subflow_id: int | None) -> SubflowSpec | None:
+        return next((s for s in self.subflows if s.id == subflow_id), None)
+
+    @property
+    def entry(self) -> SubflowSpec | None:
+        return next((s for s in self.subflows if s.messages), None)
+
+
+@dataclass(frozen=True)
+class Position:
+    subflow_id: int
+    message_id: int
+    waiting: str = ""
+
+
+@dataclass(frozen=True)
+class Media:
+    url: str = ""
+    path: str = ""
+    mimetype: str = ""
+    filename: str = ""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    text: str = ""
+    media: Media | None = None
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message to send: from the flow (`message`) or a system re-prompt (`message` None)."""
+
+    text: str
+    message: MessageSpec | None = None
+    delay_seconds: int = 0
+    continues: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    outgoing: tuple[Outgoing, ...] = ()
+    position: Position | None = None
+    completed: bool = False
+    variables: dict = field(default_factory=dict)
+    accept_file: MessageSpec | None = None
+    jumped_to: int | None = None
+    reason: str = ""
+
+    @property
+    def changes_position(self) -> bool:
+        return self.reason not in ("ignored", "reprompt", "wrong_file_type")
+
+
+def start(flow: FlowSpec, variables: dict, rng: random.Random | None = None) -> Decision:
+    entry = flow.entry
+    if entry is None:
+        return Decision(completed=True, variables=variables, reason="empty_flow")
+    return replace(run_from(entry, 0, variables, rng), reason="started")
+
+
+def after_delayed_send(flow: FlowSpec, position: Position, variables: dict, rng=None) -> Decision:
+    """The delayed message at `position` went out: wait where it says, or go on after it."""
+    subflow, index = _locate(flow, position)
+    if subflow is None:
+        return Decision(completed=True, variables=variables, reason="stale_position")
+    message = subflow.messages[index]
+    if message.wait:
+        return Decision(position=Position(subflow.id, message.id, message.wait), variables=variables, reason="waiting")
+    return replace(run_from(subflow, index + 1, variables, rng), reason="next")
+
+
+def on_inbound(flow: FlowSpec, position: Position, inbound: Inbound, variables: dict, rng=None) -> Decision:
+    subflow, index = _locate(flow, position)
+    if subflow is None:
+        target = _keyword_target(flow, inbound.text, None)
+        if target is not None:
+            return _jump(target, variables, rng)
+        return Decision(completed=True, variables=variables, reason="stale_position")
+    message = subflow.messages[index]
+
+    if position.waiting == WAIT_REPLY:
+        variables = {**variables, "last_reply": inbound.text}
+        if message.variable_name:
+            variables[message.variable_name] = inbound.text
+        target = _keyword_target(flow, inbound.text, subflow)
+        if target is not None:
+            return _jump(target, variables, rng)
+        return replace(run_from(subflow, index + 1, variables, rng), reason="next")
+
+    if position.waiting == WAIT_FILE:
+        if inbound.media is None:
+            text = message.reprompt_text or _("Please send the requested file.")
+            return Decision(
+                outgoing=(Outgoing(render(text, variables, context=f"re-prompt of message {message.id}")),),
+                position=position,
+                variables=variables,
+                reason="reprompt",
+            )
+        extension, mimetype = file_kind(
+            mimetype=inbound.media.mimetype,
+            filename=inbound.media.filename,
+            url=inbound.media.url or inbound.media.path,
+        )
+        if not accepts_file(message.expected_file_types, extension=extension, mimetype=mimetype):
+            refusal = _("This type of file is not accepted. Please send: %(types)s.") % {
+                "types": ", ".join(message.expected_file_types)
+            }
+            if message.reprompt_text:
+                refusal = f"{refusal}\n{render(message.reprompt_text, variables)}"
+            return Decision(
+                outgoing=(Outgoing(refusal),), position=position, variables=variables, reason="wrong_file_type"
+            )
+        variables = {**variables, "last_file": inbound.media.url or inbound.media.path}
+        if message.variable_name:
+            variables[message.variable_name] = variables["last_file"]
+        decision = run_from(subflow, index + 1, variables, rng)
+        return replace(decision, accept_file=message, reason="file_accepted")
+
+    target = _keyword_target(flow, inbound.text, subflow)
+    if target is not None:
+        return _jump(target, variables, rng)
+    return Decision(position=position, variables=variables, reason="ignored")
+
+
+def run_from(
+    subflow: SubflowSpec, index: int, variables: dict, rng=None, *, first_already_waited: bool = False
+) -> Decision:
+    """Messages from `index` on, up to the first that waits or has a delay, or to the end."""
+    rng = rng or random
+    outgoing = []
+    messages = subflow.messages
+    for i in range(index, len(messages)):
+        message = messages[i]
+        text = render(rng.choice(message.texts), variables, context=f"flow message {message.id}")
+        if message.delay_seconds and not (i == index and first_already_waited):
+            outgoing.append(Outgoing(text, message, delay_seconds=message.delay_seconds, continues=True))
+            return Decision(tuple(outgoing), Position(subflow.id, message.id, WAIT_DELAY), variables=variables)
+        outgoing.append(Outgoing(text, message))
+        if message.wait:
+            return Decision(tuple(outgoing), Position(subflow.id, message.id, message.wait), variables=variables)
+    return Decision(tuple(outgoing), None, completed=True, variables=variables, reason="completed")
+
+
+def _jump(target: SubflowSpec, variables: dict, rng) -> Decision:
+    return replace(run_from(target, 0, variables, rng), jumped_to=target.id, reason="keyword")
+
+
+def _keyword_target(flow: FlowSpec, text: str, current: SubflowSpec | None) -> SubflowSpec | None:
+    if not text:
+        return None
+    candidates = [s for s in flow.subflows if current is not None and s.parent_id == current.id]
+    candidates += [s for s in flow.subflows if s not in candidates]
+    return next((s for s in candidates if s.keywords and s.messages and matches_any(text, s.keywords)), None)
+
+
+def _locate(flow: FlowSpec, position: Position | None) -> tuple[SubflowSpec | None, int]:
+    if position is None:
+        return None, 0
+    subflow = flow.subflow(position.subflow_id)
+    if subflow is None:
+        return None, 0
+    for index, message in enumerate(subflow.messages):
+        if message.id == position.message_id:
+            return subflow, index
+    return None, 0

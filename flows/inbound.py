@@ -1,0 +1,1 @@
+"""Inbound messages after intake: wait for the contact's pause, then feed the burst to the engine."""

@@ -1,0 +1,281 @@
+"""Workflows of conversations: start one, apply the engine's decisions, end one.
+
+Sending follows DESIGN's order: a decision is stored with its outgoing messages as
+`ScheduledSend` rows and committed, then `flows.sending` claims each row and calls
+the provider outside any transaction. `start_conversation` is the exception the
+campaign dispatcher needs: it calls the provider first and stores nothing if that
+first send is refused, so a failed campaign send leaves no conversation behind.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from flows import engine
+from flows.models import Conversation, Flow, MessageHistory, ScheduledSend, Subflow
+from flows.queries import flow_spec
+from flows.signals import conversation_completed
+from instances.providers.base import ProviderError, ProviderUnavailable, SendResult
+
+logger = logging.getLogger(__name__)
+
+# Scheduled sends due later than this are left to the beat sweep, not a countdown task.
+MAX_COUNTDOWN_SECONDS = 300
+_START_ATTEMPTS = 3
+
+
+@dataclass
+class StartedConversation:
+    conversation: Conversation
+    sent: list[SendResult] = field(default_factory=list)
+
+
+def initial_variables(contact, variables: dict | None) -> dict:
+    return {"name": contact.name, "phone": contact.phone, **(variables or {})}
+
+
+def start_conversation(
+    *,
+    contact,
+    instance,
+    flow: Flow,
+    variables: dict | None = None,
+    external_ticket_id: str = "",
+    external_contact_id: str = "",
+) -> StartedConversation:
+    """Start `contact` on `flow` through `instance`, sending the first message(s) now.
+
+    Any active conversation of the contact on the instance is ended first. If the
+    first send raises a provider error, nothing is stored and the error propagates.
+    """
+    from flows.sending import deliver
+
+    decision = engine.start(flow_spec(flow), initial_variables(contact, variables))
+    reply_to = external_contact_id or contact.phone
+    immediate = [o for o in decision.outgoing if not o.delay_seconds]
+    sent: list[tuple[engine.Outgoing, SendResult]] = []
+    failed: tuple[engine.Outgoing, ProviderError] | None = None
+    for outgoing in immediate:
+        try:
+            sent.append((outgoing, deliver(instance=instance, phone=reply_to, outgoing=outgoing)))
+        except ProviderError as exc:
+            if not sent:
+                raise
+            failed = (outgoing, exc)
+            break
+    for attempt in range(_START_ATTEMPTS):
+        try:
+            conversation = _store_start(
+                contact=contact,
+                instance=instance,
+                flow=flow,
+                decision=decision,
+                sent=sent,
+                failed=failed,
+                external_ticket_id=external_ticket_id,
+                external_contact_id=external_contact_id,
+            )
+            break
+        except IntegrityError:
+            # Another start for this contact won the "one active" constraint between our
+            # end-others and insert; end it too (we have already sent) and retry.
+            if attempt == _START_ATTEMPTS - 1:
+                raise
+    return StartedConversation(conversation=conversation, sent=[result for _, result in sent])
+
+
+def _store_start(*, contact, instance, flow, decision, sent, failed, external_ticket_id, external_contact_id):
+    now = timezone.now()
+    conversation = Conversation(
+        organization_id=contact.organization_id,
+        contact=contact,
+        instance=instance,
+        flow=flow,
+        external_ticket_id=external_ticket_id,
+        external_contact_id=external_contact_id,
+        variables=decision.variables,
+        last_interaction_at=now,
+        last_bot_message_at=now if sent else None,
+    )
+    pending = [o for o in decision.outgoing if o.delay_seconds]
+    if failed is not None:
+        outgoing, _exc = failed
+        position = engine.Position(outgoing.message.subflow_id, outgoing.message.id, engine.WAIT_DELAY)
+        pending = []
+    else:
+        position = decision.position
+    _set_position(conversation, position, completed=decision.completed and failed is None, now=now)
+    with transaction.atomic():
+        end_active_conversations(contact_id=contact.id, instance_id=instance.id, now=now)
+        conversation.save(force_insert=True)
+        MessageHistory.objects.bulk_create(
+            [_outbound_history(conversation, outgoing, result) for outgoing, result in sent]
+        )
+        scheduled = [
+            _scheduled_send(conversation, outgoing, due_at=now + timedelta(seconds=outgoing.delay_seconds), sequence=i)
+            for i, outgoing in enumerate(pending)
+        ]
+        if failed is not None:
+            scheduled.append(_failed_start_send(conversation, *failed, now=now))
+        if scheduled:
+            ScheduledSend.objects.bulk_create(scheduled)
+            _queue_sends_on_commit(scheduled)
+        if conversation.status == Conversation.Status.COMPLETED:
+            _signal_completed_on_commit(conversation)
+    return conversation
+
+
+def _failed_start_send(conversation, outgoing, exc, *, now) -> ScheduledSend:
+    """A later message of a start that the provider refused: retried later, or recorded as failed."""
+    send = _scheduled_send(conversation, outgoing, due_at=now + timedelta(seconds=30), sequence=0)
+    send.continues = True
+    send.attempts = 1
+    send.last_error = str(exc)[:500]
+    if not isinstance(exc, ProviderUnavailable):
+        send.status = ScheduledSend.Status.FAILED
+        conversation.status = Conversation.Status.FAILED
+        conversation.ended_at = now
+    return send
+
+
+def end_active_conversations(*, contact_id: int, instance_id: int, now: datetime | None = None) -> int:
+    """End the contact's active conversation on the instance (cancelling its pending sends)."""
+    now = now or timezone.now()
+    active = Conversation.objects.filter(
+        contact_id=contact_id, instance_id=instance_id, status=Conversation.Status.ACTIVE
+    )
+    ScheduledSend.objects.filter(conversation__in=active, status=ScheduledSend.Status.PENDING).update(
+        status=ScheduledSend.Status.CANCELLED
+    )
+    return active.update(status=Conversation.Status.ENDED, ended_at=now, waiting_for="")
+
+
+@transaction.atomic
+def end_conversation(*, conversation: Conversation) -> bool:
+    """Close an active conversation (operator or ticket); False if it was no longer active."""
+    now = timezone.now()
+    changed = Conversation.objects.filter(id=conversation.id, status=Conversation.Status.ACTIVE).update(
+        status=Conversation.Status.ENDED, ended_at=now, waiting_for=""
+    )
+    if changed:
+        ScheduledSend.objects.filter(conversation_id=conversation.id, status=ScheduledSend.Status.PENDING).update(
+            status=ScheduledSend.Status.CANCELLED
+        )
+        conversation.refresh_from_db(fields=["status", "ended_at", "waiting_for"])
+    return bool(changed)
+
+
+def apply_decision(
+    *, conversation: Conversation, decision: engine.Decision, now: datetime, not_before: datetime | None = None
+) -> list[ScheduledSend]:
+    """Store `decision` on an active conversation (inside the caller's transaction).
+
+    Returns the `ScheduledSend` rows created; those due now are for the caller to send
+    after commit, later ones get a countdown task on commit. `not_before` holds the
+    first send back (the bot's cooldown between replies).
+    """
+    if decision.changes_position:
+        # The conversation moved: a delayed message still pending belongs to where it was.
+        ScheduledSend.objects.filter(conversation_id=conversation.id, status=ScheduledSend.Status.PENDING).update(
+            status=ScheduledSend.Status.CANCELLED
+        )
+        _set_position(conversation, decision.position, completed=decision.completed, now=now)
+    conversation.variables = decision.variables
+    conversation.last_interaction_at = now
+    conversation.save(
+        update_fields=[
+            "subflow",
+            "current_message",
+            "waiting_for",
+            "variables",
+            "status",
+            "completed_at",
+            "last_interaction_at",
+        ]
+    )
+    start_at = max(now, not_before) if not_before else now
+    scheduled = [
+        _scheduled_send(conversation, outgoing, due_at=start_at + timedelta(seconds=outgoing.delay_seconds), sequence=i)
+        for i, outgoing in enumerate(decision.outgoing)
+    ]
+    if scheduled:
+        ScheduledSend.objects.bulk_create(scheduled)
+        _queue_sends_on_commit([s for s in scheduled if s.due_at > now])
+    if conversation.status == Conversation.Status.COMPLETED:
+        _signal_completed_on_commit(conversation)
+    return scheduled
+
+
+def _set_position(conversation: Conversation, position: engine.Position | None, *, completed: bool, now) -> None:
+    if completed or position is None:
+        conversation.status = Conversation.Status.COMPLETED if completed else conversation.status
+        conversation.completed_at = now if completed else conversation.completed_at
+        conversation.waiting_for = ""
+        return
+    conversation.subflow_id = position.subflow_id
+    conversation.current_message_id = position.message_id
+    conversation.waiting_for = position.waiting
+
+
+def position_of(conversation: Conversation) -> engine.Position | None:
+    if conversation.subflow_id is None or conversation.current_message_id is None:
+        return None
+    return engine.Position(conversation.subflow_id, conversation.current_message_id, conversation.waiting_for)
+
+
+def _scheduled_send(conversation, outgoing: engine.Outgoing, *, due_at, sequence: int) -> ScheduledSend:
+    return ScheduledSend(
+        conversation=conversation,
+        flow_message_id=outgoing.message.id if outgoing.message else None,
+        text=outgoing.text,
+        continues=outgoing.continues,
+        due_at=due_at,
+        sequence=sequence,
+    )
+
+
+def _outbound_history(conversation, outgoing: engine.Outgoing, result: SendResult) -> MessageHistory:
+    message = outgoing.message
+    return MessageHistory(
+        organization_id=conversation.organization_id,
+        conversation=conversation,
+        contact_id=conversation.contact_id,
+        instance_id=conversation.instance_id,
+        direction=MessageHistory.Direction.OUTBOUND,
+        message_type=message.message_type if message else "text",
+        text=outgoing.text,
+        media_url=message.media_url if message else "",
+        flow_message_id=message.id if message else None,
+        provider_message_id=result.provider_message_id,
+    )
+
+
+def _queue_sends_on_commit(scheduled: list[ScheduledSend]) -> None:
+    from flows.tasks import send_scheduled
+
+    for send in scheduled:
+        if send.status != ScheduledSend.Status.PENDING:
+            continue
+        countdown = max(0.0, (send.due_at - timezone.now()).total_seconds())
+        if countdown <= MAX_COUNTDOWN_SECONDS:
+            send_id = send.id
+            transaction.on_commit(
+                lambda send_id=send_id, c=countdown: send_scheduled.apply_async((send_id,), countdown=c)
+            )
+
+
+def _signal_completed_on_commit(conversation: Conversation) -> None:
+    transaction.on_commit(lambda: conversation_completed.send(sender=Conversation, conversation=conversation))
+
+
+def bump_flow_version(sender, instance, **kwargs) -> None:
+    """A subflow or message changed: the engine's cached spec of its flow is stale."""
+    flow_id = instance.flow_id if isinstance(instance, Subflow) else None
+    if flow_id is None:
+        flow_id = Subflow.objects.filter(id=instance.subflow_id).values_list("flow_id", flat=True).first()
+    if flow_id is not None:
+        Flow.objects.filter(id=flow_id).update(content_version=F("content_version") + 1)
