@@ -1,0 +1,234 @@
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from accounts.admin import TenantAdmin
+from instances import services
+from instances.api import SECRET_FIELDS, TestMessageSerializer, mask
+from instances.models import SandboxMessage, WhatsAppInstance
+from instances.providers.base import ProviderError
+
+BADGE = '<span style="background:{};color:#fff;border-radius:8px;padding:1px 8px;white-space:nowrap">{}</span>'
+STATE_COLORS = {"open": "#2e7d32", "connecting": "#ef6c00", "close": "#c62828"}
+PROVIDER_COLORS = {"evolution": "#1565c0", "gosac": "#6a1b9a", "sandbox": "#546e7a"}
+
+
+def health_color(score: int) -> str:
+    return "#2e7d32" if score >= 80 else "#ef6c00" if score >= 50 else "#c62828"
+
+
+class HealthFilter(admin.SimpleListFilter):
+    title = _("health")
+    parameter_name = "health"
+
+    def lookups(self, request, model_admin):
+        return [("good", _("Good (80+)")), ("fair", _("Fair (50-79)")), ("poor", _("Poor (<50)"))]
+
+    def queryset(self, request, queryset):
+        ranges = {"good": (80, 100), "fair": (50, 79), "poor": (0, 49)}
+        if self.value() in ranges:
+            return queryset.filter(health_score__range=ranges[self.value()])
+        return queryset
+
+
+class WhatsAppInstanceForm(forms.ModelForm):
+    """Keys are write-only: the form never renders them, and a blank field keeps the stored key."""
+
+    base_url = forms.URLField(
+        label=_("base URL"), required=False, assume_scheme="https", help_text=_("e.g. https://evolution.example.com")
+    )
+    api_key = forms.CharField(
+        label=_("API key"), required=False, widget=forms.PasswordInput(render_value=False), strip=True
+    )
+    integration_key = forms.CharField(
+        label=_("integration key"), required=False, widget=forms.PasswordInput(render_value=False), strip=True
+    )
+
+    class Meta:
+        model = WhatsAppInstance
+        fields = [
+            "organization",
+            "name",
+            "provider",
+            "phone_number",
+            "status",
+            "base_url",
+            "instance_name",
+            "api_version",
+            "api_key",
+            "integration_key",
+            "sandbox_config",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in SECRET_FIELDS:
+            stored = getattr(self.instance, name, "")
+            if stored and name in self.fields:
+                self.fields[name].help_text = _("Stored: %(hint)s. Leave blank to keep it.") % {"hint": mask(stored)}
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in SECRET_FIELDS:
+            if not cleaned.get(name) and self.instance.pk:
+                cleaned[name] = getattr(self.instance, name)
+        return cleaned
+
+    def _post_clean(self):
+        # Restore kept keys on the instance before the model's clean() checks them.
+        for name in SECRET_FIELDS:
+            if name in self.cleaned_data:
+                setattr(self.instance, name, self.cleaned_data[name])
+        super()._post_clean()
+
+
+class TestMessageForm(forms.Form):
+    phone = forms.CharField(label=_("phone"), max_length=32, help_text=_("e.g. +5511999999999"))
+    text = forms.CharField(label=_("text"), widget=forms.Textarea(attrs={"rows": 3}), initial=_("Test message"))
+
+    def clean_phone(self):
+        try:
+            return TestMessageSerializer().validate_phone(self.cleaned_data["phone"])
+        except serializers.ValidationError as exc:
+            raise forms.ValidationError(exc.detail) from None
+
+
+@admin.register(WhatsAppInstance)
+class WhatsAppInstanceAdmin(TenantAdmin):
+    form = WhatsAppInstanceForm
+    list_display = [
+        "name",
+        "provider_badge",
+        "state_badge",
+        "health_badge",
+        "sent_today",
+        "delivered_today",
+        "read_today",
+        "failed_today",
+        "replies_today",
+        "last_connected_at",
+    ]
+    list_filter = ["provider", "connection_state", "status", HealthFilter]
+    search_fields = ["name", "instance_name", "phone_number"]
+    list_select_related = ["organization"]
+    readonly_fields = [
+        "webhook_url",
+        "connection_state",
+        "health_score",
+        "counters_date",
+        "sent_today",
+        "delivered_today",
+        "read_today",
+        "failed_today",
+        "replies_today",
+        "disconnects_today",
+        "last_connected_at",
+        "last_disconnected_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["organization", "name", "provider", "phone_number", "status"]}),
+        (
+            _("Provider settings"),
+            {"fields": ["base_url", "instance_name", "api_version", "api_key", "integration_key", "webhook_url"]},
+        ),
+        (_("Sandbox"), {"fields": ["sandbox_config"], "classes": ["collapse"]}),
+        (
+            _("Connection and health"),
+            {"fields": ["connection_state", "health_score", "last_connected_at", "last_disconnected_at"]},
+        ),
+        (
+            _("Today"),
+            {
+                "fields": [
+                    "counters_date",
+                    ("sent_today", "delivered_today", "read_today", "failed_today", "replies_today"),
+                    "disconnects_today",
+                ]
+            },
+        ),
+    ]
+    actions = ["check_connection", "send_test_message", "configure_webhook"]
+
+    @admin.display(description=_("provider"), ordering="provider")
+    def provider_badge(self, obj):
+        return format_html(BADGE, PROVIDER_COLORS.get(obj.provider, "#555"), obj.get_provider_display())
+
+    @admin.display(description=_("connection"), ordering="connection_state")
+    def state_badge(self, obj):
+        return format_html(BADGE, STATE_COLORS.get(obj.connection_state, "#555"), obj.get_connection_state_display())
+
+    @admin.display(description=_("health"), ordering="health_score")
+    def health_badge(self, obj):
+        return format_html(BADGE, health_color(obj.health_score), obj.health_score)
+
+    @admin.display(description=_("webhook URL"))
+    def webhook_url(self, obj):
+        return services.webhook_url(obj) if obj.pk else ""
+
+    def _each(self, request, queryset, call, done_message):
+        for instance in queryset:
+            try:
+                detail = call(instance)
+            except ProviderError as exc:
+                self.message_user(request, f"{instance}: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, done_message % {"instance": instance, "detail": detail}, messages.SUCCESS)
+
+    @admin.action(description=_("Check connection"), permissions=["change"])
+    def check_connection(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda instance: services.check_connection(instance=instance),
+            _("%(instance)s: connection is %(detail)s."),
+        )
+
+    @admin.action(description=_("Configure webhook (Evolution)"), permissions=["change"])
+    def configure_webhook(self, request, queryset):
+        others = queryset.exclude(provider=WhatsAppInstance.Provider.EVOLUTION)
+        for instance in others:
+            self.message_user(request, _("%(instance)s: only Evolution instances.") % {"instance": instance}, "warning")
+        self._each(
+            request,
+            queryset.filter(provider=WhatsAppInstance.Provider.EVOLUTION),
+            lambda instance: services.configure_webhook(instance=instance),
+            _("%(instance)s: webhook set to %(detail)s."),
+        )
+
+    @admin.action(description=_("Send test message"), permissions=["change"])
+    def send_test_message(self, request, queryset):
+        form = TestMessageForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            self._each(
+                request,
+                queryset,
+                lambda instance: services.send_text(instance=instance, **form.cleaned_data).provider_message_id,
+                _("%(instance)s: sent, provider id %(detail)s."),
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Send test message"),
+            "opts": self.model._meta,
+            "form": form,
+            "instances": queryset,
+            "action": "send_test_message",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/instances/send_test_message.html", context)
+
+
+@admin.register(SandboxMessage)
+class SandboxMessageAdmin(TenantAdmin):
+    list_display = ["created_at", "instance", "to_phone", "text", "simulated_status", "replied_at"]
+    list_filter = ["simulated_status"]
+    search_fields = ["to_phone", "provider_message_id", "text"]
+    list_select_related = ["instance"]
+    readonly_fields = [f.name for f in SandboxMessage._meta.fields]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
