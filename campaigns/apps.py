@@ -5,3 +5,22 @@ from django.utils.translation import gettext_lazy as _
 class CampaignsConfig(AppConfig):
     name = "campaigns"
     verbose_name = _("Campaigns")
+
+    def ready(self):
+        from flows.signals import conversation_completed
+        from instances.signals import connection_changed
+
+        connection_changed.connect(_on_connection_changed, dispatch_uid="campaigns.connection_changed")
+        conversation_completed.connect(_on_conversation_completed, dispatch_uid="campaigns.conversation_completed")
+
+
+def _on_connection_changed(sender, instance, old_state, new_state, reason="", **kwargs):
+    from campaigns.services import instance_connection_changed
+
+    instance_connection_changed(instance=instance, new_state=new_state, reason=reason)
+
+
+def _on_conversation_completed(sender, conversation, **kwargs):
+    from campaigns.services import conversation_completed
+
+    conversation_completed(conversation=conversation)

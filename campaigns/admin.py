@@ -1,0 +1,261 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.template.response import TemplateResponse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from accounts.admin import TenantAdmin
+from campaigns import services, stats
+from campaigns.models import Campaign, CampaignInstance, CampaignLog, Execution, Recipient
+from contacts.models import Contact
+
+
+class CampaignInstanceInline(admin.TabularInline):
+    model = CampaignInstance
+    extra = 1
+    fields = ["instance", "position"]
+
+
+class ExecutionInline(admin.TabularInline):
+    model = Execution
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ["id", "type", "status", "pause_reason", "total_recipients", "started_at", "completed_at"]
+    readonly_fields = fields
+    ordering = ["-id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Campaign)
+class CampaignAdmin(TenantAdmin):
+    list_display = ["name", "status", "progress", "audience_type", "total_sent", "total_failed", "last_executed_at"]
+    list_filter = ["status", "trigger_type", "audience_type"]
+    search_fields = ["name", "description"]
+    list_select_related = ["template", "flow"]
+    inlines = [CampaignInstanceInline, ExecutionInline]
+    actions = ["start", "pause", "resume", "cancel", "send_test"]
+    readonly_fields = [
+        "status",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "total_executions",
+        "total_sent",
+        "total_delivered",
+        "total_read",
+        "total_replied",
+        "total_completed",
+        "total_failed",
+        "last_executed_at",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(deleted_at__isnull=True)
+
+    @admin.display(description=_("progress of the last execution"))
+    def progress(self, campaign):
+        execution = campaign.executions.exclude(type=Execution.Type.TEST).order_by("-id").first()
+        if execution is None:
+            return "-"
+        counts = stats.status_counts(execution.recipients.all())
+        total = sum(counts.values())
+        done = total - counts["pending"] - counts["sending"]
+        return f"{execution.get_status_display()}: {done}/{total}"
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Start the selected campaigns"))
+    def start(self, request, queryset):
+        if request.POST.get("confirmed"):
+            for campaign in queryset:
+                self._run(
+                    request,
+                    campaign,
+                    lambda c: services.start_campaign(campaign=c, user=request.user),
+                    _("%(name)s started: execution #%(id)s with %(n)d recipient(s)."),
+                )
+            return None
+        rows = [(campaign, self._audience_size(campaign)) for campaign in queryset]
+        return TemplateResponse(
+            request,
+            "admin/campaigns/start_confirmation.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Start campaigns?"),
+                "rows": rows,
+                "queryset": queryset,
+                "action": "start",
+                "opts": self.model._meta,
+            },
+        )
+
+    @staticmethod
+    def _audience_size(campaign):
+        try:
+            return services.audience_size(campaign=campaign)
+        except ValidationError as error:
+            return "; ".join(error.messages)
+
+    def _run(self, request, campaign, call, success):
+        try:
+            execution = call(campaign)
+        except ValidationError as error:
+            self.message_user(request, f"{campaign}: {'; '.join(error.messages)}", messages.ERROR)
+            return
+        self.message_user(
+            request, success % {"name": campaign.name, "id": execution.id, "n": execution.total_recipients}
+        )
+
+    @admin.action(description=_("Pause the selected campaigns"))
+    def pause(self, request, queryset):
+        count = sum(services.pause_campaign(campaign=c, user=request.user) for c in queryset)
+        self.message_user(request, _("%(n)d execution(s) paused.") % {"n": count})
+
+    @admin.action(description=_("Resume the selected campaigns"))
+    def resume(self, request, queryset):
+        count = sum(services.resume_campaign(campaign=c, user=request.user) for c in queryset)
+        self.message_user(request, _("%(n)d execution(s) resumed.") % {"n": count})
+
+    @admin.action(description=_("Cancel the running executions of the selected campaigns"))
+    def cancel(self, request, queryset):
+        count = sum(services.cancel_campaign(campaign=c, user=request.user) for c in queryset)
+        self.message_user(request, _("Cancelled; %(n)d pending recipient(s) skipped.") % {"n": count})
+
+    @admin.action(description=_("Send a test to chosen contacts"))
+    def send_test(self, request, queryset):
+        campaign = queryset.first()
+        form = TestSendForm(request.POST if request.POST.get("confirmed") else None, campaign=campaign)
+        if form.is_bound and form.is_valid():
+            ids = [contact.id for contact in form.cleaned_data["contacts"]]
+            self._run(
+                request,
+                campaign,
+                lambda c: services.start_campaign(
+                    campaign=c,
+                    user=request.user,
+                    test_mode=True,
+                    test_contact_ids=ids,
+                ),
+                _("Test of %(name)s sent as execution #%(id)s to %(n)d contact(s)."),
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/campaigns/send_test.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Send a test of %(name)s") % {"name": campaign},
+                "form": form,
+                "queryset": queryset.filter(id=campaign.id),
+                "action": "send_test",
+                "opts": self.model._meta,
+            },
+        )
+
+
+class TestSendForm(forms.Form):
+    contacts = forms.ModelMultipleChoiceField(queryset=Contact.objects.none(), label=_("Contacts"))
+
+    def __init__(self, *args, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contacts"].queryset = Contact.objects.filter(
+            organization=campaign.organization, is_active=True, opted_out_at__isnull=True
+        ).order_by("name")[:500]
+
+
+@admin.register(Execution)
+class ExecutionAdmin(TenantAdmin):
+    list_display = [
+        "id",
+        "campaign",
+        "type",
+        "status",
+        "pause_reason",
+        "total_recipients",
+        "started_at",
+        "completed_at",
+    ]
+    list_filter = ["status", "type", "pause_reason"]
+    list_select_related = ["campaign"]
+    search_fields = ["campaign__name"]
+    readonly_fields = [f.name for f in Execution._meta.fields]
+    actions = ["pause", "resume", "cancel", "requeue"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Pause"))
+    def pause(self, request, queryset):
+        count = sum(services.pause_execution(execution=e, user=request.user) for e in queryset)
+        self.message_user(request, _("%(n)d execution(s) paused.") % {"n": count})
+
+    @admin.action(description=_("Resume"))
+    def resume(self, request, queryset):
+        count = sum(services.resume_execution(execution=e, user=request.user) for e in queryset)
+        self.message_user(request, _("%(n)d execution(s) resumed.") % {"n": count})
+
+    @admin.action(description=_("Cancel (pending recipients are skipped)"))
+    def cancel(self, request, queryset):
+        count = sum(services.cancel_execution(execution=e, user=request.user) for e in queryset)
+        self.message_user(request, _("%(n)d pending recipient(s) skipped.") % {"n": count})
+
+    @admin.action(description=_("Re-queue unknown and failed recipients"))
+    def requeue(self, request, queryset):
+        try:
+            count = sum(services.requeue_recipients(execution=e, user=request.user) for e in queryset)
+        except ValidationError as error:
+            self.message_user(request, "; ".join(error.messages), messages.ERROR)
+            return
+        self.message_user(request, _("%(n)d recipient(s) re-queued.") % {"n": count})
+
+
+class NoCountPaginator(Paginator):
+    """Millions of rows: never COUNT(*) them for the page links."""
+
+    @cached_property
+    def count(self):
+        return 10**9
+
+
+@admin.register(Recipient)
+class RecipientAdmin(TenantAdmin):
+    organization_field = "execution__organization"
+    list_display = ["id", "phone", "status", "execution", "provider_message_id", "retry_count", "sent_at", "error"]
+    list_filter = ["status"]
+    search_fields = ["=phone", "=provider_message_id"]
+    raw_id_fields = ["execution", "contact", "instance", "conversation"]
+    show_full_result_count = False
+    paginator = NoCountPaginator
+    readonly_fields = [f.name for f in Recipient._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CampaignLog)
+class CampaignLogAdmin(TenantAdmin):
+    list_display = ["created_at", "campaign", "execution_id", "type", "severity", "message"]
+    list_filter = ["severity", "type"]
+    list_select_related = ["campaign"]
+    search_fields = ["message", "campaign__name"]
+    raw_id_fields = ["campaign", "execution", "recipient", "contact", "instance"]
+    show_full_result_count = False
+    paginator = NoCountPaginator
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,307 @@
+"""The flow-automations API (`/api/v1/flow-automations`, `/api/v1/executions`).
+
+Field names follow what client code already sends: `chatbot_id` (flow template),
+`flow_id`, `whatsapp_number_id` (the first sending number; `whatsapp_number_ids` for
+several).
+"""
+
+import csv
+
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.api import TenantModelViewSet, TenantPrimaryKeyRelatedField, TenantReadOnlyViewSet
+from campaigns import queries, services, stats
+from campaigns.models import Campaign, Execution, Recipient
+from flows.models import Flow, FlowTemplate
+from instances.models import WhatsAppInstance
+
+
+class FlowField(TenantPrimaryKeyRelatedField):
+    organization_field = "template__organization"
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    chatbot_id = TenantPrimaryKeyRelatedField(source="template", queryset=FlowTemplate.objects.all())
+    flow_id = FlowField(source="flow", queryset=Flow.objects.all())
+    whatsapp_number_id = TenantPrimaryKeyRelatedField(
+        queryset=WhatsAppInstance.objects.all(), write_only=True, required=False
+    )
+    whatsapp_number_ids = serializers.ListField(
+        child=TenantPrimaryKeyRelatedField(queryset=WhatsAppInstance.objects.all()), write_only=True, required=False
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "organization",
+            "name",
+            "description",
+            "chatbot_id",
+            "flow_id",
+            "whatsapp_number_id",
+            "whatsapp_number_ids",
+            "trigger_type",
+            "trigger_config",
+            "audience_type",
+            "audience_config",
+            "variable_mapping",
+            "max_concurrent_executions",
+            "rate_limit_per_hour",
+            "min_interval_seconds",
+            "interval_jitter_seconds",
+            "pause_every_n_sends",
+            "pause_seconds",
+            "retry_failed",
+            "max_retries",
+            "execution_window_start",
+            "execution_window_end",
+            "time_zone",
+            "status",
+            "created_at",
+            "updated_at",
+            "total_executions",
+            "total_sent",
+            "total_delivered",
+            "total_read",
+            "total_replied",
+            "total_completed",
+            "total_failed",
+            "last_executed_at",
+        ]
+        read_only_fields = [
+            "organization",
+            "status",
+            "created_at",
+            "updated_at",
+            *[f for f in fields if f.startswith("total_")],
+            "last_executed_at",
+        ]
+
+    def validate(self, attrs):
+        numbers = list(attrs.pop("whatsapp_number_ids", []) or [])
+        first = attrs.pop("whatsapp_number_id", None)
+        if first is not None:
+            numbers = [first, *[n for n in numbers if n.id != first.id]]
+        if numbers:
+            attrs["instances"] = numbers
+        elif self.instance is None:
+            raise serializers.ValidationError({"whatsapp_number_id": ["This field is required."]})
+        return attrs
+
+    def to_representation(self, campaign):
+        data = super().to_representation(campaign)
+        numbers = [link.instance_id for link in campaign.campaign_instances.all()]
+        data["whatsapp_number_id"] = numbers[0] if numbers else None
+        data["whatsapp_number_ids"] = numbers
+        return data
+
+
+class ExecutionSerializer(serializers.ModelSerializer):
+    flow_automation_id = serializers.IntegerField(source="campaign_id", read_only=True)
+
+    class Meta:
+        model = Execution
+        fields = [
+            "id",
+            "flow_automation_id",
+            "type",
+            "status",
+            "pause_reason",
+            "pause_detail",
+            "total_recipients",
+            "waiting_until",
+            "created_at",
+            "started_at",
+            "completed_at",
+            "error_message",
+            "errors",
+            "stats",
+        ]
+        read_only_fields = fields
+
+
+class ExecutionDetailSerializer(ExecutionSerializer):
+    progress = serializers.SerializerMethodField()
+
+    class Meta(ExecutionSerializer.Meta):
+        fields = [*ExecutionSerializer.Meta.fields, "progress"]
+        read_only_fields = fields
+
+    def get_progress(self, execution) -> dict:
+        counts = stats.status_counts(execution.recipients.all())
+        total = sum(counts.values())
+        done = total - counts["pending"] - counts["sending"]
+        return {
+            "done": done,
+            "total": total,
+            "percent": round(100 * done / total, 1) if total else 100.0,
+            "by_status": counts,
+        }
+
+
+class RecipientSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Recipient
+        fields = [
+            "id",
+            "contact_id",
+            "phone",
+            "status",
+            "variables",
+            "instance_id",
+            "provider_message_id",
+            "conversation_id",
+            "retry_count",
+            "next_attempt_at",
+            "error",
+            "created_at",
+            "sent_at",
+            "delivered_at",
+            "read_at",
+            "replied_at",
+            "completed_at",
+            "failed_at",
+        ]
+        read_only_fields = fields
+
+
+class StartSerializer(serializers.Serializer):
+    test_mode = serializers.BooleanField(default=False)
+    test_contact_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), default=list)
+
+
+class RequeueSerializer(serializers.Serializer):
+    statuses = serializers.ListField(
+        child=serializers.ChoiceField(choices=Recipient.REQUEUEABLE), default=list(Recipient.REQUEUEABLE)
+    )
+
+
+class CampaignViewSet(TenantModelViewSet):
+    queryset = Campaign.objects.filter(deleted_at__isnull=True).prefetch_related("campaign_instances")
+    serializer_class = CampaignSerializer
+    filterset_fields = ["status", "trigger_type", "audience_type"]
+    search_fields = ["name", "description"]
+    ordering_fields = ["id", "name", "created_at", "last_executed_at"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.create_campaign(
+            organization=self.get_write_organization(), created_by=self.request.user, **data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_campaign(campaign=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, campaign):
+        services.delete_campaign(campaign=campaign, user=self.request.user)
+
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        body = StartSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        execution = services.start_campaign(campaign=self.get_object(), user=request.user, **body.validated_data)
+        return Response(ExecutionDetailSerializer(execution).data, status=status.HTTP_202_ACCEPTED)
+
+    @action(detail=True, methods=["get"])
+    def executions(self, request, pk=None):
+        page = self.paginate_queryset(self.get_object().executions.order_by("-id"))
+        return self.get_paginated_response(ExecutionSerializer(page, many=True).data)
+
+    @action(detail=True, methods=["get"])
+    def stats(self, request, pk=None):
+        return Response(stats.summary(queries.campaign_recipients(campaign=self.get_object())))
+
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None):
+        return Response({"paused": services.pause_campaign(campaign=self.get_object(), user=request.user)})
+
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        return Response({"resumed": services.resume_campaign(campaign=self.get_object(), user=request.user)})
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return Response({"skipped": services.cancel_campaign(campaign=self.get_object(), user=request.user)})
+
+
+class ExecutionViewSet(TenantReadOnlyViewSet):
+    queryset = Execution.objects.select_related("campaign")
+    serializer_class = ExecutionDetailSerializer
+    filterset_fields = ["status", "type", "campaign"]
+    ordering_fields = ["id", "created_at"]
+
+    def filter_queryset(self, queryset):
+        # Query parameters filter the list; on a detail route `?status=` filters its recipients.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+    @action(detail=True, methods=["get"])
+    def recipients(self, request, pk=None):
+        statuses = [s for s in request.query_params.getlist("status") if s]
+        unknown = [s for s in statuses if s not in Recipient.Status.values]
+        if unknown:
+            return Response({"status": [f"Unknown status {unknown[0]!r}."]}, status=status.HTTP_400_BAD_REQUEST)
+        recipients = queries.execution_recipients(execution=self.get_object(), statuses=statuses)
+        page = self.paginate_queryset(recipients)
+        return self.get_paginated_response(RecipientSerializer(page, many=True).data)
+
+    @action(detail=True, methods=["get"])
+    def stats(self, request, pk=None):
+        return Response(stats.summary(self.get_object().recipients.all()))
+
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None):
+        return self._control(services.pause_execution(execution=self.get_object(), user=request.user))
+
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        return self._control(services.resume_execution(execution=self.get_object(), user=request.user))
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        execution = self.get_object()
+        skipped = services.cancel_execution(execution=execution, user=request.user)
+        return self._control(execution.status == Execution.Status.CANCELLED, skipped=skipped)
+
+    @action(detail=True, methods=["post"])
+    def requeue(self, request, pk=None):
+        body = RequeueSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        execution = self.get_object()
+        moved = services.requeue_recipients(
+            execution=execution, statuses=body.validated_data["statuses"], user=request.user
+        )
+        return self._control(True, requeued=moved)
+
+    def _control(self, changed: bool, **extra):
+        execution = self.get_object()
+        if not changed:
+            return Response(
+                {"status": [f"Not possible while the execution is {execution.status}."]},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response({**ExecutionDetailSerializer(execution).data, **extra})
+
+    @action(detail=True, methods=["get"], url_path="report.csv")
+    def report(self, request, pk=None):
+        execution = self.get_object()
+        response = StreamingHttpResponse(_csv_lines(execution), content_type="text/csv; charset=utf-8")
+        stamp = timezone.now().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="execution-{execution.id}-{stamp}.csv"'
+        return response
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_lines(execution):
+    writer = csv.writer(_Echo())
+    yield writer.writerow(queries.REPORT_COLUMNS)
+    for row in queries.report_rows(execution=execution):
+        yield writer.writerow(row)

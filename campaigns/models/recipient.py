@@ -1,0 +1,138 @@
+from datetime import datetime
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from campaigns.models.execution import Execution
+
+
+class Recipient(models.Model):
+    """One contact of one execution.
+
+    State transitions (status only moves forward):
+        pending -> sending -> sent -> delivered -> read -> replied -> completed
+        pending -> opted_out | skipped | failed
+        sending -> failed | unknown | opted_out
+        sending -> pending                  (provider proved it did not accept: retry later)
+        unknown -> sent | delivered | ...   (a late answer resolves the doubt)
+        unknown | failed -> pending         (only when an operator re-queues)
+    A later status may skip steps (read before delivered); an earlier one arriving late only
+    fills its empty timestamp.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        READ = "read", _("Read")
+        REPLIED = "replied", _("Replied")
+        COMPLETED = "completed", _("Completed")
+        FAILED = "failed", _("Failed")
+        OPTED_OUT = "opted_out", _("Opted out")
+        SKIPPED = "skipped", _("Skipped")
+        UNKNOWN = "unknown", _("Unknown (may have been sent)")
+
+    PROGRESS = ["sent", "delivered", "read", "replied", "completed"]
+    ENDS = ["failed", "opted_out", "skipped", "unknown"]
+    TIMESTAMP_OF = {
+        "sending": "claimed_at",
+        "sent": "sent_at",
+        "delivered": "delivered_at",
+        "read": "read_at",
+        "replied": "replied_at",
+        "completed": "completed_at",
+        "failed": "failed_at",
+        "opted_out": "failed_at",
+        "skipped": "failed_at",
+    }
+    REQUEUEABLE = ["unknown", "failed"]
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="recipients")
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="+")
+    instance = models.ForeignKey(
+        "instances.WhatsAppInstance", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    phone = models.CharField(_("phone"), max_length=20)
+    variables = models.JSONField(_("variables"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    provider_message_id = models.CharField(_("provider message id"), max_length=128, blank=True, default="")
+    conversation = models.ForeignKey(
+        "flows.Conversation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    retry_count = models.PositiveSmallIntegerField(_("retries"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recipient")
+        verbose_name_plural = _("recipients")
+        ordering = ["id"]
+        indexes = [
+            # The dispatcher's claim: due pending recipients of one execution, oldest first.
+            models.Index(
+                fields=["execution", "next_attempt_at", "id"],
+                condition=Q(status="pending"),
+                name="campaigns_recipient_due",
+            ),
+            # The sweep: `sending` leases that expired (worker died mid-send).
+            models.Index(fields=["lease_expires_at"], condition=Q(status="sending"), name="campaigns_recipient_lease"),
+            # Stats, progress and the recipients list filtered by status.
+            models.Index(fields=["execution", "status"], name="campaigns_recipient_status"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["execution", "contact"], name="campaigns_recipient_once_per_execution"),
+            # Webhooks find the recipient of a status update by (instance, provider message id).
+            models.UniqueConstraint(
+                fields=["instance", "provider_message_id"],
+                condition=~Q(provider_message_id=""),
+                name="campaigns_recipient_unique_provider_message",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.phone} ({self.status})"
+
+
+def recipient_sources(to: str) -> list[str]:
+    """The statuses a recipient may move to `to` from (the machine in Recipient's docstring)."""
+    if to in Recipient.PROGRESS:
+        earlier = Recipient.PROGRESS[: Recipient.PROGRESS.index(to)]
+        return ["sending", "unknown", *earlier]
+    return {
+        "sending": ["pending"],
+        "pending": ["sending", *Recipient.REQUEUEABLE],
+        "failed": ["pending", "sending", "sent"],
+        "unknown": ["sending"],
+        "opted_out": ["pending", "sending"],
+        "skipped": ["pending"],
+    }[to]
+
+
+def advance_recipients(queryset, to: str, *, at: datetime | None = None, **fields) -> int:
+    """Move the recipients of `queryset` to `to` where the machine allows; returns how many moved.
+
+    Recipients already past `to` keep their status; a progress status arriving late fills its
+    own empty timestamp only (a `delivered` after `read`). Every status change goes through here.
+    """
+    at = at or timezone.now()
+    stamp = Recipient.TIMESTAMP_OF.get(to)
+    values = {"status": to, **fields}
+    if stamp and stamp not in values:
+        values[stamp] = at
+    moved = queryset.filter(status__in=recipient_sources(to)).update(**values)
+    if to in Recipient.PROGRESS and to != "sent":
+        later = Recipient.PROGRESS[Recipient.PROGRESS.index(to) + 1 :]
+        queryset.filter(status__in=later, **{f"{stamp}__isnull": True}).update(**{stamp: at})
+    return moved

@@ -1,0 +1,41 @@
+"""Celery tasks: thin interfaces over `campaigns.dispatch`.
+
+Both tasks are idempotent (correctness lives in the database claim), so they may use
+`acks_late` + `reject_on_worker_lost`: a task whose worker died is delivered again and
+simply claims what is still due.
+"""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from campaigns import dispatch
+
+logger = logging.getLogger(__name__)
+
+
+def queue_dispatch(execution_id: int, *, fan_out: bool = False, countdown: float = 0) -> None:
+    copies = settings.CAMPAIGNS_DISPATCH_FAN_OUT if fan_out else 1
+    for _ in range(copies):
+        dispatch_execution.apply_async(args=[execution_id], countdown=countdown or None)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def dispatch_execution(execution_id: int) -> str:
+    outcome = dispatch.run(execution_id)
+    if outcome == "more":
+        queue_dispatch(execution_id)
+    elif outcome.startswith("later:"):
+        # Short waits ride a countdown; longer ones (beyond the broker's visibility
+        # timeout a countdown would be delivered twice) are left to the sweep.
+        wait = max(0.0, float(outcome.split(":", 1)[1]))
+        if wait <= settings.CAMPAIGNS_MAX_COUNTDOWN_SECONDS:
+            queue_dispatch(execution_id, countdown=wait + 0.05)
+    logger.debug("dispatch execution=%s -> %s", execution_id, outcome)
+    return outcome
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def sweep() -> dict:
+    return dispatch.sweep()

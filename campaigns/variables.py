@@ -1,0 +1,145 @@
+"""Variable mapping: `{"customer_name": "{{contact.name}}", "discount": "10%"}`.
+
+A value is text in which `{{contact.name}}`, `{{contact.phone}}`, `{{contact.email}}`
+and `{{contact.custom_fields.KEY}}` are replaced by the contact's data; everything else
+is kept as written. A missing field resolves to "" and is reported.
+
+The same mapping compiles to a database expression (`expression()`), so recipients of a
+large audience get their variables in one `INSERT … SELECT`, and to Python (`resolve()`)
+for the odd single contact.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db.models import CharField, Q, TextField, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce, Concat, JSONObject
+from django.utils.translation import gettext as _
+
+CONTACT_FIELDS = ("name", "phone", "email")
+PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+CUSTOM_KEY = re.compile(r"^[A-Za-z0-9_\-]{1,100}$")
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Field:
+    """A contact field a placeholder reads: `name`, or `custom_fields` with a key."""
+
+    name: str
+    key: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"contact.custom_fields.{self.key}" if self.key else f"contact.{self.name}"
+
+
+def parse_field(path: str) -> Field:
+    parts = path.split(".")
+    if parts[0] == "contact" and len(parts) == 2 and parts[1] in CONTACT_FIELDS:
+        return Field(parts[1])
+    if parts[0] == "contact" and len(parts) == 3 and parts[1] == "custom_fields" and CUSTOM_KEY.match(parts[2]):
+        return Field("custom_fields", parts[2])
+    raise ValidationError(
+        _("Unknown variable {{%(path)s}}: use contact.name, contact.phone, contact.email or contact.custom_fields.KEY.")
+        % {"path": path}
+    )
+
+
+def split_template(text: str) -> list[str | Field]:
+    """Literal text and fields, in order; raises ValidationError on bad syntax."""
+    pieces: list[str | Field] = []
+    position = 0
+    for match in PLACEHOLDER.finditer(text):
+        pieces.append(text[position : match.start()])
+        pieces.append(parse_field(match.group(1)))
+        position = match.end()
+    pieces.append(text[position:])
+    literal = "".join(piece for piece in pieces if isinstance(piece, str))
+    if "{{" in literal or "}}" in literal:
+        raise ValidationError(_("Unbalanced braces in %(text)r: write variables as {{contact.name}}.") % {"text": text})
+    return [piece for piece in pieces if piece != ""]
+
+
+def validate_mapping(mapping) -> dict[str, list[str | Field]]:
+    """The parsed mapping, or ValidationError({"variable_mapping": {name: message}})."""
+    if not isinstance(mapping, dict):
+        raise ValidationError({"variable_mapping": _("Must be an object of variable name to text.")})
+    parsed, errors = {}, {}
+    for name, value in mapping.items():
+        if not NAME.match(str(name)):
+            errors[str(name)] = _("Variable names are letters, digits and _, e.g. customer_name.")
+        elif not isinstance(value, str | int | float):
+            errors[name] = _("Must be text, e.g. {{contact.name}} or 10%.")
+        else:
+            try:
+                parsed[name] = split_template(str(value))
+            except ValidationError as error:
+                errors[name] = error.messages[0]
+    if errors:
+        raise ValidationError({"variable_mapping": [errors]})
+    return parsed
+
+
+def fields_used(parsed: dict[str, list]) -> dict[str, list[Field]]:
+    return {name: [piece for piece in pieces if isinstance(piece, Field)] for name, pieces in parsed.items()}
+
+
+def _field_expression(field: Field):
+    if field.key:
+        return Coalesce(Cast(KeyTextTransform(field.key, "custom_fields"), TextField()), Value(""))
+    return Coalesce(field.name, Value(""), output_field=CharField())
+
+
+def expression(mapping: dict):
+    """A JSON object expression over Contact rows: the resolved variables of each contact."""
+    parsed = validate_mapping(mapping)
+    if not parsed:
+        return Value({}, output_field=_json_field())
+    members = {}
+    for name, pieces in parsed.items():
+        parts = [Value(piece) if isinstance(piece, str) else _field_expression(piece) for piece in pieces]
+        if not parts:
+            members[name] = Value("")
+        elif len(parts) == 1:
+            members[name] = parts[0]
+        else:
+            members[name] = Concat(*parts, output_field=TextField())
+    return JSONObject(**members)
+
+
+def _json_field():
+    from django.db.models import JSONField
+
+    return JSONField()
+
+
+def missing_filter(field: Field) -> Q:
+    """Contacts for which `field` resolves empty."""
+    if field.key:
+        return (
+            ~Q(custom_fields__has_key=field.key)
+            | Q(**{f"custom_fields__{field.key}": None})
+            | Q(**{f"custom_fields__{field.key}": ""})
+        )
+    return Q(**{field.name: ""}) | Q(**{f"{field.name}__isnull": True})
+
+
+def resolve(mapping: dict, contact) -> tuple[dict[str, str], list[str]]:
+    """The variables for one contact, and the labels of the fields that were missing."""
+    resolved, missing = {}, []
+    for name, pieces in validate_mapping(mapping).items():
+        text = []
+        for piece in pieces:
+            if isinstance(piece, str):
+                text.append(piece)
+                continue
+            value = (contact.custom_fields or {}).get(piece.key) if piece.key else getattr(contact, piece.name)
+            if value in (None, ""):
+                missing.append(piece.label)
+                value = ""
+            text.append(str(value))
+        resolved[name] = "".join(text)
+    return resolved, missing
