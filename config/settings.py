@@ -263,3 +263,31 @@ SYSTEM_PERIODIC_TASKS["flows: process stale inbound messages"] = {
     "task": "flows.tasks.process_stale_inbound",
     "every_seconds": 60,
 }
+
+# CAMPAIGNS
+# ------------------------------------------------------------------------------
+# The dispatcher claims this many due recipients at a time and holds them for the
+# lease; a worker that dies leaves them `sending` until the lease runs out, then they
+# become `unknown` (never re-sent). The lease must outlast a batch of slow sends.
+CAMPAIGNS_BATCH_SIZE = env.int("CAMPAIGNS_BATCH_SIZE", default=20)
+CAMPAIGNS_LEASE_SECONDS = env.int("CAMPAIGNS_LEASE_SECONDS", default=900)
+# Dispatcher tasks started per execution (they share its recipients through the claim).
+CAMPAIGNS_DISPATCH_FAN_OUT = env.int("CAMPAIGNS_DISPATCH_FAN_OUT", default=2)
+# A dispatcher task works this long, then queues its successor (others get a turn).
+CAMPAIGNS_TASK_BUDGET_SECONDS = env.float("CAMPAIGNS_TASK_BUDGET_SECONDS", default=20)
+# Waits for a send slot up to this long inside a task; longer waits go back to the queue.
+CAMPAIGNS_MAX_SLEEP_SECONDS = env.float("CAMPAIGNS_MAX_SLEEP_SECONDS", default=10)
+# Longest Celery countdown queued; anything later is found by the sweep (must stay well
+# under CELERY_VISIBILITY_TIMEOUT, or Redis delivers the task twice).
+CAMPAIGNS_MAX_COUNTDOWN_SECONDS = env.int("CAMPAIGNS_MAX_COUNTDOWN_SECONDS", default=120)
+CAMPAIGNS_HEARTBEAT_STALE_SECONDS = env.int("CAMPAIGNS_HEARTBEAT_STALE_SECONDS", default=120)
+# ProviderUnavailable: retry after base * 2^n seconds (±20%), at most max.
+CAMPAIGNS_RETRY_BASE_SECONDS = env.float("CAMPAIGNS_RETRY_BASE_SECONDS", default=30)
+CAMPAIGNS_RETRY_MAX_SECONDS = env.float("CAMPAIGNS_RETRY_MAX_SECONDS", default=3600)
+# Daily sends per number by its age: (younger than N days, cap). Sandbox numbers have none.
+CAMPAIGNS_WARMUP_LADDER = [(1, 40), (3, 80), (7, 150), (14, 300), (21, 600)]
+# Daily cap of numbers past the ladder; 0 = none.
+CAMPAIGNS_INSTANCE_DAILY_CAP = env.int("CAMPAIGNS_INSTANCE_DAILY_CAP", default=0)
+# Dotted path of a `now()` the dispatcher lives by; "" = the system clock (tests move it).
+CAMPAIGNS_CLOCK = env("CAMPAIGNS_CLOCK", default="")
+SYSTEM_PERIODIC_TASKS["campaigns: sweep"] = {"task": "campaigns.tasks.sweep", "every_seconds": 30}

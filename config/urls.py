@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("contacts.urls")),
     path("", include("instances.urls")),
     path("", include("flows.urls")),
+    path("", include("campaigns.urls")),
 ]
 
 urlpatterns = [
