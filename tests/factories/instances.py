@@ -43,4 +43,5 @@ class SandboxMessageFactory(factory.django.DjangoModelFactory):
 
 TENANT_FACTORIES = {
     WhatsAppInstance: lambda organization: WhatsAppInstanceFactory(organization=organization),
+    SandboxMessage: lambda organization: SandboxMessageFactory(instance__organization=organization),
 }

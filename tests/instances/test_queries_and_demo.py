@@ -1,0 +1,46 @@
+import os
+
+import pytest
+
+from instances import http
+from instances.demo import seed
+from instances.models import WhatsAppInstance
+from instances.queries import instance_by_api_key, instance_by_name, instance_by_webhook_secret
+from tests.factories.instances import EvolutionInstanceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_webhooks_find_an_instance_by_name_secret_or_key(org_a):
+    instance = EvolutionInstanceFactory(organization=org_a, instance_name="loja-q", api_key="k-1234")
+
+    assert instance_by_name("loja-q") == instance
+    assert instance_by_name("") is None
+    assert instance_by_webhook_secret(instance.webhook_secret) == instance
+    assert instance_by_webhook_secret(instance.webhook_secret[:-1] + "x") is None
+    assert instance_by_webhook_secret("") is None
+    assert instance_by_api_key(instance_name="loja-q", api_key="k-1234") == instance
+    assert instance_by_api_key(instance_name="loja-q", api_key="k-9999") is None
+
+
+def test_the_demo_seed_makes_one_open_sandbox_with_playback(org_a):
+    seed(org_a)
+    seed(org_a)
+
+    instance = WhatsAppInstance.objects.get(organization=org_a)
+    assert (instance.name, instance.provider, instance.connection_state) == ("Sandbox", "sandbox", "open")
+    assert instance.playback["playback"] is True
+    instance.full_clean()
+
+
+def test_one_pooled_session_per_process_without_retries(monkeypatch, settings):
+    settings.PROVIDER_POOL_MAXSIZE = 7
+    monkeypatch.setattr(os, "getpid", lambda: -1)  # as in a freshly forked worker
+    session = http.get_session()
+
+    assert http.get_session() is session
+    adapter = session.get_adapter("https://evolution.example.com")
+    assert adapter._pool_maxsize == 7
+    assert adapter.max_retries.total == 0
+    monkeypatch.setattr(os, "getpid", lambda: -2)
+    assert http.get_session() is not session
