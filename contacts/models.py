@@ -102,7 +102,9 @@ class ContactImport(TenantModel):
         help_text=_("CSV with a header row: phone,name,email,… (other columns become custom fields)"),
     )
     tag = models.CharField(_("tag"), max_length=100, blank=True, help_text=_("Tag every imported contact, e.g. lead"))
-    delimiter = models.CharField(_("delimiter"), max_length=1, default=",", help_text=_("e.g. , or ;"))
+    delimiter = models.CharField(
+        _("delimiter"), max_length=1, blank=True, help_text=_("e.g. , or ; (empty: detected from the header row)")
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     total_rows = models.PositiveIntegerField(_("rows"), default=0)
     created_count = models.PositiveIntegerField(_("created"), default=0)

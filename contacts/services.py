@@ -150,17 +150,21 @@ def report_row(error: RowError) -> list:
 
 
 @transaction.atomic
-def contact_import_create(*, organization, file, created_by=None, tag: str = "", delimiter: str = ",") -> ContactImport:
+def contact_import_create(*, organization, file, created_by=None, tag: str = "", delimiter: str = "") -> ContactImport:
     """Store an uploaded CSV and queue its import once the upload is committed."""
-    from contacts.tasks import run_contact_import_task
-
     contact_import = ContactImport(
-        organization=organization, file=file, created_by=created_by, tag=tag.strip(), delimiter=delimiter or ","
+        organization=organization, file=file, created_by=created_by, tag=tag.strip(), delimiter=delimiter
     )
     contact_import.full_clean()
     contact_import.save()
-    run_contact_import_task.delay_on_commit(contact_import.id)
+    contact_import_enqueue(contact_import=contact_import)
     return contact_import
+
+
+def contact_import_enqueue(*, contact_import: ContactImport) -> None:
+    from contacts.tasks import run_contact_import_task
+
+    run_contact_import_task.delay_on_commit(contact_import.id)
 
 
 def contact_import_run(*, contact_import_id: int) -> ContactImport | None:
