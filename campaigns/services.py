@@ -340,6 +340,7 @@ def cancel_execution(*, execution: Execution, user=None) -> int:
 def requeue_recipients(*, execution: Execution, statuses: list[str] | None = None, user=None) -> int:
     """Send `unknown`/`failed` recipients again: only ever on an operator's explicit request."""
     statuses = [s for s in (statuses or Recipient.REQUEUEABLE) if s in Recipient.REQUEUEABLE]
+    execution = Execution.objects.select_for_update().select_related("campaign").get(id=execution.id)
     if execution.status not in (*Execution.LIVE, Execution.Status.COMPLETED):
         raise ValidationError({"status": _("A cancelled or failed execution cannot be re-queued.")})
     moved = advance_recipients(

@@ -196,7 +196,9 @@ def test_execution_detail_stats_and_report(alice_client, org_a):
     execution_id = alice_client.post(f"{URL}/{campaign.id}/start", {}, format="json").json()["id"]
     recipients = list(Recipient.objects.filter(execution_id=execution_id).order_by("id"))
     Recipient.objects.filter(id=recipients[0].id).update(
-        status="read", sent_at="2024-01-01T10:00:00Z", delivered_at="2024-01-01T10:00:10Z",
+        status="read",
+        sent_at="2024-01-01T10:00:00Z",
+        delivered_at="2024-01-01T10:00:10Z",
         read_at="2024-01-01T10:01:00Z",
     )
     Recipient.objects.filter(id=recipients[1].id).update(status="sent", sent_at="2024-01-01T10:00:00Z")
