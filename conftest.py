@@ -14,6 +14,14 @@ from accounts.models import Membership, Organization
 from accounts.services import add_member, create_api_token
 
 
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hasher():
+    """PBKDF2 costs ~0.4 s a user; the tests create hundreds of them."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def redis_key_prefix(settings):
     """Each test's Redis keys live under their own prefix (Zulip's rule)."""
