@@ -1,1 +1,273 @@
-"""Inbound messages after intake: wait for the contact's pause, then feed the burst to the engine."""
+"""Inbound messages: intake (controls, durable row, debounce), then a burst through the engine."""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import requests
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from contacts.models import Contact
+from flows import debounce, engine
+from flows.controls import get_bot_settings
+from flows.models import Conversation, MessageHistory, ReceivedFile
+from flows.queries import active_conversation, default_flow, flow_spec
+from flows.services import apply_decision, initial_variables, position_of
+from flows.text import file_kind
+
+logger = logging.getLogger(__name__)
+
+STALE_AFTER_SECONDS = 120
+_DOWNLOAD_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class InboundOutcome:
+    accepted: bool
+    reason: str
+    history_id: int | None = None
+
+
+def handle_inbound_message(
+    *,
+    instance,
+    contact: Contact,
+    text: str = "",
+    media: engine.Media | None = None,
+    provider_message_id: str = "",
+    external_ticket_id: str = "",
+    external_contact_id: str = "",
+) -> InboundOutcome:
+    """A message from `contact` to `instance`, already past the provider's filters.
+
+    Checks the bot controls, stores the message (once per provider id) and queues its
+    burst; the engine runs when the contact pauses (`process_when_quiet`).
+    """
+    from flows.tasks import process_burst
+
+    bot = get_bot_settings(organization_id=instance.organization_id)
+    reason = ""
+    if not bot.BOT_ENABLED:
+        reason = "bot_disabled"
+    elif bot.BOT_STATUS != "active":
+        reason = f"bot_{bot.BOT_STATUS}"
+    elif bot.TEST_MODE and not bot.is_test_contact(contact):
+        reason = "not_a_test_contact"
+    now = timezone.now()
+    row = MessageHistory(
+        organization_id=instance.organization_id,
+        contact=contact,
+        instance=instance,
+        direction=MessageHistory.Direction.INBOUND,
+        message_type=_message_type(media),
+        text=text,
+        media_url=media.url if media else "",
+        media_path=media.path if media else "",
+        mimetype=media.mimetype if media else "",
+        provider_message_id=provider_message_id,
+        external_ticket_id=external_ticket_id,
+        external_contact_id=external_contact_id,
+        processed_at=now if reason else None,
+    )
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+            Contact.objects.filter(id=contact.id).update(
+                last_interaction_at=now, total_messages_received=F("total_messages_received") + 1
+            )
+    except IntegrityError:
+        return InboundOutcome(accepted=False, reason="duplicate")
+    if reason:
+        return InboundOutcome(accepted=False, reason=reason, history_id=row.id)
+    if debounce.note_arrival(instance_id=instance.id, contact_id=contact.id, debounce_ms=bot.DEBOUNCE_TIME):
+        process_burst.apply_async((instance.id, contact.id), countdown=bot.DEBOUNCE_TIME / 1000)
+    return InboundOutcome(accepted=True, reason="queued", history_id=row.id)
+
+
+def _message_type(media: engine.Media | None) -> str:
+    if media is None:
+        return "text"
+    return "image" if media.mimetype.startswith("image/") else "document"
+
+
+def _unprocessed(instance_id: int, contact_id: int):
+    return MessageHistory.objects.filter(
+        instance_id=instance_id,
+        contact_id=contact_id,
+        direction=MessageHistory.Direction.INBOUND,
+        processed_at__isnull=True,
+    )
+
+
+def process_when_quiet(*, instance_id: int, contact_id: int) -> str:
+    """The burst task: wait until the contact has been quiet for DEBOUNCE_TIME, then process."""
+    from flows.tasks import process_burst as process_burst_task
+
+    found = (
+        _unprocessed(instance_id, contact_id)
+        .values("organization_id")
+        .annotate(last=Max("created_at"))
+        .order_by("organization_id")
+        .first()
+    )
+    if found is None:
+        debounce.release(instance_id=instance_id, contact_id=contact_id)
+        return "nothing"
+    wait_ms = get_bot_settings(organization_id=found["organization_id"]).DEBOUNCE_TIME
+    remaining = (found["last"] + timedelta(milliseconds=wait_ms) - timezone.now()).total_seconds()
+    if remaining > 0:
+        if debounce.uses_shared_marker():
+            process_burst_task.apply_async((instance_id, contact_id), countdown=remaining)
+        return "waiting"
+    debounce.release(instance_id=instance_id, contact_id=contact_id)
+    return process_burst(instance_id=instance_id, contact_id=contact_id)
+
+
+def process_burst(*, instance_id: int, contact_id: int) -> str:
+    """Feed the contact's unprocessed messages to the engine together, then send what is due.
+
+    The contact's row lock serializes processing of one contact across processes, so
+    two bursts never both find "no conversation" and start two.
+    """
+    from flows.sending import send_due_for_conversation
+
+    now = timezone.now()
+    with transaction.atomic():
+        Contact.objects.select_for_update().filter(id=contact_id).values_list("id", flat=True).first()
+        rows = list(_unprocessed(instance_id, contact_id).select_related("contact", "instance").order_by("id"))
+        if not rows:
+            return "nothing"
+        last = rows[-1]
+        contact, instance = last.contact, last.instance
+        bot = get_bot_settings(organization_id=instance.organization_id)
+        conversation = active_conversation(contact_id=contact_id, instance_id=instance_id)
+        if conversation is None:
+            flow = default_flow(organization_id=instance.organization_id)
+            if flow is None:
+                _mark_processed(rows, None, now)
+                logger.info("inbound for contact %s: the organization has no default flow", contact_id)
+                return "no_flow"
+            conversation = Conversation.objects.create(
+                organization_id=instance.organization_id,
+                contact=contact,
+                instance=instance,
+                flow=flow,
+                external_ticket_id=last.external_ticket_id,
+                external_contact_id=last.external_contact_id,
+                variables=initial_variables(contact, None),
+                last_interaction_at=now,
+            )
+            decision = engine.start(flow_spec(flow), conversation.variables)
+        else:
+            _follow_external_ids(conversation, last)
+            if conversation.flow is None:
+                decision = engine.Decision(completed=True, variables=conversation.variables, reason="flow_deleted")
+            else:
+                decision = engine.on_inbound(
+                    flow_spec(conversation.flow), position_of(conversation), _combine(rows), conversation.variables
+                )
+        not_before = None
+        if conversation.last_bot_message_at and bot.MESSAGE_COOLDOWN:
+            not_before = conversation.last_bot_message_at + timedelta(seconds=bot.MESSAGE_COOLDOWN)
+        apply_decision(conversation=conversation, decision=decision, now=now, not_before=not_before)
+        _mark_processed(rows, conversation, now)
+        received = _receive_file(conversation, decision, rows) if decision.accept_file else None
+    send_due_for_conversation(conversation_id=conversation.id)
+    if received is not None:
+        store_received_file(received_file_id=received.id)
+    return decision.reason or "processed"
+
+
+def _combine(rows: list[MessageHistory]) -> engine.Inbound:
+    """A burst as one message: the texts in order, and its last file."""
+    text = "\n".join(row.text for row in rows if row.text.strip())
+    media = None
+    for row in rows:
+        if row.media_url or row.media_path:
+            media = engine.Media(url=row.media_url, path=row.media_path, mimetype=row.mimetype, filename="")
+    return engine.Inbound(text=text, media=media)
+
+
+def _follow_external_ids(conversation: Conversation, last: MessageHistory) -> None:
+    changed = []
+    for field in ("external_ticket_id", "external_contact_id"):
+        value = getattr(last, field)
+        if value and getattr(conversation, field) != value:
+            setattr(conversation, field, value)
+            changed.append(field)
+    if changed:
+        conversation.save(update_fields=changed)
+
+
+def _mark_processed(rows, conversation, now) -> None:
+    MessageHistory.objects.filter(id__in=[row.id for row in rows]).update(processed_at=now, conversation=conversation)
+
+
+def _receive_file(conversation: Conversation, decision: engine.Decision, rows) -> ReceivedFile:
+    row = next(r for r in reversed(rows) if r.media_url or r.media_path)
+    url = row.media_url or (row.media_path if row.media_path.startswith("http") else "")
+    name = (row.media_url or row.media_path).split("?", 1)[0].rsplit("/", 1)[-1]
+    _extension, mimetype = file_kind(mimetype=row.mimetype, url=url or row.media_path)
+    return ReceivedFile.objects.create(
+        organization_id=conversation.organization_id,
+        conversation=conversation,
+        contact_id=conversation.contact_id,
+        flow_message_id=decision.accept_file.id,
+        original_name=name[:255],
+        file_type=mimetype,
+        media_url=url,
+    )
+
+
+def store_received_file(*, received_file_id: int) -> ReceivedFile | None:
+    """Download a received file into media storage, up to FLOWS_MAX_FILE_BYTES; else keep its URL."""
+    received = ReceivedFile.objects.filter(id=received_file_id, processed=False).first()
+    if received is None:
+        return None
+    if settings.FLOWS_DOWNLOAD_FILES and received.media_url:
+        try:
+            content = _download(received.media_url, limit=settings.FLOWS_MAX_FILE_BYTES)
+        except (requests.RequestException, ValueError) as exc:
+            logger.warning("received file %s not downloaded, URL kept: %s", received.id, exc)
+        else:
+            received.file.save(received.original_name or f"file-{received.id}", ContentFile(content), save=False)
+            received.size = len(content)
+    received.processed = True
+    received.save(update_fields=["file", "size", "processed"])
+    return received
+
+
+def _download(url: str, *, limit: int) -> bytes:
+    with requests.get(url, stream=True, timeout=(5, 30)) as response:
+        response.raise_for_status()
+        declared = int(response.headers.get("Content-Length") or 0)
+        if declared > limit:
+            raise ValueError(f"file of {declared} bytes is over the {limit}-byte limit")
+        chunks, size = [], 0
+        for chunk in response.iter_content(_DOWNLOAD_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise ValueError(f"file is over the {limit}-byte limit")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def process_stale() -> int:
+    """Bursts whose task never ran: process them now (the sweep of lost tasks)."""
+    cutoff = timezone.now() - timedelta(seconds=STALE_AFTER_SECONDS)
+    pairs = (
+        MessageHistory.objects.filter(
+            direction=MessageHistory.Direction.INBOUND, processed_at__isnull=True, created_at__lt=cutoff
+        )
+        .values_list("instance_id", "contact_id")
+        .distinct()[:500]
+    )
+    count = 0
+    for instance_id, contact_id in list(pairs):
+        process_burst(instance_id=instance_id, contact_id=contact_id)
+        count += 1
+    return count

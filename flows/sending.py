@@ -55,7 +55,8 @@ def send_scheduled(*, send_id: int) -> str:
     if row is None:
         return "not_claimed"
     conversation = row.conversation
-    if conversation.status != Conversation.Status.ACTIVE:
+    # A completed conversation still sends its last messages; an ended or failed one does not.
+    if conversation.status in (Conversation.Status.ENDED, Conversation.Status.FAILED):
         ScheduledSend.objects.filter(id=row.id, status=ScheduledSend.Status.SENDING).update(
             status=ScheduledSend.Status.CANCELLED
         )

@@ -279,3 +279,27 @@ def bump_flow_version(sender, instance, **kwargs) -> None:
         flow_id = Subflow.objects.filter(id=instance.subflow_id).values_list("flow_id", flat=True).first()
     if flow_id is not None:
         Flow.objects.filter(id=flow_id).update(content_version=F("content_version") + 1)
+
+
+def handle_inbound_message(
+    *,
+    instance,
+    contact,
+    text: str = "",
+    media: engine.Media | None = None,
+    provider_message_id: str = "",
+    external_ticket_id: str = "",
+    external_contact_id: str = "",
+):
+    """The entry point of every provider's inbound message (see `flows.inbound`)."""
+    from flows.inbound import handle_inbound_message as handle
+
+    return handle(
+        instance=instance,
+        contact=contact,
+        text=text,
+        media=media,
+        provider_message_id=provider_message_id,
+        external_ticket_id=external_ticket_id,
+        external_contact_id=external_contact_id,
+    )

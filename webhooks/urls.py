@@ -1,4 +1,10 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from webhooks.views import gosac_webhook
+
 router = SimpleRouter(trailing_slash="/?")
-urlpatterns = router.urls
+urlpatterns = [
+    path("gosac/<str:secret>/", gosac_webhook, name="gosac-webhook"),
+    *router.urls,
+]

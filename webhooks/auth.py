@@ -1,0 +1,22 @@
+"""Who is calling: a provider webhook names its instance by the instance's webhook secret.
+
+The secret is looked up through its unique index, then compared again with
+`hmac.compare_digest`, so the answer never depends on how much of a guess matched
+beyond what the index lookup reveals (a random 32-character secret cannot be walked
+byte by byte over the network). A secret of another provider's instance is unknown.
+"""
+
+import hmac
+
+from instances.models import WhatsAppInstance
+
+
+def instance_for_secret(secret: str, *, provider: str) -> WhatsAppInstance | None:
+    if not secret or len(secret) > 64:
+        return None
+    instance = (
+        WhatsAppInstance.objects.select_related("organization").filter(webhook_secret=secret, provider=provider).first()
+    )
+    if instance is None or not hmac.compare_digest(instance.webhook_secret.encode(), secret.encode()):
+        return None
+    return instance

@@ -1,0 +1,56 @@
+"""GOSAC webhooks: `{"type": "messages:created", "data": {<message>, "contact": {...}, "ticket": {...}}}`.
+
+Only `messages:created` is understood; other types are `Unhandled`. GOSAC is built on
+Whaticket: `mediaType` is "chat" for text, "application" for documents, and for a
+media message `body` holds the file name.
+"""
+
+from contacts.phones import InvalidPhone, normalize_phone
+from webhooks.events import IncomingMessage, Unhandled
+from webhooks.parsers.checked import BadPayload, Checked
+
+MESSAGE_CREATED = "messages:created"
+
+
+def parse(payload) -> IncomingMessage | Unhandled:
+    root = Checked(payload).object()
+    event_type = root["type"].string()
+    if event_type != MESSAGE_CREATED:
+        return Unhandled(f"event type {event_type} is not handled")
+    data = root["data"].object()
+    contact = data["contact"].object()
+    ticket = data.get("ticket", {}).object()
+    number = _text(contact["number"])
+    try:
+        phone = normalize_phone(number)
+    except InvalidPhone:
+        raise BadPayload(f"data.contact.number is not a phone number: {number[:40]}") from None
+    media_type = data.get("mediaType", "chat").string()
+    body = data.get("body", "").optional_string()
+    is_file = media_type not in ("chat", "text")
+    return IncomingMessage(
+        provider="gosac",
+        message_id=_text(data.get("id")) or _text(data.get("messageId")),
+        phone=phone,
+        contact_name=contact.get("name", "").optional_string(),
+        contact_id=_text(data.get("contactId")) or _text(contact.get("id")),
+        ticket_id=_text(data.get("ticketId")) or _text(ticket.get("id")),
+        ticket_status=ticket.get("status", "").optional_string(),
+        ticket_user_id=_text(ticket.get("userId")),
+        text="" if is_file else body,
+        media_type=media_type,
+        media_url=data.get("mediaUrl", "").optional_string(),
+        media_path=data.get("mediaPath", "").optional_string(),
+        file_name=body if is_file else "",
+        from_me=data.get("fromMe").boolean(default=False),
+        from_group=data.get("fromGroup").boolean(default=False),
+    )
+
+
+def _text(value: Checked) -> str:
+    """Ids come as numbers or strings."""
+    if value.value is None:
+        return ""
+    if isinstance(value.value, bool) or not isinstance(value.value, str | int):
+        raise BadPayload(f"{value.path} must be a string or a number")
+    return str(value.value)
