@@ -1,0 +1,112 @@
+"""Evolution API webhook endpoints.
+
+    POST /api/webhooks/evolution/<secret>/                (what configure_webhook sets up)
+    POST /api/webhooks/evolution/<secret>/<event-suffix>  ("webhook by events" appends e.g. messages-update)
+    POST /api/webhooks/evolution/                         (secret in X-Webhook-Secret, or the apikey field)
+    POST /api/webhooks/evolution/<event-suffix>
+
+Evolution signs nothing, so the caller proves itself with the instance's webhook
+secret (path or header) or the instance's API key (the payload's `apikey`, null on
+many servers). Answers: 404 unknown instance, 401 bad or missing credentials, 413 too
+large, 400 malformed JSON or a broken known event, 200 otherwise (ignored, duplicate,
+accepted, or the result when applied in the request). Evolution retries anything but
+400/401/403/404/422, so a 200 for what we will never use stops its retries.
+"""
+
+import hmac
+import json
+import re
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse, JsonResponse
+from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from instances.queries import instance_by_name
+from webhooks import intake
+from webhooks.parsers.checked import BadPayload
+
+# Evolution's by-events suffixes are lower-case words joined by dashes; our secrets are
+# 32 URL-safe characters, so a lone segment is told apart by shape and trailing slash.
+_EVENT_SUFFIX = re.compile(r"^[a-z]+(?:-[a-z]+)*$")
+
+
+def split_path(rest: str) -> tuple[str, str]:
+    """(secret, event suffix) from what follows /evolution; Evolution may double the slash."""
+    rest = rest or ""
+    segments = [segment for segment in rest.split("/") if segment]
+    if len(segments) >= 2:
+        return segments[0], segments[-1]
+    if len(segments) == 1:
+        only = segments[0]
+        if not rest.endswith("/") and _EVENT_SUFFIX.match(only) and len(only) < 32:
+            return "", only
+        return only, ""
+    return "", ""
+
+
+def _error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"status": "error", "error": message}, status=status)
+
+
+def _same(given: str, stored: str) -> bool:
+    return bool(given) and bool(stored) and hmac.compare_digest(given.encode(), stored.encode())
+
+
+def authenticated(instance, *, secret: str, header_secret: str, api_key) -> bool:
+    """A secret given must be right; without one, the payload's API key may prove the caller."""
+    if secret or header_secret:
+        return _same(secret or header_secret, instance.webhook_secret)
+    return isinstance(api_key, str) and _same(api_key, instance.api_key)
+
+
+@csrf_exempt
+@require_POST
+def evolution_webhook(request, rest: str = ""):
+    secret, url_event = split_path(rest)
+    limit = settings.WEBHOOKS_MAX_BODY_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return _error(413, f"Body larger than {limit} bytes")
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return _error(413, f"Body larger than {limit} bytes")
+    if len(body) > limit:
+        return _error(413, f"Body larger than {limit} bytes")
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        return _error(400, f"Malformed JSON: {exc}")
+    if not isinstance(payload, dict):
+        return _error(400, "payload must be an object")
+    name = payload.get("instance")
+    if not isinstance(name, str) or not name:
+        return _error(400, "instance is missing")
+    instance = instance_by_name(name)
+    if instance is None:
+        return _error(404, "Unknown instance")
+    header_secret = request.headers.get("X-Webhook-Secret", "")
+    if not authenticated(instance, secret=secret, header_secret=header_secret, api_key=payload.get("apikey")):
+        return _error(401, "Bad or missing webhook secret")
+    try:
+        outcome = intake.receive(instance=instance, payload=payload, url_event=url_event)
+    except BadPayload as exc:
+        return _error(400, str(exc))
+    return JsonResponse(outcome.as_json())
+
+
+@csrf_exempt
+def floor(request):
+    """The fastest answer this server gives: what the benchmark measures the endpoint against."""
+    return HttpResponse(b'{"status": "ok"}', content_type="application/json")
+
+
+urlpatterns = [re_path(r"^evolution(?P<rest>/.*)?$", evolution_webhook, name="evolution-webhook")]
+if settings.WEBHOOKS_FLOOR_VIEW:
+    urlpatterns.append(path("floor", floor, name="webhooks-floor"))

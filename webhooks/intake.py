@@ -1,0 +1,232 @@
+"""Durable intake: store an accepted event once, then apply it (now or in a worker).
+
+The request path is: parse, one indexed lookup of the instance (the view), one INSERT
+that does nothing for a duplicate, answer. Applying runs in a Celery worker, or in the
+request when `WEBHOOKS_APPLY_IN_REQUEST` is set (and always for the sandbox's events,
+which already come from a worker). An application that fails leaves the row `failed`
+with its error; the sweep and `manage.py replay_webhooks` apply it again.
+
+Connection events are coalesced: a storm of close/connecting/open is stored row by
+row, and one settle a few seconds later applies only the newest by the provider's
+clock, so executions do not flap and the logs get one entry.
+"""
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from config.redis import get_redis, key
+from instances.models import WhatsAppInstance
+from webhooks.apply import apply
+from webhooks.models import WebhookEvent
+from webhooks.parsers.evolution import parse
+
+logger = logging.getLogger(__name__)
+
+UNAPPLIED = [WebhookEvent.Status.PENDING, WebhookEvent.Status.FAILED]
+CONNECTION = "connection.update"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    event_id: int | None = None
+    reason: str = ""
+
+    def as_json(self) -> dict:
+        answer = {"status": self.status}
+        if self.event_id is not None:
+            answer["event_id"] = self.event_id
+        if self.reason:
+            answer["reason"] = self.reason
+        return answer
+
+
+def receive(
+    *,
+    instance: WhatsAppInstance,
+    payload: dict,
+    url_event: str = "",
+    provider: str = WebhookEvent.Provider.EVOLUTION,
+    apply_now: bool | None = None,
+) -> Outcome:
+    """Store the event unless it is a duplicate, and apply it; raises BadPayload for a broken shape."""
+    parsed = parse(payload, url_event=url_event)
+    if parsed.ignored:
+        return Outcome("ignored", reason=parsed.ignored)
+    event = store(instance=instance, provider=provider, name=parsed.event, payload=payload, parsed=parsed)
+    if event is None:
+        return Outcome("duplicate")
+    if apply_now is None:
+        apply_now = settings.WEBHOOKS_APPLY_IN_REQUEST
+    if parsed.event == CONNECTION:
+        if apply_now:
+            return Outcome(settle_connection(instance_id=instance.id), event.id)
+        schedule_settle(instance_id=instance.id)
+        return Outcome("accepted", event.id)
+    if apply_now:
+        return Outcome(apply_event(event_id=event.id), event.id)
+    from webhooks.tasks import apply_webhook_event
+
+    transaction.on_commit(lambda: apply_webhook_event.delay(event.id))
+    return Outcome("accepted", event.id)
+
+
+def store(*, instance: WhatsAppInstance, provider: str, name: str, payload: dict, parsed) -> WebhookEvent | None:
+    """The new event row, or None when this event was stored before."""
+    try:
+        with transaction.atomic():
+            return WebhookEvent.objects.create(
+                organization_id=instance.organization_id,
+                provider=provider,
+                instance=instance,
+                event=name,
+                payload=payload,
+                dedupe_key=parsed.dedupe_key[:200],
+                provider_time=parsed.provider_time,
+            )
+    except IntegrityError:
+        return None
+
+
+def apply_event(*, event_id: int) -> str:
+    """Apply a stored event once; returns its result ("failed" when it raised, kept for retry)."""
+    row = WebhookEvent.objects.filter(id=event_id).values_list("event", "instance_id").first()
+    if row is None:
+        return "gone"
+    if row[0] == CONNECTION:
+        return settle_connection(instance_id=row[1])
+    try:
+        with transaction.atomic():
+            event = (
+                WebhookEvent.objects.select_for_update(of=("self",))
+                .select_related("instance__organization")
+                .filter(id=event_id, status__in=UNAPPLIED)
+                .first()
+            )
+            if event is None:
+                return WebhookEvent.objects.filter(id=event_id).values_list("result", flat=True).first() or "gone"
+            results = [
+                apply(instance=event.instance, event=parsed, at=event.received_at)
+                for parsed in parse(event.payload).events
+            ]
+            result = ",".join(dict.fromkeys(results))[:64]
+            _finish(event_id, status=WebhookEvent.Status.APPLIED, result=result)
+        return result
+    except Exception as exc:
+        logger.exception("webhook event %s failed to apply", event_id)
+        _finish(event_id, status=WebhookEvent.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
+        return "failed"
+
+
+def settle_connection(*, instance_id: int) -> str:
+    """Apply the newest unapplied connection event of an instance; the older ones are superseded."""
+    try:
+        with transaction.atomic():
+            events = WebhookEvent.objects.filter(instance_id=instance_id, event=CONNECTION)
+            unapplied = list(
+                events.select_for_update(of=("self",))
+                .select_related("instance__organization")
+                .filter(status__in=UNAPPLIED)
+                .order_by(F("provider_time").asc(nulls_first=True), "id")
+            )
+            if not unapplied:
+                return "nothing_to_settle"
+            newest, older = unapplied[-1], [event.id for event in unapplied[:-1]]
+            last_applied = (
+                events.filter(status=WebhookEvent.Status.APPLIED, provider_time__isnull=False)
+                .order_by("-provider_time")
+                .values_list("provider_time", flat=True)
+                .first()
+            )
+            if last_applied and newest.provider_time and newest.provider_time < last_applied:
+                # Everything still waiting is older than what was already applied.
+                older.append(newest.id)
+                result = "superseded"
+            else:
+                results = [
+                    apply(instance=newest.instance, event=parsed, at=newest.received_at)
+                    for parsed in parse(newest.payload).events
+                ]
+                result = ",".join(results)[:64]
+                _finish(newest.id, status=WebhookEvent.Status.APPLIED, result=result)
+            if older:
+                WebhookEvent.objects.filter(id__in=older).update(
+                    status=WebhookEvent.Status.SUPERSEDED, applied_at=timezone.now(), attempts=F("attempts") + 1
+                )
+        return result
+    except Exception as exc:
+        logger.exception("connection events of instance %s failed to apply", instance_id)
+        WebhookEvent.objects.filter(instance_id=instance_id, event=CONNECTION, status__in=UNAPPLIED).update(
+            status=WebhookEvent.Status.FAILED, error=f"{type(exc).__name__}: {exc}", attempts=F("attempts") + 1
+        )
+        return "failed"
+
+
+def schedule_settle(*, instance_id: int) -> None:
+    """One settle per instance per window; later events of the window ride on it."""
+    from webhooks.tasks import settle_connection_events
+
+    delay = settings.WEBHOOKS_CONNECTION_SETTLE_SECONDS
+    client = get_redis()
+    if client is not None and not client.set(
+        key("webhooks", "settle", instance_id), 1, nx=True, ex=max(1, math.ceil(delay))
+    ):
+        return
+    transaction.on_commit(lambda: settle_connection_events.apply_async(args=[instance_id], countdown=delay))
+
+
+def retry_unapplied(*, older_than_seconds: float | None = None, limit: int = 500) -> dict[str, int]:
+    """Apply events left pending (a lost task) or failed (under the attempt limit); returns the results."""
+    if older_than_seconds is None:
+        older_than_seconds = settings.WEBHOOKS_RETRY_AFTER_SECONDS
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    ids = list(
+        WebhookEvent.objects.filter(
+            status__in=UNAPPLIED, received_at__lt=cutoff, attempts__lt=settings.WEBHOOKS_MAX_ATTEMPTS
+        )
+        .order_by("received_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    return replay(event_ids=ids)
+
+
+def replay(*, event_ids, force: bool = False) -> dict[str, int]:
+    """Apply the given events again; with `force`, applied ones too (applying is idempotent)."""
+    if force:
+        WebhookEvent.objects.filter(id__in=event_ids, status=WebhookEvent.Status.APPLIED).update(
+            status=WebhookEvent.Status.PENDING
+        )
+    results: dict[str, int] = {}
+    for event_id in event_ids:
+        result = apply_event(event_id=event_id)
+        results[result] = results.get(result, 0) + 1
+    return results
+
+
+def accept_sandbox_payload(payload: dict) -> Outcome:
+    """`SANDBOX_EVENT_SINK`: the sandbox's simulated Evolution webhooks, applied at once."""
+    name = payload.get("instance") or ""
+    instance = WhatsAppInstance.objects.select_related("organization").filter(instance_name=name).first()
+    if instance is None and name.startswith("sandbox-") and name[8:].isdigit():
+        instance = WhatsAppInstance.objects.select_related("organization").filter(id=int(name[8:])).first()
+    if instance is None:
+        logger.info("sandbox event for unknown instance %r dropped", name)
+        return Outcome("unknown_instance")
+    return receive(instance=instance, payload=payload, provider=WebhookEvent.Provider.SANDBOX, apply_now=True)
+
+
+def _finish(event_id: int, *, status: str, result: str = "", error: str = "") -> None:
+    WebhookEvent.objects.filter(id=event_id).update(
+        status=status,
+        result=result,
+        error=error,
+        attempts=F("attempts") + 1,
+        applied_at=timezone.now() if status == WebhookEvent.Status.APPLIED else None,
+    )

@@ -1,0 +1,299 @@
+"""Evolution API webhook payloads (v1 and v2) to typed events: pure functions and a table.
+
+Every version posts the same envelope, `{event, instance, data, destination, date_time,
+sender, server_url, apikey}`; `data` differs per event and per version:
+
+- `messages.update` v2: `data.keyId` is the WhatsApp id (`data.messageId` is Evolution's
+  own database id: never use it); v1: the message key spread flat, id at `data.id`.
+  `status` is Baileys' status name (`DELIVERY_ACK`, ...), or the Cloud API's (`DELIVERED`).
+- `messages.upsert` / `send.message`: `data.key.{id, remoteJid, fromMe}`, `data.message`.
+- `connection.update`: `data.state` with Baileys' `statusReason`.
+
+Fixtures and where each shape comes from: tests/fixtures/evolution/README.md.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from contacts.phones import InvalidPhone, normalize_phone
+from webhooks.evolution_events import ConnectionChange, EvolutionEvent, InboundMessage, MessageDeleted, MessageStatus
+from webhooks.parsers.checked import BadPayload, Checked
+
+# Baileys' proto.WebMessageInfo.Status, the only source of numeric statuses.
+BAILEYS_STATUS = {0: "ERROR", 1: "PENDING", 2: "SERVER_ACK", 3: "DELIVERY_ACK", 4: "READ", 5: "PLAYED"}
+# Provider status -> recipient status; "" changes no delivery status (edits, deletions).
+STATUS = {
+    "ERROR": "failed",
+    "FAILED": "failed",
+    "PENDING": "",
+    "SERVER_ACK": "sent",
+    "SENT": "sent",
+    "DELIVERY_ACK": "delivered",
+    "DELIVERED": "delivered",
+    "READ": "read",
+    "PLAYED": "read",
+    "DELETED": "",
+}
+CONNECTION_STATES = {"open", "connecting", "close"}
+MEDIA_TYPES = {
+    "imageMessage": "image",
+    "videoMessage": "video",
+    "audioMessage": "audio",
+    "documentMessage": "document",
+    "stickerMessage": "sticker",
+}
+
+
+@dataclass
+class Parsed:
+    """What one payload holds: the normalized event name, its events, and its identity."""
+
+    event: str
+    events: list[EvolutionEvent] = field(default_factory=list)
+    dedupe_key: str = ""
+    ignored: str = ""
+    provider_time: datetime | None = None
+
+
+def event_name(raw: str) -> str:
+    """`MESSAGES_UPDATE`, `messages-update` (the by-events URL suffix) -> `messages.update`."""
+    return raw.strip().lower().replace("_", ".").replace("-", ".")
+
+
+def parse(payload, *, url_event: str = "") -> Parsed:
+    """Parse a decoded webhook body; raises BadPayload naming the bad field."""
+    body = Checked(payload).object()
+    raw_event = body.get("event").optional_string() or url_event
+    if not raw_event:
+        raise BadPayload("event is missing")
+    name = event_name(raw_event)
+    provider_time = parse_date_time(body.get("date_time").value)
+    handler = EVENT_PARSERS.get(name)
+    if handler is None:
+        return Parsed(event=name, ignored="event not handled", provider_time=provider_time)
+    parsed = handler(body["data"])
+    parsed.event = name
+    parsed.provider_time = provider_time
+    if not parsed.events and not parsed.ignored:
+        parsed.ignored = "nothing to apply"
+    if parsed.events and not parsed.dedupe_key:
+        parsed.dedupe_key = _hash(name, body["data"].value, body.get("date_time").value)
+    return parsed
+
+
+def instance_name(payload) -> str:
+    return Checked(payload).object()["instance"].string()
+
+
+# Events
+
+
+def parse_messages_update(data: Checked) -> Parsed:
+    events, keys, ignored = [], [], ""
+    for item in data.items():
+        item = item.object()
+        if _skipped_chat(item.get("remoteJid").optional_string()):
+            ignored = "group or broadcast"
+            continue
+        if item.get("fromMe").value is False:
+            ignored = "status of a message we received"
+            continue
+        status = parse_status(item.get("status"))
+        if not status:
+            ignored = "no delivery status"
+            continue
+        message_id = _update_message_id(item)
+        occurred_at = _from_epoch(item.get("datetime").value, milliseconds=True) or _message_time(item)
+        events.append(MessageStatus(message_id=message_id, status=status, occurred_at=occurred_at))
+        keys.append(f"status:{message_id}:{status}")
+    return Parsed(event="", events=events, dedupe_key=_join(keys), ignored="" if events else ignored)
+
+
+def parse_messages_upsert(data: Checked) -> Parsed:
+    events, keys, ignored = [], [], ""
+    for item in data.items():
+        item = item.object()
+        key = item["key"].object()
+        chat = key["remoteJid"].string()
+        if _skipped_chat(chat):
+            ignored = "group or broadcast"
+            continue
+        phone, lid = _phone_and_lid(chat, key)
+        text, media_type, file_name, mimetype = _content(item.get("message"))
+        if not text and not media_type:
+            ignored = "no text or media"
+            continue
+        message_id = key["id"].string()
+        events.append(
+            InboundMessage(
+                message_id=message_id,
+                from_me=key.get("fromMe").boolean(default=False),
+                phone=phone,
+                lid=lid,
+                push_name=item.get("pushName").optional_string(),
+                text=text,
+                media_type=media_type,
+                file_name=file_name,
+                mimetype=mimetype,
+                occurred_at=_message_time(item),
+            )
+        )
+        keys.append(f"message:{message_id}")
+    return Parsed(event="", events=events, dedupe_key=_join(keys), ignored="" if events else ignored)
+
+
+def parse_connection_update(data: Checked) -> Parsed:
+    data = data.object()
+    state = data["state"].string()
+    if state not in CONNECTION_STATES:
+        return Parsed(event="", ignored=f"connection state {state!r}")
+    reason = data.get("statusReason").optional_integer()
+    return Parsed(event="", events=[ConnectionChange(state=state, status_reason=reason)])
+
+
+def parse_messages_delete(data: Checked) -> Parsed:
+    data = data.object()
+    key = data.get("key").object() if "key" in data else data
+    if _skipped_chat(key.get("remoteJid").optional_string()):
+        return Parsed(event="", ignored="group or broadcast")
+    message_id = key["id"].string()
+    event = MessageDeleted(message_id=message_id, from_me=key.get("fromMe").boolean(default=False))
+    return Parsed(event="", events=[event], dedupe_key=f"delete:{message_id}")
+
+
+EVENT_PARSERS = {
+    "messages.update": parse_messages_update,
+    "messages.upsert": parse_messages_upsert,
+    "send.message": parse_messages_upsert,
+    "connection.update": parse_connection_update,
+    "messages.delete": parse_messages_delete,
+}
+
+
+# Fields
+
+
+def parse_status(value: Checked) -> str:
+    """The recipient status a provider status means; "" when it means none."""
+    raw = value.value
+    if raw is None:
+        return ""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        if raw not in BAILEYS_STATUS:
+            raise BadPayload(f"{value.path} {raw} is not a Baileys message status")
+        raw = BAILEYS_STATUS[raw]
+    if not isinstance(raw, str) or raw.upper() not in STATUS:
+        raise BadPayload(f"{value.path} {raw!r} is not a known message status")
+    return STATUS[raw.upper()]
+
+
+def parse_date_time(value) -> datetime | None:
+    """Evolution's `date_time`: its server's local time with a `Z` glued on, so for ordering only."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _update_message_id(item: Checked) -> str:
+    if "keyId" in item:
+        return item["keyId"].string()
+    if "id" in item:
+        return item["id"].string()
+    if "key" in item:
+        return item["key"]["id"].string()
+    raise BadPayload(f"{item.path}.keyId is missing")
+
+
+def _skipped_chat(jid: str) -> bool:
+    return jid.endswith(("@g.us", "@broadcast", "@newsletter"))
+
+
+def _phone_and_lid(chat: str, key: Checked) -> tuple[str, str]:
+    """The contact's E.164 phone and `@lid` (either may be empty) from a message key.
+
+    Since 2025 WhatsApp may address a chat by a `@lid`, which is not a phone; Evolution
+    puts the phone beside it (`senderPn`, or `remoteJidAlt`), and from 2.3 swaps the two
+    so `remoteJid` is the phone and `remoteJidAlt` the lid.
+    """
+    alternates = [key.get(name).optional_string() for name in ("senderPn", "remoteJidAlt")]
+    lid = next((jid for jid in [chat, *alternates] if jid.endswith("@lid")), "")
+    phone_jid = next((jid for jid in [chat, *alternates] if jid.endswith("@s.whatsapp.net")), "")
+    return phone_from_jid(phone_jid), lid
+
+
+def phone_from_jid(jid: str) -> str:
+    """`5511999999999@s.whatsapp.net` -> `+5511999999999`; "" if it is not a phone we can read."""
+    digits = jid.split("@", 1)[0].split(":", 1)[0]
+    if not digits.isdigit():
+        return ""
+    try:
+        return normalize_phone("+" + digits)
+    except InvalidPhone:
+        pass
+    # Brazilian mobiles registered before the ninth digit keep a WhatsApp id without it.
+    if len(digits) == 12 and digits.startswith("55") and digits[4] in "6789":
+        try:
+            return normalize_phone(f"+{digits[:4]}9{digits[4:]}")
+        except InvalidPhone:
+            return ""
+    return ""
+
+
+def _content(message: Checked) -> tuple[str, str, str, str]:
+    """(text, media type, file name, mimetype) of a WhatsApp message."""
+    if message.missing:
+        return "", "", "", ""
+    message = message.object()
+    if "documentWithCaptionMessage" in message:
+        message = message["documentWithCaptionMessage"].get("message").object()
+    if "conversation" in message:
+        return message["conversation"].optional_string(), "", "", ""
+    if "extendedTextMessage" in message:
+        return message["extendedTextMessage"].get("text").optional_string(), "", "", ""
+    for wire_name, media_type in MEDIA_TYPES.items():
+        if wire_name in message:
+            media = message[wire_name].object()
+            return (
+                media.get("caption").optional_string(),
+                media_type,
+                media.get("fileName").optional_string(),
+                media.get("mimetype").optional_string(),
+            )
+    return "", "", "", ""
+
+
+def _message_time(item: Checked) -> datetime | None:
+    value = item.get("messageTimestamp").value
+    if isinstance(value, dict):
+        # Older Baileys serialize the protobuf Long as {"low": ..., "high": ..., "unsigned": ...}.
+        value = value.get("low")
+    return _from_epoch(value)
+
+
+def _from_epoch(value, *, milliseconds: bool = False) -> datetime | None:
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return None
+    seconds = value / 1000 if milliseconds else value
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _join(keys: list[str]) -> str:
+    if len(keys) == 1:
+        return keys[0]
+    return _hash(*sorted(keys)) if keys else ""
+
+
+def _hash(*parts) -> str:
+    canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
