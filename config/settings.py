@@ -229,7 +229,7 @@ PROVIDER_POOL_CONNECTIONS = env.int("PROVIDER_POOL_CONNECTIONS", default=10)
 PROVIDER_POOL_MAXSIZE = env.int("PROVIDER_POOL_MAXSIZE", default=20)
 # Dotted path of a function called as `sink(payload)` with each Evolution-v2-shaped
 # webhook payload the sandbox plays back; "" only updates the sandbox's own rows.
-SANDBOX_EVENT_SINK = env("SANDBOX_EVENT_SINK", default="")
+SANDBOX_EVENT_SINK = env("SANDBOX_EVENT_SINK", default="webhooks.intake.accept_sandbox_payload")
 SYSTEM_PERIODIC_TASKS["instances: flush daily counters"] = {
     "task": "instances.tasks.flush_instance_counters",
     "every_seconds": 10,
@@ -238,30 +238,6 @@ SYSTEM_PERIODIC_TASKS["instances: flush daily counters"] = {
 SYSTEM_PERIODIC_TASKS["instances: reset daily counters"] = {
     "task": "instances.tasks.reset_daily_counters",
     "crontab": "*/15 * * * *",
-}
-
-# FLOWS
-# ------------------------------------------------------------------------------
-# Defaults of the bot controls; each organization may override them in the admin
-# (Flows > System settings) or through `PUT /api/v1/settings/<key>`.
-FLOWS_BOT_DEFAULTS = {
-    "BOT_ENABLED": env.bool("BOT_ENABLED", default=True),
-    "BOT_STATUS": env("BOT_STATUS", default="active"),
-    "TEST_MODE": env.bool("TEST_MODE", default=False),
-    "TEST_CONTACT_IDS": env.list("TEST_CONTACT_IDS", default=[]),
-    "DEBOUNCE_TIME": env.int("DEBOUNCE_TIME", default=3000),  # milliseconds
-    "MESSAGE_COOLDOWN": env.int("MESSAGE_COOLDOWN", default=2),  # seconds
-}
-# Files contacts send are downloaded into media storage up to this size; off keeps the URL only.
-FLOWS_DOWNLOAD_FILES = env.bool("FLOWS_DOWNLOAD_FILES", default=True)
-FLOWS_MAX_FILE_BYTES = env.int("FLOWS_MAX_FILE_BYTES", default=10 * 1024 * 1024)
-SYSTEM_PERIODIC_TASKS["flows: send due scheduled messages"] = {
-    "task": "flows.tasks.send_due_scheduled",
-    "every_seconds": 15,
-}
-SYSTEM_PERIODIC_TASKS["flows: process stale inbound messages"] = {
-    "task": "flows.tasks.process_stale_inbound",
-    "every_seconds": 60,
 }
 
 # CAMPAIGNS
@@ -291,3 +267,51 @@ CAMPAIGNS_INSTANCE_DAILY_CAP = env.int("CAMPAIGNS_INSTANCE_DAILY_CAP", default=0
 # Dotted path of a `now()` the dispatcher lives by; "" = the system clock (tests move it).
 CAMPAIGNS_CLOCK = env("CAMPAIGNS_CLOCK", default="")
 SYSTEM_PERIODIC_TASKS["campaigns: sweep"] = {"task": "campaigns.tasks.sweep", "every_seconds": 30}
+
+# FLOWS
+# ------------------------------------------------------------------------------
+# Defaults of the bot controls; each organization may override them in the admin
+# (Flows > System settings) or through `PUT /api/v1/settings/<key>`.
+FLOWS_BOT_DEFAULTS = {
+    "BOT_ENABLED": env.bool("BOT_ENABLED", default=True),
+    "BOT_STATUS": env("BOT_STATUS", default="active"),
+    "TEST_MODE": env.bool("TEST_MODE", default=False),
+    "TEST_CONTACT_IDS": env.list("TEST_CONTACT_IDS", default=[]),
+    "DEBOUNCE_TIME": env.int("DEBOUNCE_TIME", default=3000),  # milliseconds
+    "MESSAGE_COOLDOWN": env.int("MESSAGE_COOLDOWN", default=2),  # seconds
+}
+# Files contacts send are downloaded into media storage up to this size; off keeps the URL only.
+FLOWS_DOWNLOAD_FILES = env.bool("FLOWS_DOWNLOAD_FILES", default=True)
+FLOWS_MAX_FILE_BYTES = env.int("FLOWS_MAX_FILE_BYTES", default=10 * 1024 * 1024)
+SYSTEM_PERIODIC_TASKS["flows: send due scheduled messages"] = {
+    "task": "flows.tasks.send_due_scheduled",
+    "every_seconds": 15,
+}
+SYSTEM_PERIODIC_TASKS["flows: process stale inbound messages"] = {
+    "task": "flows.tasks.process_stale_inbound",
+    "every_seconds": 60,
+}
+
+# WEBHOOKS
+# ------------------------------------------------------------------------------
+# Bodies over this get a 413 (Evolution may inline base64 media).
+WEBHOOKS_MAX_BODY_BYTES = env.int("WEBHOOKS_MAX_BODY_BYTES", default=10 * 1024 * 1024)
+# Apply each event before answering (and answer its result) instead of in a worker.
+WEBHOOKS_APPLY_IN_REQUEST = env.bool("WEBHOOKS_APPLY_IN_REQUEST", default=False)
+# Connection events of an instance within this many seconds are settled together (reconnect storms).
+WEBHOOKS_CONNECTION_SETTLE_SECONDS = env.float("WEBHOOKS_CONNECTION_SETTLE_SECONDS", default=5.0)
+# Events still pending this long (a lost task) or failed are applied again by the sweep.
+WEBHOOKS_RETRY_AFTER_SECONDS = env.int("WEBHOOKS_RETRY_AFTER_SECONDS", default=60)
+WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=10)
+# Whole messages that opt a contact out / back in; organizations may set their own in the admin.
+WEBHOOKS_OPT_OUT_KEYWORDS = env.list(
+    "WEBHOOKS_OPT_OUT_KEYWORDS",
+    default=["SAIR", "PARAR", "CANCELAR", "STOP", "REMOVER", "DESCADASTRAR", "NAO QUERO", "UNSUBSCRIBE"],
+)
+WEBHOOKS_OPT_IN_KEYWORDS = env.list("WEBHOOKS_OPT_IN_KEYWORDS", default=["VOLTAR", "START"])
+# Mounts /api/webhooks/floor, a bare "return 200" view: the floor `bench/webhooks.py` compares with.
+WEBHOOKS_FLOOR_VIEW = env.bool("WEBHOOKS_FLOOR_VIEW", default=False)
+SYSTEM_PERIODIC_TASKS["webhooks: retry unapplied events"] = {
+    "task": "webhooks.tasks.retry_unapplied_webhook_events",
+    "every_seconds": 60,
+}
