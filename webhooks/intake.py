@@ -114,7 +114,7 @@ def apply_event(*, event_id: int) -> str:
                 return WebhookEvent.objects.filter(id=event_id).values_list("result", flat=True).first() or "gone"
             results = [
                 apply(instance=event.instance, event=parsed, at=event.received_at)
-                for parsed in parse(event.payload).events
+                for parsed in parse(event.payload, url_event=event.event).events
             ]
             result = ",".join(dict.fromkeys(results))[:64]
             _finish(event_id, status=WebhookEvent.Status.APPLIED, result=result)
@@ -152,7 +152,7 @@ def settle_connection(*, instance_id: int) -> str:
             else:
                 results = [
                     apply(instance=newest.instance, event=parsed, at=newest.received_at)
-                    for parsed in parse(newest.payload).events
+                    for parsed in parse(newest.payload, url_event=newest.event).events
                 ]
                 result = ",".join(results)[:64]
                 _finish(newest.id, status=WebhookEvent.Status.APPLIED, result=result)
