@@ -65,6 +65,10 @@ class Flow(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def organization_id(self) -> int:
+        return self.template.organization_id
+
 
 class Subflow(models.Model):
     """A branch of a flow; a reply matching one of its keywords jumps to its first message."""
@@ -97,6 +101,10 @@ class Subflow(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def organization_id(self) -> int:
+        return self.flow.template.organization_id
 
     def clean(self):
         keywords = self.trigger_keywords
@@ -161,6 +169,10 @@ class FlowMessage(models.Model):
 
     def __str__(self):
         return (self.text or self.media_url or self.get_message_type_display())[:60]
+
+    @property
+    def organization_id(self) -> int:
+        return self.subflow.flow.template.organization_id
 
     def clean(self):
         errors = {}

@@ -1,0 +1,142 @@
+"""Export and import of a flow template as one JSON document.
+
+The document names no database ids: a subflow's parent is the index of the parent
+in its flow's `subflows` list, so export -> import -> export gives the same document.
+Import is one transaction: any bad field rolls everything back and the error names
+its path, e.g. `template.flows[0].subflows[1].messages[2].delay_seconds`.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+
+from flows.models import Flow, FlowMessage, FlowTemplate, Subflow
+
+FORMAT = "whatsflow.flows/1"
+
+TEMPLATE_FIELDS = ("name", "description", "is_active")
+FLOW_FIELDS = ("name", "description", "is_default", "is_active", "order_index")
+SUBFLOW_FIELDS = ("name", "description", "trigger_keywords", "order_index", "is_active")
+MESSAGE_FIELDS = (
+    "message_type",
+    "text",
+    "variations",
+    "media_url",
+    "order_index",
+    "wait_for_response",
+    "wait_for_file",
+    "expected_file_types",
+    "reprompt_text",
+    "variable_name",
+    "delay_seconds",
+    "is_active",
+)
+
+
+class TransferError(ValueError):
+    """A bad document; `path` names the field."""
+
+    def __init__(self, path: str, message: str):
+        self.path = path
+        super().__init__(f"{path}: {message}")
+
+
+def export_template(template: FlowTemplate) -> dict:
+    flows = []
+    for flow in template.flows.order_by("order_index", "id"):
+        subflows = list(flow.subflows.order_by("order_index", "id"))
+        index_of = {subflow.id: i for i, subflow in enumerate(subflows)}
+        flows.append(
+            {
+                **_fields(flow, FLOW_FIELDS),
+                "subflows": [
+                    {
+                        **_fields(subflow, SUBFLOW_FIELDS),
+                        "parent": index_of.get(subflow.parent_id),
+                        "messages": [
+                            _fields(message, MESSAGE_FIELDS)
+                            for message in subflow.messages.order_by("order_index", "id")
+                        ],
+                    }
+                    for subflow in subflows
+                ],
+            }
+        )
+    return {"format": FORMAT, "template": {**_fields(template, TEMPLATE_FIELDS), "flows": flows}}
+
+
+def _fields(obj, names) -> dict:
+    return {name: getattr(obj, name) for name in names}
+
+
+@transaction.atomic
+def import_template(*, organization, document, created_by=None) -> FlowTemplate:
+    """Create a new template from `document`; raises TransferError naming the bad field's path."""
+    if not isinstance(document, dict):
+        raise TransferError("document", "must be a JSON object")
+    if document.get("format") != FORMAT:
+        raise TransferError("format", f"must be {FORMAT!r}")
+    data = _object(document.get("template"), "template")
+    template = FlowTemplate(
+        organization=organization, created_by=created_by, **_take(data, TEMPLATE_FIELDS, "template")
+    )
+    _save(template, "template")
+    for f_index, flow_data in enumerate(_list(data.get("flows", []), "template.flows")):
+        flow_path = f"template.flows[{f_index}]"
+        flow_data = _object(flow_data, flow_path)
+        if flow_data.get("is_default") and template.flows.filter(is_default=True).exists():
+            raise TransferError(f"{flow_path}.is_default", "only one flow of a template may be the default")
+        flow = Flow(template=template, **_take(flow_data, FLOW_FIELDS, flow_path))
+        _save(flow, flow_path)
+        subflows_data = _list(flow_data.get("subflows", []), f"{flow_path}.subflows")
+        created: list[Subflow] = []
+        for s_index, subflow_data in enumerate(subflows_data):
+            subflow_path = f"{flow_path}.subflows[{s_index}]"
+            subflow_data = _object(subflow_data, subflow_path)
+            subflow = Subflow(flow=flow, **_take(subflow_data, SUBFLOW_FIELDS, subflow_path))
+            _save(subflow, subflow_path)
+            created.append(subflow)
+            for m_index, message_data in enumerate(_list(subflow_data.get("messages", []), f"{subflow_path}.messages")):
+                message_path = f"{subflow_path}.messages[{m_index}]"
+                message_data = _object(message_data, message_path)
+                _save(FlowMessage(subflow=subflow, **_take(message_data, MESSAGE_FIELDS, message_path)), message_path)
+        for s_index, (subflow, subflow_data) in enumerate(zip(created, subflows_data, strict=True)):
+            parent = subflow_data.get("parent")
+            if parent is None:
+                continue
+            if isinstance(parent, bool) or not isinstance(parent, int) or not 0 <= parent < len(created):
+                raise TransferError(
+                    f"{flow_path}.subflows[{s_index}].parent", "must be the index of a subflow of the flow"
+                )
+            subflow.parent = created[parent]
+            subflow.save(update_fields=["parent"])
+        Flow.objects.filter(id=flow.id).update(content_version=F("content_version") + 1)
+    return template
+
+
+def _object(value, path: str) -> dict:
+    if not isinstance(value, dict):
+        raise TransferError(path, "must be an object")
+    return value
+
+
+def _list(value, path: str) -> list:
+    if not isinstance(value, list):
+        raise TransferError(path, "must be a list")
+    return value
+
+
+def _take(data: dict, names, path: str) -> dict:
+    unknown = set(data) - set(names) - {"flows", "subflows", "messages", "parent"}
+    if unknown:
+        raise TransferError(f"{path}.{sorted(unknown)[0]}", "is not a known field")
+    return {name: data[name] for name in names if name in data}
+
+
+def _save(obj, path: str) -> None:
+    try:
+        obj.full_clean(exclude=["template", "flow", "subflow", "organization", "parent"], validate_constraints=False)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise TransferError(path if field == "__all__" else f"{path}.{field}", " ".join(messages)) from None
+    obj.save()
