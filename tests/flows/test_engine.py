@@ -1,0 +1,133 @@
+"""The engine's decisions and text rules, without a database."""
+
+import random
+
+import pytest
+
+from flows import engine
+from flows.engine import FlowSpec, Inbound, Media, MessageSpec, Position, SubflowSpec
+from flows.text import accepts_file, matches_keyword, render
+
+
+@pytest.mark.parametrize(
+    ("text", "keyword", "expected"),
+    [
+        ("Qual o PRECO?", "preço", True),
+        ("qual o preço", "PRECO", True),
+        ("saíram todos", "sair", False),
+        ("quero sair", "sair", True),
+        ("quero falar com um atendente agora", "falar com um atendente", True),
+        ("atendentes", "atendente", False),
+        ("", "preço", False),
+        ("preço", "   ", False),
+    ],
+)
+def test_keywords_match_whole_words_ignoring_case_and_accents(text, keyword, expected):
+    assert matches_keyword(text, keyword) is expected
+
+
+def test_render_fills_variables_and_leaves_missing_ones_empty(caplog):
+    assert render("Olá {{ name }}, {{discount}} de {{ contact.city }}", {"name": "Ana", "contact": {"city": "SP"}}) == (
+        "Olá Ana,  de SP"
+    )
+    assert "discount" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("expected", "extension", "mimetype", "accepted"),
+    [
+        (["pdf"], "pdf", "application/pdf", True),
+        ([".PDF"], "pdf", "", True),
+        (["image/*"], "png", "image/png", True),
+        (["application/pdf"], "png", "image/png", False),
+        (["pdf", "jpg"], "png", "image/png", False),
+        ([], "exe", "", True),
+    ],
+)
+def test_file_types(expected, extension, mimetype, accepted):
+    assert accepts_file(expected, extension=extension, mimetype=mimetype) is accepted
+
+
+def msg(id, subflow=1, **kwargs):
+    return MessageSpec(id=id, subflow_id=subflow, texts=(kwargs.pop("text", f"m{id}"),), **kwargs)
+
+
+MAIN = SubflowSpec(
+    id=1,
+    messages=(msg(1), msg(2, wait="reply", variable_name="answer"), msg(3, text="fim {{answer}}")),
+)
+PRICES = SubflowSpec(id=2, parent_id=1, keywords=("preço",), messages=(msg(20, 2), msg(21, 2, delay_seconds=60)))
+FILES = SubflowSpec(
+    id=3,
+    keywords=("documento",),
+    messages=(msg(30, 3, wait="file", expected_file_types=("pdf",), reprompt_text="Mande o PDF"), msg(31, 3)),
+)
+FLOW = FlowSpec(id=1, subflows=(MAIN, PRICES, FILES))
+
+
+def texts(decision):
+    return [o.text for o in decision.outgoing]
+
+
+def test_start_sends_up_to_the_first_wait():
+    decision = engine.start(FLOW, {})
+    assert texts(decision) == ["m1", "m2"]
+    assert decision.position == Position(1, 2, "reply")
+
+
+def test_an_empty_flow_completes_at_once():
+    assert engine.start(FlowSpec(id=9), {}).completed
+
+
+def test_a_reply_without_keyword_goes_on_and_is_kept():
+    decision = engine.on_inbound(FLOW, Position(1, 2, "reply"), Inbound(text="talvez"), {})
+    assert texts(decision) == ["fim talvez"]
+    assert decision.completed and decision.variables == {"last_reply": "talvez", "answer": "talvez"}
+
+
+def test_a_keyword_jumps_and_a_delay_is_scheduled():
+    decision = engine.on_inbound(FLOW, Position(1, 2, "reply"), Inbound(text="e o PRECO?"), {})
+    assert decision.jumped_to == 2 and decision.reason == "keyword"
+    assert [(o.text, o.delay_seconds, o.continues) for o in decision.outgoing] == [("m20", 0, False), ("m21", 60, True)]
+    assert decision.position == Position(2, 21, "delay")
+
+
+def test_after_the_delayed_send_the_flow_goes_on_to_its_end():
+    decision = engine.after_delayed_send(FLOW, Position(2, 21, "delay"), {})
+    assert decision.completed and texts(decision) == []
+
+
+def test_waiting_for_a_file_reprompts_refuses_and_accepts():
+    waiting = Position(3, 30, "file")
+    text = engine.on_inbound(FLOW, waiting, Inbound(text="já vai"), {})
+    wrong = engine.on_inbound(FLOW, waiting, Inbound(media=Media(url="https://x/foto.png")), {})
+    right = engine.on_inbound(FLOW, waiting, Inbound(media=Media(url="https://x/rg.pdf")), {})
+
+    assert texts(text) == ["Mande o PDF"] and text.position == waiting and not text.changes_position
+    assert wrong.reason == "wrong_file_type" and wrong.position == waiting
+    assert "pdf" in texts(wrong)[0] and "Mande o PDF" in texts(wrong)[0]
+    assert right.accept_file.id == 30 and texts(right) == ["m31"] and right.completed
+    assert right.variables["last_file"] == "https://x/rg.pdf"
+
+
+def test_text_while_a_delay_is_pending_is_ignored_unless_a_keyword():
+    assert engine.on_inbound(FLOW, Position(2, 21, "delay"), Inbound(text="ok"), {}).reason == "ignored"
+    assert engine.on_inbound(FLOW, Position(2, 21, "delay"), Inbound(text="documento"), {}).jumped_to == 3
+
+
+def test_children_keywords_are_tried_first():
+    sibling = SubflowSpec(id=4, keywords=("preço",), messages=(msg(40, 4),))
+    flow = FlowSpec(id=1, subflows=(MAIN, sibling, PRICES))
+    assert engine.on_inbound(flow, Position(1, 2, "reply"), Inbound(text="preço"), {}).jumped_to == 2
+
+
+def test_a_stale_position_completes():
+    assert engine.on_inbound(FLOW, Position(1, 999, "reply"), Inbound(text="oi"), {}).completed
+
+
+def test_variations_are_chosen_at_random_per_contact():
+    varied = FlowSpec(
+        id=1, subflows=(SubflowSpec(id=1, messages=(MessageSpec(id=1, subflow_id=1, texts=("a", "b", "c")),)),)
+    )
+    seen = {engine.start(varied, {}, random.Random(seed)).outgoing[0].text for seed in range(30)}
+    assert seen == {"a", "b", "c"}
