@@ -1,9 +1,10 @@
 """Durable intake: store an accepted event once, then apply it (now or in a worker).
 
 The request path is: parse, one indexed lookup of the instance (the view), one INSERT
-that does nothing for a duplicate, answer. Applying runs in a Celery worker, or in the
-request when `WEBHOOKS_APPLY_IN_REQUEST` is set (and always for the sandbox's events,
-which already come from a worker). An application that fails leaves the row `failed`
+that does nothing for a duplicate, answer. The stored rows are the queue: a drainer
+task (woken at most once a second through Redis) applies pending events in batches,
+or the request applies its event itself when `WEBHOOKS_APPLY_IN_REQUEST` is set (and
+always for the sandbox's events, which already come from a worker). An application that fails leaves the row `failed`
 with its error; the sweep and `manage.py replay_webhooks` apply it again.
 
 Connection events are coalesced: a storm of close/connecting/open is stored row by
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -72,27 +73,31 @@ def receive(
         return Outcome("accepted", event.id)
     if apply_now:
         return Outcome(apply_event(event_id=event.id), event.id)
-    from webhooks.tasks import apply_webhook_event
-
-    transaction.on_commit(lambda: apply_webhook_event.delay(event.id))
+    schedule_drain(event_id=event.id)
     return Outcome("accepted", event.id)
 
 
 def store(*, instance: WhatsAppInstance, provider: str, name: str, payload: dict, parsed) -> WebhookEvent | None:
     """The new event row, or None when this event was stored before."""
+    row = WebhookEvent(
+        organization_id=instance.organization_id,
+        provider=provider,
+        instance=instance,
+        event=name,
+        payload=payload,
+        dedupe_key=parsed.dedupe_key[:200],
+        provider_time=parsed.provider_time,
+    )
     try:
-        with transaction.atomic():
-            return WebhookEvent.objects.create(
-                organization_id=instance.organization_id,
-                provider=provider,
-                instance=instance,
-                event=name,
-                payload=payload,
-                dedupe_key=parsed.dedupe_key[:200],
-                provider_time=parsed.provider_time,
-            )
+        if connection.in_atomic_block:
+            with transaction.atomic():
+                row.save(force_insert=True)
+        else:
+            # One statement in autocommit: no BEGIN/COMMIT round trips on the hot path.
+            row.save(force_insert=True)
     except IntegrityError:
         return None
+    return row
 
 
 def apply_event(*, event_id: int) -> str:
@@ -167,6 +172,48 @@ def settle_connection(*, instance_id: int) -> str:
             status=WebhookEvent.Status.FAILED, error=f"{type(exc).__name__}: {exc}", attempts=F("attempts") + 1
         )
         return "failed"
+
+
+def schedule_drain(*, event_id: int) -> None:
+    """Wake a drainer, at most one Celery message a second: the stored rows are the queue."""
+    from webhooks.tasks import apply_webhook_event, drain_webhook_events
+
+    client = get_redis()
+    if client is None:
+        transaction.on_commit(lambda: apply_webhook_event.delay(event_id))
+    elif client.set(_drain_key(), 1, nx=True, ex=1):
+        transaction.on_commit(drain_webhook_events.delay)
+
+
+def drain(*, batch: int = 200, budget_seconds: float = 30.0) -> int:
+    """Apply pending events oldest first until none is left or the budget is spent; returns how many."""
+    deadline = timezone.now() + timedelta(seconds=budget_seconds)
+    applied, emptied = 0, False
+    pending = WebhookEvent.objects.filter(status=WebhookEvent.Status.PENDING).exclude(event=CONNECTION)
+    while timezone.now() < deadline:
+        ids = list(pending.order_by("id").values_list("id", flat=True)[:batch])
+        if not ids and not emptied:
+            # Let the next event wake another drainer, then look once more: an event stored
+            # before the key went away is committed and seen here.
+            client = get_redis()
+            if client is not None:
+                client.delete(_drain_key())
+            emptied = True
+            continue
+        if not ids:
+            return applied
+        emptied = False
+        for event_id in ids:
+            apply_event(event_id=event_id)
+            applied += 1
+    from webhooks.tasks import drain_webhook_events
+
+    drain_webhook_events.delay()
+    return applied
+
+
+def _drain_key() -> str:
+    return key("webhooks", "drain")
 
 
 def schedule_settle(*, instance_id: int) -> None:

@@ -19,6 +19,11 @@ def apply_webhook_event(event_id: int) -> str:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
+def drain_webhook_events() -> int:
+    return intake.drain()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def settle_connection_events(instance_id: int) -> str:
     return intake.settle_connection(instance_id=instance_id)
 

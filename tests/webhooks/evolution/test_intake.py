@@ -188,3 +188,17 @@ def test_statuses_never_use_evolutions_internal_message_id(instance, recipient, 
     payload["data"]["keyId"] = "3EB0000000000000000000"
 
     assert post(instance, payload).json()["status"] == "not_campaign"
+
+
+def test_a_burst_wakes_one_drainer_that_applies_every_stored_event(
+    instance, recipient, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        for name in ["v2/messages_update_delivered.json", "v2/messages_update_read.json", "v2/messages_delete.json"]:
+            assert post(instance, load(name)).json()["status"] == "accepted"
+
+    assert len(callbacks) == 1
+    assert intake.drain() == 3
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"applied"}
+    recipient.refresh_from_db()
+    assert recipient.status == Recipient.Status.READ

@@ -1,0 +1,225 @@
+"""Benchmark of the Evolution webhook endpoint against the same server's bare "return 200".
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/wf_webhooks_bench REDIS_URL=redis://127.0.0.1:6379/6 \
+        .venv/bin/python bench/webhooks.py [--recipients 20000] [--seconds 10] [--connections 16]
+
+Starts gunicorn with the production settings (DEBUG off, the default queued intake) on
+PostgreSQL, seeds one Evolution instance with a campaign of `--recipients` sent
+recipients, and drives it from worker processes on loopback, each with its own
+keep-alive connection: first as fast as it answers (closed loop) for the floor view
+and for real-format v2 `messages.update` bodies of those recipients, then at 70% of the
+endpoint's maximum rate (open loop, latency counted from each request's scheduled
+time, so a stall is not hidden). Prints req/s of both, their ratio, and p50/p99.
+The database named by DATABASE_URL is created if missing and its webhook events are
+deleted at the end; the Redis keys go under a prefix of their own and are deleted too.
+"""
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PORT = 8765
+
+
+def server_env(prefix: str) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DEBUG="0",
+        SECRET_KEY=env.get("SECRET_KEY") or uuid.uuid4().hex,
+        ALLOWED_HOSTS="127.0.0.1",
+        WEBHOOKS_FLOOR_VIEW="1",
+        REDIS_KEY_PREFIX=prefix,
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def seed(recipients: int) -> tuple[str, str, list[str]]:
+    """(instance name, webhook secret, provider message ids) of a campaign already sent."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from accounts.models import Organization
+    from campaigns.models import Recipient
+    from contacts.models import Contact
+    from instances.models import WhatsAppInstance
+    from tests.factories.campaigns import CampaignFactory, ExecutionFactory
+
+    call_command("migrate", verbosity=0)
+    run = uuid.uuid4().hex[:8]
+    org = Organization.objects.create(name=f"Bench {run}", slug=f"bench-{run}")
+    instance = WhatsAppInstance.objects.create(
+        organization=org, name="bench", provider="evolution", base_url="http://127.0.0.1:9",
+        instance_name=f"bench-{run}", api_key="bench", connection_state="open",
+    )
+    contacts = Contact.objects.bulk_create(
+        Contact(organization=org, phone=f"+55119{n:08d}") for n in range(recipients)
+    )
+    execution = ExecutionFactory(
+        organization=org, campaign=CampaignFactory(organization=org, instances=[instance]), status="running"
+    )
+    now = timezone.now()
+    ids = [f"BAE5{run.upper()}{n:08X}" for n in range(recipients)]
+    Recipient.objects.bulk_create(
+        (
+            Recipient(execution=execution, contact=c, instance=instance, phone=c.phone, status="sent",
+                      provider_message_id=ids[n], sent_at=now)
+            for n, c in enumerate(contacts)
+        ),
+        batch_size=5000,
+    )
+    return instance.instance_name, instance.webhook_secret, ids
+
+
+def body(instance_name: str, message_id: str, status: str) -> bytes:
+    phone = "5511999999999@s.whatsapp.net"
+    return json.dumps({
+        "event": "messages.update",
+        "instance": instance_name,
+        "data": {"messageId": uuid.uuid4().hex, "keyId": message_id, "remoteJid": phone, "fromMe": True,
+                 "participant": phone, "status": status, "instanceId": "bench"},
+        "destination": "http://127.0.0.1/api/webhooks/evolution/",
+        "date_time": "2025-03-14T10:21:07.512Z",
+        "sender": "5511912345678@s.whatsapp.net",
+        "server_url": "http://127.0.0.1:8080",
+        "apikey": None,
+    }).encode()
+
+
+def client(path, bodies, start_at, seconds, rate, results):
+    """One keep-alive connection; rate 0 = as fast as answered. Puts (count, errors, latencies)."""
+    conn = http.client.HTTPConnection("127.0.0.1", PORT)
+    headers = {"Content-Type": "application/json"}
+    latencies, errors, count = [], 0, 0
+    while time.time() < start_at:
+        time.sleep(0.001)
+    end = start_at + seconds
+    scheduled = start_at
+    while True:
+        if rate:
+            scheduled += 1 / rate
+            if scheduled >= end:
+                break
+            delay = scheduled - time.time()
+            if delay > 0:
+                time.sleep(delay)
+        began = scheduled if rate else time.time()
+        if not rate and began >= end:
+            break
+        conn.request("POST", path, body=bodies[count % len(bodies)] if bodies else b"{}", headers=headers)
+        response = conn.getresponse()
+        response.read()
+        errors += response.status != 200
+        latencies.append(time.time() - began)
+        count += 1
+    results.put((count, errors, latencies))
+
+
+def drive(path, bodies_per_client, seconds, rate_total=0.0):
+    results = multiprocessing.Queue()
+    start_at = time.time() + 0.5
+    per_client = rate_total / len(bodies_per_client) if rate_total else 0
+    procs = [
+        multiprocessing.Process(target=client, args=(path, bodies, start_at, seconds, per_client, results))
+        for bodies in bodies_per_client
+    ]
+    for proc in procs:
+        proc.start()
+    collected = [results.get() for _ in procs]
+    for proc in procs:
+        proc.join()
+    count = sum(c for c, _, _ in collected)
+    errors = sum(e for _, e, _ in collected)
+    latencies = sorted(lat for _, _, lats in collected for lat in lats)
+    return count / seconds, errors, latencies
+
+
+def percentile(values, p):
+    return values[min(len(values) - 1, int(len(values) * p / 100))] * 1000 if values else float("nan")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--recipients", type=int, default=20000)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL database (it is created if missing).")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("SECRET_KEY", uuid.uuid4().hex)
+    prefix = f"bench:{uuid.uuid4().hex[:8]}"
+    os.environ["REDIS_KEY_PREFIX"] = prefix
+    sys.path.insert(0, str(ROOT))
+    ensure_database(os.environ["DATABASE_URL"])
+    instance_name, secret, ids = seed(args.recipients)
+    statuses = ["DELIVERY_ACK", "READ"]
+    # Each connection gets its own slice of distinct events: every request is a new event, as in production.
+    slices = [
+        [body(instance_name, ids[n], status) for status in statuses for n in range(i, len(ids), args.connections)]
+        for i in range(args.connections)
+    ]
+    gunicorn = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{PORT}",
+         "--workers", str(args.workers), "--log-level", "warning"],
+        cwd=ROOT, env=server_env(prefix),
+    )
+    try:
+        time.sleep(3)
+        floor_path = "/api/webhooks/floor"
+        hook_path = f"/api/webhooks/evolution/{secret}/"
+        drive(floor_path, [[]] * args.connections, 2)  # warm-up
+        floor_rps, floor_errors, _ = drive(floor_path, [[]] * args.connections, args.seconds)
+        hook_rps, hook_errors, _ = drive(hook_path, slices, args.seconds)
+        target = 0.7 * hook_rps
+        rest = [s[len(s) // 2:] for s in slices]  # the first half was used by the closed loop
+        paced_rps, paced_errors, latencies = drive(hook_path, rest, args.seconds, rate_total=target)
+    finally:
+        gunicorn.send_signal(signal.SIGTERM)
+        gunicorn.wait(timeout=30)
+    from django.db import connection
+
+    from config.redis import get_redis
+    from webhooks.models import WebhookEvent
+
+    stored = WebhookEvent.objects.filter(instance__instance_name=instance_name).count()
+    WebhookEvent.objects.filter(instance__instance_name=instance_name).delete()
+    connection.close()
+    redis = get_redis()
+    if redis is not None:
+        keys = list(redis.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            redis.delete(*keys)
+    print(f"floor (bare 200):        {floor_rps:8.0f} req/s  errors={floor_errors}")
+    print(f"messages.update:         {hook_rps:8.0f} req/s  errors={hook_errors}")
+    print(f"ratio:                   {hook_rps / floor_rps:8.2f}  (target >= 0.5)")
+    print(f"at 70% ({target:.0f} req/s):   {paced_rps:8.0f} req/s  errors={paced_errors}  "
+          f"p50={percentile(latencies, 50):.1f} ms  p99={percentile(latencies, 99):.1f} ms  (target p99 < 50 ms)")
+    print(f"events stored: {stored}; connections={args.connections} gunicorn workers={args.workers} "
+          f"cores={os.cpu_count()} (the load generator shares them)")
+
+
+if __name__ == "__main__":
+    main()
