@@ -201,6 +201,7 @@ PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="BR")
 DEMO_SEEDERS = [
     "contacts.demo.seed",
     "instances.demo.seed",
+    "flows.demo.seed",
 ]
 
 # LOGGING

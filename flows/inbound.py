@@ -271,3 +271,35 @@ def process_stale() -> int:
         process_burst(instance_id=instance_id, contact_id=contact_id)
         count += 1
     return count
+
+
+def simulate_message(*, instance, contact: Contact, text: str) -> str:
+    """The admin's simulator: a message from `contact`, processed at once (no debounce, no controls)."""
+    MessageHistory.objects.create(
+        organization_id=instance.organization_id,
+        contact=contact,
+        instance=instance,
+        direction=MessageHistory.Direction.INBOUND,
+        text=text,
+    )
+    return process_burst(instance_id=instance.id, contact_id=contact.id)
+
+
+def simulate_start(*, instance, contact: Contact, flow, text: str = "") -> Conversation:
+    """The simulator's (re)start: `text` is kept as the message that started `flow`."""
+    from flows.services import start_conversation
+
+    row = None
+    if text:
+        row = MessageHistory.objects.create(
+            organization_id=instance.organization_id,
+            contact=contact,
+            instance=instance,
+            direction=MessageHistory.Direction.INBOUND,
+            text=text,
+            processed_at=timezone.now(),
+        )
+    conversation = start_conversation(contact=contact, instance=instance, flow=flow).conversation
+    if row is not None:
+        MessageHistory.objects.filter(id=row.id).update(conversation=conversation)
+    return conversation

@@ -1,0 +1,209 @@
+from django.contrib import admin, messages
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from accounts.admin import TenantAdmin
+from contacts.services import contact_get_or_create
+from flows.inbound import simulate_message, simulate_start
+from flows.models import (
+    Conversation,
+    Flow,
+    FlowMessage,
+    FlowTemplate,
+    MessageHistory,
+    ReceivedFile,
+    ScheduledSend,
+    Subflow,
+    SystemSetting,
+)
+from instances.models import WhatsAppInstance
+
+SIMULATOR_PHONE = "+5511900000001"
+
+
+class FlowInline(admin.TabularInline):
+    model = Flow
+    extra = 0
+    fields = ["name", "is_default", "is_active", "order_index", "edit_link"]
+    readonly_fields = ["edit_link"]
+    ordering = ["order_index", "id"]
+
+    @admin.display(description=_("subflows"))
+    def edit_link(self, obj):
+        if not obj.pk:
+            return ""
+        return format_html('<a href="{}">{}</a>', reverse("admin:flows_flow_change", args=[obj.pk]), _("Edit"))
+
+
+@admin.register(FlowTemplate)
+class FlowTemplateAdmin(TenantAdmin):
+    list_display = ["name", "organization", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+    inlines = [FlowInline]
+    readonly_fields = ["created_by", "created_at", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+class SubflowInline(admin.TabularInline):
+    model = Subflow
+    fk_name = "flow"
+    extra = 0
+    fields = ["name", "trigger_keywords", "parent", "order_index", "is_active", "edit_link"]
+    readonly_fields = ["edit_link"]
+    ordering = ["order_index", "id"]
+
+    @admin.display(description=_("messages"))
+    def edit_link(self, obj):
+        if not obj.pk:
+            return ""
+        return format_html('<a href="{}">{}</a>', reverse("admin:flows_subflow_change", args=[obj.pk]), _("Edit"))
+
+
+@admin.register(Flow)
+class FlowAdmin(TenantAdmin):
+    organization_field = "template__organization"
+    list_display = ["name", "template", "is_default", "is_active", "order_index", "simulate_link"]
+    list_filter = ["is_default", "is_active"]
+    list_select_related = ["template"]
+    search_fields = ["name", "template__name"]
+    inlines = [SubflowInline]
+    exclude = ["content_version"]
+
+    def get_urls(self):
+        urls = [path("<int:flow_id>/simulate/", self.admin_site.admin_view(self.simulate), name="flows_flow_simulate")]
+        return urls + super().get_urls()
+
+    @admin.display(description=_("simulate"))
+    def simulate_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:flows_flow_simulate", args=[obj.pk]), _("Simulate"))
+
+    def simulate(self, request, flow_id):
+        """Type as a contact, see the bot's answers through the organization's sandbox instance."""
+        flow = get_object_or_404(self.get_queryset(request).select_related("template"), pk=flow_id)
+        organization = flow.template.organization
+        instance = WhatsAppInstance.objects.filter(
+            organization=organization, provider=WhatsAppInstance.Provider.SANDBOX
+        ).first()
+        contact = conversation = None
+        if instance is not None:
+            contact, _created = contact_get_or_create(
+                organization=organization, phone=SIMULATOR_PHONE, name=str(_("Simulator"))
+            )
+            conversation = Conversation.objects.filter(contact=contact, instance=instance).order_by("-id").first()
+            if request.method == "POST":
+                text = request.POST.get("text", "").strip()
+                running = conversation is not None and conversation.is_active and conversation.flow_id == flow.id
+                if not self.has_change_permission(request, flow):
+                    messages.error(request, _("You cannot change this flow's organization."))
+                elif "restart" in request.POST or not running:
+                    # Like a contact's first message: it starts the flow rather than answer it.
+                    simulate_start(instance=instance, contact=contact, flow=flow, text=text)
+                elif text:
+                    simulate_message(instance=instance, contact=contact, text=text)
+                return redirect("admin:flows_flow_simulate", flow_id=flow.id)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Simulate %(flow)s") % {"flow": flow.name},
+            "flow": flow,
+            "instance": instance,
+            "contact": contact,
+            "conversation": conversation,
+            "history": conversation.history.order_by("id") if conversation else [],
+            "pending": conversation.scheduled_sends.filter(status="pending") if conversation else [],
+        }
+        return TemplateResponse(request, "admin/flows/simulate.html", context)
+
+
+class FlowMessageInline(admin.StackedInline):
+    model = FlowMessage
+    extra = 0
+    ordering = ["order_index", "id"]
+    fields = [
+        ("order_index", "message_type", "is_active"),
+        "text",
+        "variations",
+        "media_url",
+        ("wait_for_response", "variable_name"),
+        ("wait_for_file", "expected_file_types"),
+        "reprompt_text",
+        "delay_seconds",
+    ]
+
+
+@admin.register(Subflow)
+class SubflowAdmin(TenantAdmin):
+    organization_field = "flow__template__organization"
+    list_display = ["name", "flow", "parent", "trigger_keywords", "order_index", "is_active"]
+    list_filter = ["is_active"]
+    list_select_related = ["flow", "parent"]
+    search_fields = ["name", "flow__name"]
+    inlines = [FlowMessageInline]
+
+
+class MessageHistoryInline(admin.TabularInline):
+    model = MessageHistory
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "direction", "message_type", "text", "media_url", "provider_message_id"]
+    readonly_fields = fields
+    ordering = ["id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ScheduledSendInline(admin.TabularInline):
+    model = ScheduledSend
+    extra = 0
+    can_delete = False
+    fields = ["due_at", "status", "text", "attempts", "last_error"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(TenantAdmin):
+    list_display = ["id", "contact", "instance", "flow", "subflow", "status", "waiting_for", "last_interaction_at"]
+    list_filter = ["status", "waiting_for"]
+    list_select_related = ["contact", "instance", "flow", "subflow"]
+    search_fields = ["contact__phone", "contact__name", "external_ticket_id"]
+    readonly_fields = [f.name for f in Conversation._meta.fields if f.name != "id"]
+    inlines = [MessageHistoryInline, ScheduledSendInline]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ReceivedFile)
+class ReceivedFileAdmin(TenantAdmin):
+    list_display = ["original_name", "contact", "file_type", "size", "processed", "created_at"]
+    list_filter = ["processed", "file_type"]
+    list_select_related = ["contact"]
+    search_fields = ["original_name", "contact__phone"]
+    readonly_fields = ["conversation", "contact", "flow_message", "media_url", "size", "created_at"]
+
+
+@admin.register(SystemSetting)
+class SystemSettingAdmin(TenantAdmin):
+    list_display = ["key", "value", "value_type", "organization", "updated_at"]
+    search_fields = ["key"]
+    readonly_fields = ["value_type"]
+
+    def save_model(self, request, obj, form, change):
+        from flows.controls import SETTINGS
+
+        obj.value_type, description = SETTINGS[obj.key]
+        obj.description = obj.description or str(description)
+        super().save_model(request, obj, form, change)
