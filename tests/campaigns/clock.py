@@ -23,12 +23,12 @@ def move(seconds: float) -> None:
 
 
 def set_local(campaign_tz: str, hour: int, minute: int = 0) -> None:
-    """Move the clock so that it reads hh:mm today (or tomorrow, if past) in `campaign_tz`."""
+    """Move the clock forward to the next hh:mm in `campaign_tz` (time only ever moves on)."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
     real = timezone.now()
-    local = real.astimezone(ZoneInfo(campaign_tz))
+    local = now().astimezone(ZoneInfo(campaign_tz))
     target = datetime.combine(
         local.date(), datetime.min.time().replace(hour=hour, minute=minute), tzinfo=ZoneInfo(campaign_tz)
     )
