@@ -60,8 +60,16 @@ def plain_loop(url: str, n: int) -> float:
 def organization(name: str):
     from accounts.models import Organization
 
-    Organization.objects.filter(slug=name).delete()
+    drop_organization(name)
     return Organization.objects.create(name=name, slug=name)
+
+
+def drop_organization(slug: str) -> None:
+    from accounts.models import Organization
+    from campaigns.models import Campaign
+
+    Campaign.objects.filter(organization__slug=slug).delete()
+    Organization.objects.filter(slug=slug).delete()
 
 
 def make_contacts(org, n: int) -> None:
@@ -71,7 +79,7 @@ def make_contacts(org, n: int) -> None:
         cursor.execute(
             """INSERT INTO contacts_contact (organization_id, phone, name, email, custom_fields, is_active,
                    opt_out_reason, opt_out_source, total_messages_received, created_at, updated_at)
-               SELECT %s, '+55' || (11900000000 + g)::text, 'Cliente ' || g, '', jsonb_build_object('points', g % 500),
+               SELECT %s, '+55' || (11900000000 + g)::text, 'Cliente ' || g, '', jsonb_build_object('points', g %% 500),
                       true, '', '', 0, now(), now()
                FROM generate_series(1, %s) AS g""",
             [org.id, n],
@@ -100,7 +108,7 @@ def bench_dispatch(n: int, url: str) -> dict:
     finally:
         workers.stop()
     sent = execution.recipients.filter(status="sent").count()
-    org.delete()
+    drop_organization(org.slug)
     return {"rate": sent / elapsed, "sent": sent, "seconds": elapsed, "worker_peak_mb": memory}
 
 
