@@ -132,6 +132,11 @@ def apply_event(*, event_id: int) -> str:
 
 def settle_connection(*, instance_id: int) -> str:
     """Apply the newest unapplied connection event of an instance; the older ones are superseded."""
+    client = get_redis()
+    if client is not None:
+        # Events stored from now on schedule their own settle instead of riding on this one,
+        # which may already have read the rows (a busy worker runs it after the window).
+        client.delete(_settle_key(instance_id))
     try:
         with transaction.atomic():
             events = WebhookEvent.objects.filter(instance_id=instance_id, event=CONNECTION)
@@ -222,11 +227,13 @@ def schedule_settle(*, instance_id: int) -> None:
 
     delay = settings.WEBHOOKS_CONNECTION_SETTLE_SECONDS
     client = get_redis()
-    if client is not None and not client.set(
-        key("webhooks", "settle", instance_id), 1, nx=True, ex=max(1, math.ceil(delay))
-    ):
+    if client is not None and not client.set(_settle_key(instance_id), 1, nx=True, ex=max(1, math.ceil(delay))):
         return
     transaction.on_commit(lambda: settle_connection_events.apply_async(args=[instance_id], countdown=delay))
+
+
+def _settle_key(instance_id: int) -> str:
+    return key("webhooks", "settle", instance_id)
 
 
 def retry_unapplied(*, older_than_seconds: float | None = None, limit: int = 500) -> dict[str, int]:
