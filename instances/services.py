@@ -128,9 +128,10 @@ def set_connection_state(*, instance: WhatsAppInstance, state: str, reason: str 
     rows = WhatsAppInstance.objects.filter(id=instance.id)
     with transaction.atomic():
         while True:
-            old_state = rows.values_list("connection_state", flat=True).first()
-            if old_state is None or old_state == state:
+            current = rows.values_list("connection_state", "counters_date", "organization__time_zone").first()
+            if current is None or current[0] == state:
                 return False
+            old_state, counters_date, time_zone = current
             now = timezone.now()
             changes = {"connection_state": state, "updated_at": now}
             if state == WhatsAppInstance.ConnectionState.OPEN:
@@ -139,7 +140,13 @@ def set_connection_state(*, instance: WhatsAppInstance, state: str, reason: str 
                 changes["last_disconnected_at"] = now
                 changes["disconnects_today"] = F("disconnects_today") + 1
                 changes["health_score"] = Greatest(F("health_score") - HEALTH_CLOSE_PENALTY, Value(0))
-            if rows.filter(connection_state=old_state).update(**changes):
+                today = counters.local_today(time_zone)
+                if counters_date != today:
+                    # The first event of a new day starts today's counters, as a flush would;
+                    # otherwise the day's first flush would reset this disconnect away.
+                    changes.update(dict.fromkeys(WhatsAppInstance.COUNTER_FIELDS.values(), 0))
+                    changes.update(counters_date=today, disconnects_today=1)
+            if rows.filter(connection_state=old_state, counters_date=counters_date).update(**changes):
                 break
         transaction.on_commit(
             lambda: connection_changed.send(

@@ -6,6 +6,7 @@ import time_machine
 from instances.models import WhatsAppInstance
 from instances.services import set_connection_state
 from tests.factories.instances import EvolutionInstanceFactory
+from tests.instances.conftest import flushed
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +92,19 @@ def test_unknown_states_are_refused(org_a):
 
     with pytest.raises(ValueError):
         set_connection_state(instance=instance, state="banned")
+
+
+def test_a_disconnect_starts_a_new_days_counters_and_survives_its_first_flush(org_a):
+    from instances.services import record_message_sent
+
+    instance = EvolutionInstanceFactory(organization=org_a, connection_state=OPEN)
+    with time_machine.travel(datetime(2026, 3, 2, 15, 0, tzinfo=UTC), tick=False):
+        WhatsAppInstance.objects.filter(id=instance.id).update(
+            counters_date=datetime(2026, 3, 1).date(), sent_today=40, disconnects_today=2
+        )
+        set_connection_state(instance=instance, state=CLOSE)
+        record_message_sent(instance_id=instance.id)
+        row = flushed(instance)
+
+    assert row.counters_date.isoformat() == "2026-03-02"
+    assert (row.sent_today, row.disconnects_today) == (1, 1)
