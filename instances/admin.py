@@ -13,6 +13,7 @@ from instances.providers.base import ProviderError
 
 BADGE = '<span style="background:{};color:#fff;border-radius:8px;padding:1px 8px;white-space:nowrap">{}</span>'
 STATE_COLORS = {"open": "#2e7d32", "connecting": "#ef6c00", "close": "#c62828"}
+QR_LOGIN_COLOR = "#6d4c41"
 PROVIDER_COLORS = {"evolution": "#1565c0", "gosac": "#6a1b9a", "sandbox": "#546e7a"}
 
 
@@ -31,6 +32,19 @@ class HealthFilter(admin.SimpleListFilter):
         ranges = {"good": (80, 100), "fair": (50, 79), "poor": (0, 49)}
         if self.value() in ranges:
             return queryset.filter(health_score__range=ranges[self.value()])
+        return queryset
+
+
+class NeedsQrLoginFilter(admin.SimpleListFilter):
+    title = _("QR login")
+    parameter_name = "qr_login"
+
+    def lookups(self, request, model_admin):
+        return [("needed", _("Needs a new QR login")), ("ok", _("Logged in"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("needed", "ok"):
+            return queryset.filter(needs_qr_login=self.value() == "needed")
         return queryset
 
 
@@ -111,12 +125,14 @@ class WhatsAppInstanceAdmin(TenantAdmin):
         "replies_today",
         "last_connected_at",
     ]
-    list_filter = ["provider", "connection_state", "status", HealthFilter]
+    list_filter = ["provider", "connection_state", NeedsQrLoginFilter, "status", HealthFilter]
     search_fields = ["name", "instance_name", "phone_number"]
     list_select_related = ["organization"]
     readonly_fields = [
         "webhook_url",
         "connection_state",
+        "needs_qr_login",
+        "connection_reason",
         "health_score",
         "counters_date",
         "sent_today",
@@ -137,7 +153,15 @@ class WhatsAppInstanceAdmin(TenantAdmin):
         (_("Sandbox"), {"fields": ["sandbox_config"], "classes": ["collapse"]}),
         (
             _("Connection and health"),
-            {"fields": ["connection_state", "health_score", "last_connected_at", "last_disconnected_at"]},
+            {
+                "fields": [
+                    ("connection_state", "needs_qr_login"),
+                    "connection_reason",
+                    "health_score",
+                    "last_connected_at",
+                    "last_disconnected_at",
+                ]
+            },
         ),
         (
             _("Today"),
@@ -158,7 +182,10 @@ class WhatsAppInstanceAdmin(TenantAdmin):
 
     @admin.display(description=_("connection"), ordering="connection_state")
     def state_badge(self, obj):
-        return format_html(BADGE, STATE_COLORS.get(obj.connection_state, "#555"), obj.get_connection_state_display())
+        badge = format_html(BADGE, STATE_COLORS.get(obj.connection_state, "#555"), obj.get_connection_state_display())
+        if obj.needs_qr_login:
+            badge += format_html(" " + BADGE, QR_LOGIN_COLOR, _("Needs a new QR login"))
+        return badge
 
     @admin.display(description=_("health"), ordering="health_score")
     def health_badge(self, obj):

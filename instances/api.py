@@ -43,6 +43,8 @@ class WhatsAppInstanceSerializer(serializers.ModelSerializer):
             "webhook_url",
             "status",
             "connection_state",
+            "needs_qr_login",
+            "connection_reason",
             "health_score",
             "sandbox_config",
             "counters_date",
@@ -60,6 +62,8 @@ class WhatsAppInstanceSerializer(serializers.ModelSerializer):
         read_only_fields = [
             "organization",
             "connection_state",
+            "needs_qr_login",
+            "connection_reason",
             "health_score",
             "counters_date",
             "sent_today",
@@ -123,7 +127,7 @@ def provider_error_response(exc: ProviderError) -> Response:
 class WhatsAppInstanceViewSet(TenantModelViewSet):
     queryset = WhatsAppInstance.objects.all()
     serializer_class = WhatsAppInstanceSerializer
-    filterset_fields = ["provider", "connection_state", "status", "api_version"]
+    filterset_fields = ["provider", "connection_state", "needs_qr_login", "status", "api_version"]
     search_fields = ["name", "instance_name", "phone_number"]
     ordering_fields = ["name", "health_score", "sent_today", "created_at"]
 

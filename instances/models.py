@@ -39,6 +39,10 @@ class WhatsAppInstance(TenantModel):
         open -> close            (logged out or dropped)
         connecting -> close
 
+    `needs_qr_login` is set when the provider says the session is gone for good (the
+    caller decides from its own codes, e.g. Evolution's close 401); only an `open`
+    clears it, since only a new login opens the number again.
+
     Health score (0-100), kept in `health_score`:
         - When the connection closes it drops by 20 at once.
         - When today's counters are flushed and today has at least 20 attempts
@@ -94,6 +98,17 @@ class WhatsAppInstance(TenantModel):
     )
     connection_state = models.CharField(
         _("connection state"), max_length=16, choices=ConnectionState.choices, default=ConnectionState.CLOSE
+    )
+    needs_qr_login = models.BooleanField(
+        _("needs a new QR login"),
+        default=False,
+        help_text=_("The provider logged the number out (e.g. Evolution close 401): scan a new QR code"),
+    )
+    connection_reason = models.CharField(
+        _("connection reason"),
+        max_length=255,
+        blank=True,
+        help_text=_("Why the connection state last changed, e.g. Logged out (401)"),
     )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
     health_score = models.PositiveSmallIntegerField(_("health score"), default=100)

@@ -117,23 +117,34 @@ def configure_webhook(*, instance: WhatsAppInstance, events: list[str] | None = 
     return url
 
 
-def set_connection_state(*, instance: WhatsAppInstance, state: str, reason: str = "") -> bool:
+def set_connection_state(
+    *, instance: WhatsAppInstance, state: str, reason: str = "", needs_qr_login: bool | None = None
+) -> bool:
     """Move the instance to `state`; True if it changed, and then `connection_changed` is sent after commit.
 
     A compare-and-set on the state read, so two webhooks racing each see one change
-    at most and the signal goes out once per real change.
+    at most and the signal goes out once per real change. `needs_qr_login` True marks
+    the number as logged out (the caller knows its provider's codes), even when it was
+    already closed; None leaves the mark as it is; an `open` always clears it.
     """
     if state not in WhatsAppInstance.ConnectionState.values:
         raise ValueError(f"Unknown connection state {state!r}")
+    if state == WhatsAppInstance.ConnectionState.OPEN:
+        needs_qr_login = False
     rows = WhatsAppInstance.objects.filter(id=instance.id)
+    mark = {} if needs_qr_login is None else {"needs_qr_login": needs_qr_login}
     with transaction.atomic():
         while True:
             current = rows.values_list("connection_state", "counters_date", "organization__time_zone").first()
-            if current is None or current[0] == state:
+            if current is None:
                 return False
             old_state, counters_date, time_zone = current
             now = timezone.now()
-            changes = {"connection_state": state, "updated_at": now}
+            if old_state == state:
+                if mark and rows.exclude(**mark).update(**mark, connection_reason=reason[:255], updated_at=now):
+                    _refresh_connection_fields(instance)
+                return False
+            changes = {"connection_state": state, "connection_reason": reason[:255], "updated_at": now, **mark}
             if state == WhatsAppInstance.ConnectionState.OPEN:
                 changes["last_connected_at"] = now
             elif state == WhatsAppInstance.ConnectionState.CLOSE:
@@ -153,11 +164,24 @@ def set_connection_state(*, instance: WhatsAppInstance, state: str, reason: str 
                 sender=WhatsAppInstance, instance=instance, old_state=old_state, new_state=state, reason=reason
             )
         )
-    instance.refresh_from_db(
-        fields=["connection_state", "last_connected_at", "last_disconnected_at", "health_score", "disconnects_today"]
-    )
+    _refresh_connection_fields(instance)
     logger.info("instance=%s connection %s -> %s (%s)", instance.id, old_state, state, reason)
     return True
+
+
+def _refresh_connection_fields(instance: WhatsAppInstance) -> None:
+    instance.refresh_from_db(
+        fields=[
+            "connection_state",
+            "connection_reason",
+            "needs_qr_login",
+            "last_connected_at",
+            "last_disconnected_at",
+            "health_score",
+            "disconnects_today",
+            "counters_date",
+        ]
+    )
 
 
 # Outcomes of messages, per message; see `instances.counters` for why these do not

@@ -145,10 +145,12 @@ def apply_connection_change(*, instance: WhatsAppInstance, event: ConnectionChan
         reason = _("Connection %(state)s (%(code)s)") % {"state": event.state, "code": event.status_reason}
     else:
         reason = _("Connection %(state)s") % {"state": event.state}
-    changed = instance_services.set_connection_state(instance=instance, state=event.state, reason=reason)
-    if not changed:
-        return "unchanged"
-    return "needs_qr_login" if event.needs_qr_login else event.state
+    changed = instance_services.set_connection_state(
+        instance=instance, state=event.state, reason=reason, needs_qr_login=True if event.needs_qr_login else None
+    )
+    if event.needs_qr_login:
+        return "needs_qr_login"
+    return event.state if changed else "unchanged"
 
 
 APPLIERS = {

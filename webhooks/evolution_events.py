@@ -45,9 +45,11 @@ class ConnectionChange:
     status_reason: int | None = None
     occurred_at: datetime | None = None
 
-    # Baileys' loggedOut (401) and forbidden (403): no reconnect will help, the number
-    # needs a new QR login.
-    LOGGED_OUT_REASONS = frozenset({401, 403})
+    # Evolution's `codesToNotReconnect` (whatsapp.baileys.service.ts, connectionUpdate):
+    # Baileys' loggedOut (401) and forbidden (403), plus 402 and 406. On these Evolution
+    # stops reconnecting, logs the instance out and posts this close; any other close it
+    # reconnects by itself. So these, and only these, need a new QR login.
+    LOGGED_OUT_REASONS = frozenset({401, 402, 403, 406})
 
     @property
     def needs_qr_login(self) -> bool:

@@ -54,6 +54,17 @@ def test_the_health_filter_keeps_the_poor_ones(admin_client, org_a):
     assert "Doente" in html and "Saudavel" not in html
 
 
+def test_a_number_that_needs_a_new_qr_login_has_a_badge_and_a_filter(admin_client, org_a):
+    EvolutionInstanceFactory(organization=org_a, name="Deslogada", connection_state="close", needs_qr_login=True)
+    EvolutionInstanceFactory(organization=org_a, name="Conectada", connection_state="open")
+
+    everything = admin_client.get(CHANGELIST).content.decode()
+    needed = admin_client.get(CHANGELIST, {"qr_login": "needed"}).content.decode()
+
+    assert everything.count("Needs a new QR login</span>") == 1
+    assert "Deslogada" in needed and "Conectada" not in needed
+
+
 def test_the_change_form_masks_keys_and_a_blank_one_keeps_the_stored_key(admin_client, org_a):
     instance = EvolutionInstanceFactory(organization=org_a, api_key="evo-VERYSECRET-1234", instance_name="loja-x")
 

@@ -68,6 +68,29 @@ def test_bad_sandbox_settings_are_a_400_naming_the_field(alice_client):
     assert "read_delay" in response.json()["sandbox_config"][0]
 
 
+def test_the_qr_login_mark_is_shown_filterable_and_read_only(alice_client, org_a):
+    logged_out = EvolutionInstanceFactory(
+        organization=org_a, connection_state="close", needs_qr_login=True, connection_reason="Logged out (401)"
+    )
+    EvolutionInstanceFactory(organization=org_a)
+
+    rows = alice_client.get(LIST, {"needs_qr_login": "true"}).json()["results"]
+    response = alice_client.patch(
+        detail(logged_out), {"needs_qr_login": False, "connection_reason": "", "name": "Loja"}, format="json"
+    )
+
+    assert [(r["id"], r["needs_qr_login"], r["connection_reason"]) for r in rows] == [
+        (logged_out.id, True, "Logged out (401)")
+    ]
+    assert response.status_code == 200 and response.json()["needs_qr_login"] is True
+    logged_out.refresh_from_db()
+    assert (logged_out.name, logged_out.needs_qr_login, logged_out.connection_reason) == (
+        "Loja",
+        True,
+        "Logged out (401)",
+    )
+
+
 def test_a_patch_without_keys_keeps_them(alice_client, org_a):
     instance = EvolutionInstanceFactory(organization=org_a, api_key="keep-me-1234")
 

@@ -108,3 +108,51 @@ def test_a_disconnect_starts_a_new_days_counters_and_survives_its_first_flush(or
 
     assert row.counters_date.isoformat() == "2026-03-02"
     assert (row.sent_today, row.disconnects_today) == (1, 1)
+
+
+def test_a_logged_out_close_marks_the_number_for_a_new_qr_login_with_its_reason(org_a, connection_events):
+    instance = EvolutionInstanceFactory(organization=org_a, connection_state=OPEN)
+
+    assert set_connection_state(instance=instance, state=CLOSE, reason="Logged out (401)", needs_qr_login=True)
+
+    row = WhatsAppInstance.objects.get(id=instance.id)
+    assert (row.connection_state, row.needs_qr_login, row.connection_reason) == (CLOSE, True, "Logged out (401)")
+    assert instance.needs_qr_login is True
+
+
+def test_a_logout_reported_after_a_drop_marks_the_closed_number_without_a_second_signal(
+    org_a, connection_events, django_capture_on_commit_callbacks
+):
+    instance = EvolutionInstanceFactory(organization=org_a, connection_state=OPEN, health_score=90)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert set_connection_state(instance=instance, state=CLOSE, reason="Connection close (428)") is True
+        assert (
+            set_connection_state(instance=instance, state=CLOSE, reason="Logged out (401)", needs_qr_login=True)
+            is False
+        )
+
+    row = WhatsAppInstance.objects.get(id=instance.id)
+    assert (row.needs_qr_login, row.connection_reason) == (True, "Logged out (401)")
+    assert (row.health_score, row.disconnects_today) == (70, 1)
+    assert len(connection_events) == 1
+
+
+@pytest.mark.parametrize("state", [CLOSE, CONNECTING])
+def test_other_changes_leave_the_mark_alone(org_a, state):
+    instance = EvolutionInstanceFactory(organization=org_a, connection_state=OPEN)
+    set_connection_state(instance=instance, state=CLOSE, needs_qr_login=True)
+
+    set_connection_state(instance=instance, state=state, reason="reconnecting")
+
+    row = WhatsAppInstance.objects.get(id=instance.id)
+    assert row.needs_qr_login is True and row.connection_state == state
+
+
+def test_only_an_open_clears_the_mark(org_a):
+    instance = EvolutionInstanceFactory(organization=org_a, connection_state=CLOSE, needs_qr_login=True)
+
+    assert set_connection_state(instance=instance, state=OPEN, reason="QR code scanned") is True
+
+    row = WhatsAppInstance.objects.get(id=instance.id)
+    assert (row.connection_state, row.needs_qr_login, row.connection_reason) == (OPEN, False, "QR code scanned")

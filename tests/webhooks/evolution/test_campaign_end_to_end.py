@@ -159,7 +159,8 @@ def test_a_campaign_followed_by_its_webhooks(
     critical = CampaignLog.objects.filter(execution=execution, severity=CampaignLog.Severity.CRITICAL)
     assert set(critical.values_list("type", flat=True)) == {"instance_disconnected", "execution_paused"}
     evolution.refresh_from_db()
-    assert evolution.connection_state == "close"
+    assert (evolution.connection_state, evolution.needs_qr_login) == ("close", True)
+    assert "401" in evolution.connection_reason
 
     # 3. While paused: the first batch is delivered, and a contact still waiting for the
     #    campaign writes "sair." (an earlier chat); her pending recipient is never sent.
@@ -178,7 +179,7 @@ def test_a_campaign_followed_by_its_webhooks(
     assert len(handed_out) == 5
     assert leaving.phone.lstrip("+") not in {number for number, _, _ in handed_out}
     evolution.refresh_from_db()
-    assert evolution.connection_state == "open"
+    assert (evolution.connection_state, evolution.needs_qr_login) == ("open", False)
 
     # 5. Every message sent is delivered and read, by the ids the server handed out;
     #    Evolution delivering one of them again changes nothing.
