@@ -35,8 +35,15 @@ VALID_DDDS = frozenset(
 )
 # Long-distance carrier codes dialled after the national prefix 0 ("0 15 11 9…").
 CARRIER_CODES = frozenset(["12", "14", "15", "21", "22", "23", "25", "31", "41", "43", "55", "65", "99"])
-_PUNCTUATION = str.maketrans("", "", " -().")
 _LANDLINE_FIRST = frozenset("2345")
+
+
+def _strip_punctuation(value: str) -> str:
+    # Chained str.replace is several times faster than str.translate for deletions,
+    # and this runs once per row of a million-row import.
+    if value.isdigit():
+        return value
+    return value.replace(" ", "").replace("-", "").replace("(", "").replace(")", "").replace(".", "")
 
 
 def normalize_phone(value, region: str | None = None) -> str:
@@ -73,12 +80,12 @@ def normalize_br_fast(value: str) -> str | None:
     """
     value = value.strip()
     if value[:1] == "+":
-        digits = value[1:].translate(_PUNCTUATION)
+        digits = _strip_punctuation(value[1:])
         if digits[:2] != "55":
             return None
         national = digits[2:]
     else:
-        digits = value.translate(_PUNCTUATION)
+        digits = _strip_punctuation(value)
         length = len(digits)
         if digits[:1] == "0":
             if length in (11, 12):

@@ -164,3 +164,12 @@ def test_it_names_what_is_wrong_with_the_file_or_the_options(tmp_path, org_a):
     with pytest.raises(CommandError, match="appears twice"):
         run(write(tmp_path, "phone,name,Name\n11999999999,a,b\n"), "--org", "alice")
     assert not Contact.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_stray_nul_byte_is_dropped_not_fatal(tmp_path, org_a, writer):
+    path = write(tmp_path, "phone,name,cidade\n11999999999,An\x00a,Rio\x00\n11988888888,Bia,\n")
+    out = run(path, "--org", "alice")
+    assert "2 rows: 2 created, 0 updated, 0 invalid" in out
+    ana = Contact.objects.get(organization=org_a, phone="+5511999999999")
+    assert (ana.name, ana.custom_fields) == ("Ana", {"cidade": "Rio"})
