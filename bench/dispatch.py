@@ -65,9 +65,22 @@ def organization(name: str):
 
 
 def drop_organization(slug: str) -> None:
+    from django.db import connection
+
     from accounts.models import Organization
     from campaigns.models import Campaign
 
+    # Raw deletes: Django's cascade collector would load a million contacts into memory.
+    ids = list(Organization.objects.filter(slug=slug).values_list("id", flat=True))
+    with connection.cursor() as cursor:
+        for org_id in ids:
+            cursor.execute(
+                "DELETE FROM campaigns_recipient WHERE execution_id IN "
+                "(SELECT id FROM campaigns_execution WHERE organization_id = %s)",
+                [org_id],
+            )
+            cursor.execute("DELETE FROM campaigns_campaignlog WHERE organization_id = %s", [org_id])
+            cursor.execute("DELETE FROM contacts_contact WHERE organization_id = %s", [org_id])
     Campaign.objects.filter(organization__slug=slug).delete()
     Organization.objects.filter(slug=slug).delete()
 
@@ -153,7 +166,7 @@ def bench_start(m: int) -> None:
         f"plain INSERT … SELECT: {plain:.1f}s; ratio {ours / plain:.2f}x (target <= 3x); "
         f"peak RSS {rss_after:.0f} MB (before the start {rss_before:.0f} MB; target < 300 MB)"
     )
-    org.delete()
+    drop_organization(org.slug)
 
 
 class _no_dispatch:
