@@ -24,7 +24,7 @@ from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from instances.queries import instance_by_name
+from instances.queries import webhook_caller_by_name
 from webhooks import intake
 from webhooks.parsers.checked import BadPayload
 
@@ -88,14 +88,14 @@ def evolution_webhook(request, rest: str = ""):
     name = payload.get("instance")
     if not isinstance(name, str) or not name:
         return _error(400, "instance is missing")
-    instance = instance_by_name(name)
+    instance = webhook_caller_by_name(name)
     if instance is None:
         return _error(404, "Unknown instance")
     header_secret = request.headers.get("X-Webhook-Secret", "")
     if not authenticated(instance, secret=secret, header_secret=header_secret, api_key=payload.get("apikey")):
         return _error(401, "Bad or missing webhook secret")
     try:
-        outcome = intake.receive(instance=instance, payload=payload, url_event=url_event)
+        outcome = intake.receive(instance=instance, payload=payload, url_event=url_event, body=body)
     except BadPayload as exc:
         return _error(400, str(exc))
     return JsonResponse(outcome.as_json())
