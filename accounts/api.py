@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.routers import SimpleRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.models import Membership, Organization
@@ -83,3 +84,16 @@ def exception_handler(exc, context):
         else:
             exc = ValidationError({"detail": exc.messages})
     return drf_exception_handler(exc, context)
+
+
+class ApiRouter(SimpleRouter):
+    """Routes that answer with and without the trailing slash.
+
+    Client code calls `/api/v1/flow-automations`, scripts call `/api/v1/contacts/`; both
+    must work without a redirect (a POST can't follow one). DRF's `trailing_slash`
+    argument only knows "/" or "", so the pattern is set after init.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.trailing_slash = "/?"

@@ -1,8 +1,7 @@
-from rest_framework.routers import SimpleRouter
-
+from accounts.api import ApiRouter
 from contacts.api import ContactViewSet, TagViewSet
 
-router = SimpleRouter(trailing_slash="/?")
+router = ApiRouter()
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("tags", TagViewSet, basename="tag")
 urlpatterns = router.urls

@@ -1,9 +1,9 @@
 from django.urls import re_path
-from rest_framework.routers import SimpleRouter
 
+from accounts.api import ApiRouter
 from flows import api, api_controls
 
-router = SimpleRouter(trailing_slash="/?")
+router = ApiRouter()
 router.register("templates", api.FlowTemplateViewSet, basename="flow-template")
 router.register("chatbots", api.FlowTemplateViewSet, basename="chatbot")
 router.register("flows", api.FlowViewSet, basename="flow")

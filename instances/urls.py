@@ -1,7 +1,6 @@
-from rest_framework.routers import SimpleRouter
-
+from accounts.api import ApiRouter
 from instances.api import WhatsAppInstanceViewSet
 
-router = SimpleRouter(trailing_slash="/?")
+router = ApiRouter()
 router.register("instances", WhatsAppInstanceViewSet, basename="instance")
 urlpatterns = router.urls

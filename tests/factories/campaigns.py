@@ -1,6 +1,6 @@
 import factory
 
-from campaigns.models import Campaign, CampaignInstance, Execution
+from campaigns.models import Campaign, CampaignInstance, CampaignLog, Execution, Recipient
 from flows.models import Flow, FlowMessage, FlowTemplate, Subflow
 from instances.models import WhatsAppInstance
 
@@ -57,7 +57,28 @@ class ExecutionFactory(factory.django.DjangoModelFactory):
     campaign = factory.SubFactory(CampaignFactory, organization=factory.SelfAttribute("..organization"))
 
 
+def make_recipient(organization) -> Recipient:
+    from tests.factories.contacts import ContactFactory
+
+    contact = ContactFactory(organization=organization)
+    execution = ExecutionFactory(organization=organization)
+    return Recipient.objects.create(execution=execution, contact=contact, phone=contact.phone)
+
+
+def make_log(organization) -> CampaignLog:
+    execution = ExecutionFactory(organization=organization)
+    return CampaignLog.objects.create(
+        organization=organization,
+        campaign=execution.campaign,
+        execution=execution,
+        type=CampaignLog.Type.EXECUTION_PAUSED,
+        message="Pausada pelo operador",
+    )
+
+
 TENANT_FACTORIES = {
     Campaign: lambda organization: CampaignFactory(organization=organization),
     Execution: lambda organization: ExecutionFactory(organization=organization),
+    Recipient: make_recipient,
+    CampaignLog: make_log,
 }
