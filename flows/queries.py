@@ -85,7 +85,7 @@ def active_conversation(*, contact_id: int, instance_id: int) -> Conversation | 
 
 def templates_with_counts(queryset=None):
     queryset = FlowTemplate.objects.all() if queryset is None else queryset
-    return queryset.annotate(flow_count=Count("flows", distinct=True))
+    return queryset.annotate(flow_count=Count("flows", distinct=True)).order_by("name", "id")
 
 
 def conversations_with_names(queryset=None):
