@@ -3,7 +3,8 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/wf_webhooks_bench REDIS_URL=redis://127.0.0.1:6379/6 \
         .venv/bin/python bench/webhooks.py [--recipients 20000] [--seconds 10] [--connections 16]
 
-Starts gunicorn with the production settings (DEBUG off, the default queued intake) on
+Starts gunicorn as the Procfile does (2 workers x 8 threads) with the production settings
+(DEBUG off, the default queued intake) on
 PostgreSQL, seeds one Evolution instance with a campaign of `--recipients` sent
 recipients, and drives it from worker processes on loopback, each with its own
 keep-alive connection: first as fast as it answers (closed loop) for the floor view
@@ -164,7 +165,8 @@ def main():
     parser.add_argument("--recipients", type=int, default=20000)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (as the Procfile's WEB_CONCURRENCY)")
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker (as the Procfile's WEB_THREADS)")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database (it is created if missing).")
@@ -183,7 +185,7 @@ def main():
     ]
     gunicorn = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{PORT}",
-         "--workers", str(args.workers), "--log-level", "warning"],
+         "--workers", str(args.workers), "--threads", str(args.threads), "--log-level", "warning"],
         cwd=ROOT, env=server_env(prefix),
     )
     try:
@@ -218,7 +220,7 @@ def main():
     print(f"at 70% ({target:.0f} req/s):   {paced_rps:8.0f} req/s  errors={paced_errors}  "
           f"p50={percentile(latencies, 50):.1f} ms  p99={percentile(latencies, 99):.1f} ms  (target p99 < 50 ms)")
     print(f"events stored: {stored}; connections={args.connections} gunicorn workers={args.workers} "
-          f"cores={os.cpu_count()} (the load generator shares them)")
+          f"threads={args.threads} cores={os.cpu_count()} (the load generator shares them)")
 
 
 if __name__ == "__main__":
