@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from accounts.api import TenantModelViewSet, TenantPrimaryKeyRelatedField, TenantReadOnlyViewSet
 from flows.models import Conversation, Flow, FlowMessage, FlowTemplate, MessageHistory, ReceivedFile, Subflow
 from flows.queries import conversations_with_names, templates_with_counts
+from flows.transfer import MESSAGE_FIELDS
 
 
 class TemplateField(TenantPrimaryKeyRelatedField):
@@ -80,22 +81,7 @@ class FlowMessageSerializer(ModelCleanMixin, serializers.ModelSerializer):
 
     class Meta:
         model = FlowMessage
-        fields = [
-            "id",
-            "subflow",
-            "message_type",
-            "text",
-            "variations",
-            "media_url",
-            "order_index",
-            "wait_for_response",
-            "wait_for_file",
-            "expected_file_types",
-            "reprompt_text",
-            "variable_name",
-            "delay_seconds",
-            "is_active",
-        ]
+        fields = ["id", "subflow", *MESSAGE_FIELDS]
 
 
 class ConversationSerializer(serializers.ModelSerializer):
