@@ -85,9 +85,7 @@ def _connection(state: str, second: int, reason: int = 200) -> dict:
     return payload
 
 
-def test_a_reconnect_storm_is_settled_once_to_the_newest_state(
-    instance, recipient, django_capture_on_commit_callbacks
-):
+def test_a_reconnect_storm_is_settled_once_to_the_newest_state(instance, recipient, django_capture_on_commit_callbacks):
     states = ["close", "connecting", "open"]
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         answers = [post(instance, _connection(states[i % 3], i, 428)).json()["status"] for i in range(300)]
@@ -139,7 +137,13 @@ def test_an_organizations_own_keywords_replace_the_defaults(org_a, instance, con
 
 
 def test_the_opt_out_confirmation_is_sent_when_configured(
-    org_a, instance, contact, recipient, apply_in_request, fake_provider, monkeypatch,
+    org_a,
+    instance,
+    contact,
+    recipient,
+    apply_in_request,
+    fake_provider,
+    monkeypatch,
     django_capture_on_commit_callbacks,
 ):
     from webhooks.tasks import send_opt_out_confirmation
@@ -164,8 +168,12 @@ def test_the_sandbox_sink_applies_its_simulated_webhooks(org_a, contact):
     message = SandboxMessageFactory(instance=sandbox, organization=org_a, to_phone=contact.phone)
     execution = ExecutionFactory(organization=org_a, campaign=CampaignFactory(organization=org_a, instances=[sandbox]))
     recipient = Recipient.objects.create(
-        execution=execution, contact=contact, instance=sandbox, phone=contact.phone,
-        status="sent", provider_message_id=message.provider_message_id,
+        execution=execution,
+        contact=contact,
+        instance=sandbox,
+        phone=contact.phone,
+        status="sent",
+        provider_message_id=message.provider_message_id,
     )
 
     outcome = intake.accept_sandbox_payload(status_payload(message, status="READ", at=timezone.now()))
