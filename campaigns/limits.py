@@ -128,11 +128,15 @@ def _reserve_in_database(keys: list[str], args: list[int]) -> tuple[int, int]:
     now = int(time.time() * 1000)
     expires = timezone.now() + timedelta(seconds=day_ttl)
     with transaction.atomic():
+        # Rows are created and locked in key order: two campaigns sharing numbers listed in
+        # another order would otherwise lock them in opposite orders and deadlock.
         SendSlot.objects.bulk_create(
-            [SendSlot(key=k, value=0, expires_at=expires) for k in keys], ignore_conflicts=True
+            [SendSlot(key=k, value=0, expires_at=expires) for k in sorted(keys)], ignore_conflicts=True
         )
-        slots = {slot.key: slot for slot in SendSlot.objects.select_for_update().filter(key__in=keys)}
-        value = {k: (slots[k].value if slots[k].expires_at > timezone.now() else 0) for k in keys}
+        locked = SendSlot.objects.select_for_update().filter(key__in=keys).order_by("key")
+        slots = {slot.key: slot for slot in locked}
+        # A row the sweep deleted (expired) between the insert and the lock counts as 0.
+        value = {k: (slots[k].value if k in slots and slots[k].expires_at > timezone.now() else 0) for k in keys}
         campaign_next = value[keys[0]]
         best, best_at = 0, 0
         for i, cap in enumerate(caps, start=1):
@@ -151,6 +155,10 @@ def _reserve_in_database(keys: list[str], args: list[int]) -> tuple[int, int]:
             keys[0]: best_at + interval + (pause if every and sent % every == 0 else 0),
             keys[2 * best + 1]: value[keys[2 * best + 1]] + 1,
         }
-        for slot_key, slot_value in updates.items():
-            SendSlot.objects.filter(key=slot_key).update(value=slot_value, expires_at=expires)
+        SendSlot.objects.bulk_create(
+            [SendSlot(key=k, value=v, expires_at=expires) for k, v in sorted(updates.items())],
+            update_conflicts=True,
+            unique_fields=["key"],
+            update_fields=["value", "expires_at"],
+        )
         return best, best_at - now
