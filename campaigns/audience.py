@@ -13,15 +13,18 @@
   true/false: the field is set and not empty). E.g. customers with 100+ points in SP:
       {"all": [{"field": "custom_fields.points", "op": "gte", "value": 100},
                {"field": "custom_fields.state", "op": "eq", "value": "SP"}]}
-  Comparisons on custom fields compare numbers when the value given is a number.
+  Comparisons on custom fields compare numbers when the value given is a number; a
+  contact whose field does not hold a number (text such as "muitos", a list, more than
+  30 digits) does not match such a comparison.
 
 Only active contacts that have not opted out are ever included.
 """
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, FloatField, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, FloatField, OuterRef, Q, QuerySet, TextField, When
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
+from django.db.models.lookups import Regex
 from django.utils.translation import gettext as _
 
 from contacts.models import Contact
@@ -31,6 +34,9 @@ OPERATORS = ("eq", "ne", "contains", "icontains", "startswith", "in", "gt", "gte
 LOOKUP = {"contains": "contains", "icontains": "icontains", "startswith": "startswith", "in": "in"}
 COMPARISON = ("gt", "gte", "lt", "lte")
 MAX_DEPTH = 8
+# What a custom field must look like to be compared as a number. Digits are bounded so the
+# cast can neither fail nor overflow (PostgreSQL raises on bad float text, SQLite reads 0).
+NUMBER = r"^\s*[-+]?([0-9]{1,30}(\.[0-9]{0,30})?|\.[0-9]{1,30})([eE][-+]?[0-9]{1,2})?\s*$"
 
 
 def reachable_contacts(organization) -> QuerySet[Contact]:
@@ -122,14 +128,14 @@ def _compile_leaf(node: dict, path: str, annotations: dict) -> Q:
         target = f"_cf{len(annotations)}"
         numeric = op in COMPARISON and isinstance(value, int | float) and not isinstance(value, bool)
         if numeric:
-            annotations[target] = Cast(KeyTextTransform(key, "custom_fields"), FloatField())
+            annotations[target] = as_number(custom_text(key))
         elif op == "exists":
             target = None
             has = Q(custom_fields__has_key=key) & ~Q(**{f"custom_fields__{key}": ""})
             has &= ~Q(**{f"custom_fields__{key}": None})
             return has if value is not False else ~has
         else:
-            annotations[target] = KeyTextTransform(key, "custom_fields")
+            annotations[target] = custom_text(key)
             value = [str(v) for v in value] if isinstance(value, list) else str(value)
     else:
         raise _error(f"{path}.field", _("Unknown field %(field)r.") % {"field": field})
@@ -141,6 +147,16 @@ def _compile_leaf(node: dict, path: str, annotations: dict) -> Q:
     if op == "ne":
         return ~Q(**{target: value})
     return Q(**{f"{target}__{LOOKUP.get(op, op)}": value})
+
+
+def custom_text(key: str):
+    """A custom field as plain text (a bare key transform compares JSON on SQLite, not text)."""
+    return Cast(KeyTextTransform(key, "custom_fields"), TextField())
+
+
+def as_number(text):
+    """`text` as a float where it holds a number, else NULL (so no comparison matches)."""
+    return Case(When(Regex(text, NUMBER), then=Cast(text, FloatField())), default=None, output_field=FloatField())
 
 
 def _error(path: str, message: str) -> ValidationError:
