@@ -1,8 +1,12 @@
 """Numbers about executions and campaigns, always counted from recipient states.
 
 Counts use the (execution, status) index; nothing increments a shared counter per
-message. Campaign totals are recounted when an execution finishes.
+message. Campaign totals are recounted when an execution finishes, and every minute for
+the campaigns with recent executions (`refresh_recent_campaign_totals`), so statuses
+that webhooks report after the end still show.
 """
+
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
@@ -102,10 +106,28 @@ def finalize_execution(*, execution_id: int) -> int:
     return 1
 
 
-def refresh_campaign_totals(*, campaign: Campaign) -> None:
+def refresh_campaign_totals(*, campaign: Campaign) -> int:
     recipients = Recipient.objects.filter(execution__campaign=campaign).exclude(execution__type=Execution.Type.TEST)
     counts = status_counts(recipients)
     totals = {f"total_{name}": sum(counts[s] for s in statuses) for name, statuses in REACHED.items()}
     totals["total_failed"] = counts["failed"]
     totals["total_executions"] = campaign.executions.exclude(type=Execution.Type.TEST).count()
-    Campaign.objects.filter(id=campaign.id).update(**totals)
+    # Unchanged totals are not written: the periodic refresh touches only what moved.
+    return Campaign.objects.filter(id=campaign.id).exclude(**totals).update(**totals)
+
+
+def refresh_recent_campaign_totals(*, days: int, at: datetime | None = None) -> int:
+    """Recount the totals of campaigns with an execution live or finished in the last `days`.
+
+    One GROUP BY over recipient states per campaign; returns how many campaigns changed.
+    """
+    since = (at or timezone.now()) - timedelta(days=days)
+    recent = (
+        Execution.objects.exclude(type=Execution.Type.TEST)
+        .filter(Q(status__in=Execution.LIVE) | Q(completed_at__gte=since) | Q(started_at__gte=since))
+        .values("campaign_id")
+    )
+    changed = 0
+    for campaign in Campaign.objects.filter(id__in=recent, deleted_at__isnull=True).only("id"):
+        changed += refresh_campaign_totals(campaign=campaign)
+    return changed

@@ -10,7 +10,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from campaigns import dispatch
+from campaigns import dispatch, stats
 
 logger = logging.getLogger(__name__)
 
@@ -39,3 +39,9 @@ def dispatch_execution(execution_id: int) -> str:
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def sweep() -> dict:
     return dispatch.sweep()
+
+
+@shared_task(ignore_result=True)
+def refresh_campaign_totals() -> int:
+    """Campaign totals follow the statuses webhooks report after an execution ended."""
+    return stats.refresh_recent_campaign_totals(days=settings.CAMPAIGNS_TOTALS_REFRESH_DAYS)

@@ -268,6 +268,13 @@ CAMPAIGNS_INSTANCE_DAILY_CAP = env.int("CAMPAIGNS_INSTANCE_DAILY_CAP", default=0
 # Dotted path of a `now()` the dispatcher lives by; "" = the system clock (tests move it).
 CAMPAIGNS_CLOCK = env("CAMPAIGNS_CLOCK", default="")
 SYSTEM_PERIODIC_TASKS["campaigns: sweep"] = {"task": "campaigns.tasks.sweep", "every_seconds": 30}
+# Campaign totals are recounted from recipient states every minute for the campaigns
+# with an execution live or finished within this many days (later statuses come by webhook).
+CAMPAIGNS_TOTALS_REFRESH_DAYS = env.int("CAMPAIGNS_TOTALS_REFRESH_DAYS", default=7)
+SYSTEM_PERIODIC_TASKS["campaigns: refresh totals"] = {
+    "task": "campaigns.tasks.refresh_campaign_totals",
+    "every_seconds": 60,
+}
 
 # FLOWS
 # ------------------------------------------------------------------------------
