@@ -7,15 +7,83 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import TenantAdmin
+from accounts.queries import organization_ids_for
 from campaigns import services, stats
-from campaigns.models import Campaign, CampaignInstance, CampaignLog, Execution, Recipient
+from campaigns.models import Campaign, CampaignLog, Execution, Recipient
 from contacts.models import Contact
+from flows.models import Flow
+from instances.models import WhatsAppInstance
+
+# The service names fields as the API does; the form names them as the model does.
+FORM_FIELD_OF = {"chatbot_id": "template", "flow_id": "flow", "whatsapp_number_id": "whatsapp_number"}
 
 
-class CampaignInstanceInline(admin.TabularInline):
-    model = CampaignInstance
-    extra = 1
-    fields = ["instance", "position"]
+class CampaignForm(forms.ModelForm):
+    """Validated by `services.validate_campaign`, saved by `services.create/update_campaign`."""
+
+    whatsapp_number = forms.ModelChoiceField(
+        queryset=WhatsAppInstance.objects.none(),
+        label=_("WhatsApp number"),
+        help_text=_("The number that sends (the API's whatsapp_number_id)."),
+    )
+    more_whatsapp_numbers = forms.ModelMultipleChoiceField(
+        queryset=WhatsAppInstance.objects.none(),
+        required=False,
+        label=_("More WhatsApp numbers"),
+        help_text=_("They share the load with the first one, by health and free rate."),
+    )
+    # Set by CampaignAdmin.get_form: the organizations the user may write to (None: all).
+    organization_ids = None
+
+    class Meta:
+        model = Campaign
+        fields = ["organization", "template", "flow", *services.CAMPAIGN_FIELDS]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        numbers = WhatsAppInstance.objects.select_related("organization").order_by("name")
+        if self.organization_ids is not None:
+            numbers = numbers.filter(organization__in=self.organization_ids)
+        for name in ("whatsapp_number", "more_whatsapp_numbers"):
+            if name in self.fields:
+                self.fields[name].queryset = numbers
+        if self.instance.pk and "whatsapp_number" in self.fields:
+            first, *more = self.instance.ordered_instances() or [None]
+            self.initial.setdefault("whatsapp_number", first)
+            self.initial.setdefault("more_whatsapp_numbers", more)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        organization = self.instance.organization if self.instance.pk else cleaned.get("organization")
+        arguments = self.service_arguments()
+        try:
+            if self.instance.pk:
+                services.check_editable(self.instance)
+            services.validate_campaign(
+                organization=organization,
+                template=arguments["template"],
+                flow=arguments["flow"],
+                instances=arguments["instances"],
+                fields=arguments["fields"],
+            )
+        except ValidationError as error:
+            for name, messages_ in error.message_dict.items():
+                name = FORM_FIELD_OF.get(name, name)
+                self.add_error(name if name in self.fields else None, messages_)
+        return cleaned
+
+    def service_arguments(self) -> dict:
+        cleaned = self.cleaned_data
+        first = cleaned.get("whatsapp_number")
+        more = [number for number in cleaned.get("more_whatsapp_numbers") or [] if number != first]
+        return {
+            "template": cleaned.get("template"),
+            "flow": cleaned.get("flow"),
+            "instances": [first, *more] if first else [],
+            "fields": {name: cleaned[name] for name in services.CAMPAIGN_FIELDS if name in cleaned},
+        }
 
 
 class ExecutionInline(admin.TabularInline):
@@ -37,7 +105,35 @@ class CampaignAdmin(TenantAdmin):
     list_filter = ["status", "trigger_type", "audience_type"]
     search_fields = ["name", "description"]
     list_select_related = ["template", "flow"]
-    inlines = [CampaignInstanceInline, ExecutionInline]
+    form = CampaignForm
+    inlines = [ExecutionInline]
+    fieldsets = [
+        (None, {"fields": "organization name description status".split()}),
+        (_("What is sent"), {"fields": "template flow whatsapp_number more_whatsapp_numbers variable_mapping".split()}),
+        (_("Who receives it"), {"fields": ["audience_type", "audience_config"]}),
+        (
+            _("When"),
+            {"fields": "trigger_type trigger_config execution_window_start execution_window_end time_zone".split()},
+        ),
+        (
+            _("Limits and retries"),
+            {
+                "fields": (
+                    "max_concurrent_executions rate_limit_per_hour min_interval_seconds interval_jitter_seconds "
+                    "pause_every_n_sends pause_seconds retry_failed max_retries"
+                ).split()
+            },
+        ),
+        (
+            _("Totals"),
+            {
+                "fields": (
+                    "total_executions total_sent total_delivered total_read total_replied total_completed "
+                    "total_failed last_executed_at created_by created_at updated_at"
+                ).split()
+            },
+        ),
+    ]
     actions = ["start", "pause", "resume", "cancel", "send_test"]
     readonly_fields = [
         "status",
@@ -68,10 +164,33 @@ class CampaignAdmin(TenantAdmin):
         done = total - counts["pending"] - counts["sending"]
         return f"{execution.get_status_display()}: {done}/{total}"
 
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return [*readonly, "organization"] if obj is not None else readonly
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        ids = None if request.user.is_superuser else organization_ids_for(request.user, write=True)
+        return type(form.__name__, (form,), {"organization_ids": ids})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "flow" and not request.user.is_superuser:
+            org_ids = organization_ids_for(request.user, write=True)
+            kwargs["queryset"] = Flow.objects.filter(template__organization__in=org_ids)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        arguments = form.service_arguments()
+        fields = arguments.pop("fields")
+        if change:
+            campaign = services.update_campaign(campaign=obj, **arguments, **fields)
+        else:
+            campaign = services.create_campaign(
+                organization=obj.organization, created_by=request.user, **arguments, **fields
+            )
+        # The admin goes on with `obj` (inlines, log entry, redirect): make it the saved row.
+        obj.pk, obj._state.adding = campaign.pk, False
+        obj.refresh_from_db()
 
     @admin.action(description=_("Start the selected campaigns"))
     def start(self, request, queryset):
@@ -167,9 +286,13 @@ class TestSendForm(forms.Form):
 
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["contacts"].queryset = Contact.objects.filter(
+        contacts = Contact.objects.filter(
             organization=campaign.organization, is_active=True, opted_out_at__isnull=True
-        ).order_by("name")[:500]
+        ).order_by("name")
+        # Any reachable contact is accepted; only the first 500 are offered (a sliced
+        # queryset would refuse every choice: Django filters it to validate).
+        self.fields["contacts"].queryset = contacts
+        self.fields["contacts"].widget.choices = [(contact.pk, str(contact)) for contact in contacts[:500]]
 
 
 @admin.register(Execution)

@@ -85,13 +85,7 @@ def update_campaign(
     *, campaign: Campaign, template=None, flow=None, instances: list | None = None, **fields
 ) -> Campaign:
     campaign = Campaign.objects.select_for_update().get(id=campaign.id)
-    if not campaign.is_editable:
-        raise ValidationError(
-            {
-                "status": _("Only draft or paused campaigns can be edited (this one is %(s)s).")
-                % {"s": campaign.get_status_display()}
-            }
-        )
+    check_editable(campaign)
     fields = {name: value for name, value in fields.items() if name in CAMPAIGN_FIELDS}
     template = template or campaign.template
     flow = flow or campaign.flow
@@ -108,6 +102,16 @@ def update_campaign(
     if instances is not None:
         _set_instances(campaign, instances)
     return campaign
+
+
+def check_editable(campaign: Campaign) -> None:
+    if not campaign.is_editable:
+        raise ValidationError(
+            {
+                "status": _("Only draft or paused campaigns can be edited (this one is %(s)s).")
+                % {"s": campaign.get_status_display()}
+            }
+        )
 
 
 def _set_instances(campaign: Campaign, instances: list) -> None:
