@@ -1,0 +1,81 @@
+"""An operator starts a draft campaign from the admin in a real browser: confirmation, then the execution."""
+
+import shutil
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from accounts.models import Membership
+from accounts.services import add_member
+from campaigns.models import Campaign, Execution
+from tests.factories.campaigns import CampaignFactory
+from tests.factories.contacts import ContactFactory
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not shutil.which(CHROMIUM), reason="needs Debian's chromium (make browser)")
+def test_an_operator_starts_a_draft_campaign_after_seeing_its_audience(live_server, monkeypatch, org_a, org_b):
+    from config.celery import app
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        _drive_the_admin(live_server, org_a, org_b)
+    finally:
+        app.conf.task_always_eager = eager
+
+
+def _drive_the_admin(live_server, org_a, org_b):
+    from django.contrib.auth import get_user_model
+    from playwright.sync_api import expect, sync_playwright
+
+    operator = get_user_model().objects.create_user("olga", "olga@example.com", "s3cret-pass", is_staff=True)
+    operator.user_permissions.set(Permission.objects.filter(content_type__app_label="campaigns"))
+    add_member(organization=org_a, user=operator, role=Membership.Role.OPERATOR)
+    campaign = CampaignFactory(organization=org_a, name="Black Friday")
+    CampaignFactory(organization=org_a, name="Natal")
+    ContactFactory.create_batch(2, organization=org_a)
+    ContactFactory(organization=org_b)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(locale="en-US")
+        page.goto(f"{live_server.url}/admin/login/?next=/admin/campaigns/campaign/")
+        page.fill("#id_username", "olga")
+        page.fill("#id_password", "s3cret-pass")
+        page.click("input[type=submit]")
+        expect(page.locator("#result_list")).to_contain_text("Black Friday")
+
+        page.check(f"input[name=_selected_action][value='{campaign.id}']")
+        page.select_option("select[name=action]", "start")
+        page.click("button[name=index]")
+        expect(page.locator("td.audience-size")).to_have_text("2")
+        expect(page.locator("#content")).to_contain_text("Black Friday")
+        assert not Execution.objects.exists()
+
+        page.click("input[type=submit][value='Yes, start']")
+        expect(page.locator(".messagelist")).to_contain_text("Black Friday started: execution #")
+        page.click("#result_list a:text('Black Friday')")
+        execution = Execution.objects.get()
+        inline = page.locator("#executions-group")
+        expect(inline).to_contain_text(str(execution.id))
+        expect(inline).to_contain_text("Manual")
+        expect(inline.locator(f"a[href$='/admin/campaigns/execution/{execution.id}/change/']")).to_have_count(1)
+        browser.close()
+
+    assert (execution.campaign_id, execution.triggered_by, execution.total_recipients) == (campaign.id, operator, 2)
+    assert set(execution.recipients.values_list("contact__organization", flat=True)) == {org_a.id}
+    assert Campaign.objects.get(id=campaign.id).status in (Campaign.Status.ACTIVE, Campaign.Status.COMPLETED)
+    assert Campaign.objects.get(name="Natal").status == Campaign.Status.DRAFT
