@@ -80,6 +80,14 @@ def drop_organization(slug: str) -> None:
                 [org_id],
             )
             cursor.execute("DELETE FROM campaigns_campaignlog WHERE organization_id = %s", [org_id])
+            # The conversations the dispatcher started, with their history and scheduled sends.
+            cursor.execute("DELETE FROM flows_messagehistory WHERE organization_id = %s", [org_id])
+            cursor.execute(
+                "DELETE FROM flows_scheduledsend WHERE conversation_id IN "
+                "(SELECT id FROM flows_conversation WHERE organization_id = %s)",
+                [org_id],
+            )
+            cursor.execute("DELETE FROM flows_conversation WHERE organization_id = %s", [org_id])
             cursor.execute("DELETE FROM contacts_contact WHERE organization_id = %s", [org_id])
     Campaign.objects.filter(organization__slug=slug).delete()
     Organization.objects.filter(slug=slug).delete()
