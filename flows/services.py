@@ -5,14 +5,19 @@ Sending follows DESIGN's order: a decision is stored with its outgoing messages 
 the provider outside any transaction. `start_conversation` is the exception the
 campaign dispatcher needs: it calls the provider first and stores nothing if that
 first send is refused, so a failed campaign send leaves no conversation behind.
+Its two halves are public for the dispatcher: `send_start` (the provider calls) and
+`store_starts` (one transaction for a whole batch of sent starts).
 """
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import reduce
+from operator import or_
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from flows import engine
@@ -34,6 +39,28 @@ class StartedConversation:
     sent: list[SendResult] = field(default_factory=list)
 
 
+@dataclass
+class SentStart:
+    """A start whose first message(s) went out and that is not stored yet (see `store_starts`)."""
+
+    contact: object
+    instance: object
+    flow: Flow
+    decision: engine.Decision
+    sent: list[tuple[engine.Outgoing, SendResult]]
+    failed: tuple[engine.Outgoing, ProviderError] | None = None
+    external_ticket_id: str = ""
+    external_contact_id: str = ""
+
+    @property
+    def results(self) -> list[SendResult]:
+        return [result for _, result in self.sent]
+
+    @property
+    def provider_message_id(self) -> str:
+        return self.sent[0][1].provider_message_id if self.sent else ""
+
+
 def initial_variables(contact, variables: dict | None) -> dict:
     return {"name": contact.name, "phone": contact.phone, **(variables or {})}
 
@@ -52,81 +79,137 @@ def start_conversation(
     Any active conversation of the contact on the instance is ended first. If the
     first send raises a provider error, nothing is stored and the error propagates.
     """
+    started = send_start(
+        contact=contact,
+        instance=instance,
+        flow=flow,
+        variables=variables,
+        external_ticket_id=external_ticket_id,
+        external_contact_id=external_contact_id,
+    )
+    [conversation] = store_starts([started])
+    return StartedConversation(conversation=conversation, sent=started.results)
+
+
+def send_start(
+    *,
+    contact,
+    instance,
+    flow: Flow,
+    variables: dict | None = None,
+    external_ticket_id: str = "",
+    external_contact_id: str = "",
+) -> SentStart:
+    """The first half of `start_conversation`: decide and send the first message(s); store nothing.
+
+    A provider error on the first send propagates; one on a later send is kept for the store
+    (that message is retried later, or recorded as failed). `store_starts` must follow.
+    """
     from flows.sending import deliver
 
     decision = engine.start(flow_spec(flow), initial_variables(contact, variables))
     reply_to = external_contact_id or contact.phone
-    immediate = [o for o in decision.outgoing if not o.delay_seconds]
-    sent: list[tuple[engine.Outgoing, SendResult]] = []
-    failed: tuple[engine.Outgoing, ProviderError] | None = None
-    for outgoing in immediate:
-        try:
-            sent.append((outgoing, deliver(instance=instance, phone=reply_to, outgoing=outgoing)))
-        except ProviderError as exc:
-            if not sent:
-                raise
-            failed = (outgoing, exc)
-            break
-    for attempt in range(_START_ATTEMPTS):
-        try:
-            conversation = _store_start(
-                contact=contact,
-                instance=instance,
-                flow=flow,
-                decision=decision,
-                sent=sent,
-                failed=failed,
-                external_ticket_id=external_ticket_id,
-                external_contact_id=external_contact_id,
-            )
-            break
-        except IntegrityError:
-            # Another start for this contact won the "one active" constraint between our
-            # end-others and insert; end it too (we have already sent) and retry.
-            if attempt == _START_ATTEMPTS - 1:
-                raise
-    return StartedConversation(conversation=conversation, sent=[result for _, result in sent])
-
-
-def _store_start(*, contact, instance, flow, decision, sent, failed, external_ticket_id, external_contact_id):
-    now = timezone.now()
-    conversation = Conversation(
-        organization_id=contact.organization_id,
+    started = SentStart(
         contact=contact,
         instance=instance,
         flow=flow,
+        decision=decision,
+        sent=[],
         external_ticket_id=external_ticket_id,
         external_contact_id=external_contact_id,
-        variables=decision.variables,
-        last_interaction_at=now,
-        last_bot_message_at=now if sent else None,
     )
-    pending = [o for o in decision.outgoing if o.delay_seconds]
-    if failed is not None:
-        outgoing, _exc = failed
-        position = engine.Position(outgoing.message.subflow_id, outgoing.message.id, engine.WAIT_DELAY)
-        pending = []
-    else:
-        position = decision.position
-    _set_position(conversation, position, completed=decision.completed and failed is None, now=now)
+    for outgoing in decision.outgoing:
+        if outgoing.delay_seconds:
+            continue
+        try:
+            started.sent.append((outgoing, deliver(instance=instance, phone=reply_to, outgoing=outgoing)))
+        except ProviderError as exc:
+            if not started.sent:
+                raise
+            started.failed = (outgoing, exc)
+            break
+    return started
+
+
+def store_starts(starts: list[SentStart]) -> list[Conversation]:
+    """The second half: store sent starts in one transaction; their conversations, in order.
+
+    Each contact's active conversation on the instance is ended first. The campaign
+    dispatcher stores a batch of starts at once; `start_conversation` stores one.
+    """
+    if not starts:
+        return []
+    attempt = 1
+    while True:
+        try:
+            return _store_starts(starts)
+        except IntegrityError:
+            # Another start for one of these contacts won the "one active" constraint between
+            # our end-others and insert; end it too (we have already sent) and retry.
+            if attempt == _START_ATTEMPTS:
+                raise
+            attempt += 1
+
+
+def _store_starts(starts: list[SentStart]) -> list[Conversation]:
+    now = timezone.now()
+    conversations, pending = [], []
+    for started in starts:
+        conversation, later = _new_conversation(started, now=now)
+        conversations.append(conversation)
+        pending.append(later)
     with transaction.atomic():
-        end_active_conversations(contact_id=contact.id, instance_id=instance.id, now=now)
-        conversation.save(force_insert=True)
+        _end_active([(started.contact.id, started.instance.id) for started in starts], now=now)
+        Conversation.objects.bulk_create(conversations)
         MessageHistory.objects.bulk_create(
-            [_outbound_history(conversation, outgoing, result) for outgoing, result in sent]
+            [
+                _outbound_history(conversation, outgoing, result)
+                for conversation, started in zip(conversations, starts, strict=True)
+                for outgoing, result in started.sent
+            ]
         )
-        scheduled = [
-            _scheduled_send(conversation, outgoing, due_at=now + timedelta(seconds=outgoing.delay_seconds), sequence=i)
-            for i, outgoing in enumerate(pending)
-        ]
-        if failed is not None:
-            scheduled.append(_failed_start_send(conversation, *failed, now=now))
+        scheduled = []
+        for conversation, started, later in zip(conversations, starts, pending, strict=True):
+            scheduled += [
+                _scheduled_send(
+                    conversation, outgoing, due_at=now + timedelta(seconds=outgoing.delay_seconds), sequence=i
+                )
+                for i, outgoing in enumerate(later)
+            ]
+            if started.failed is not None:
+                scheduled.append(_failed_start_send(conversation, *started.failed, now=now))
         if scheduled:
             ScheduledSend.objects.bulk_create(scheduled)
             _queue_sends_on_commit(scheduled)
-        if conversation.status == Conversation.Status.COMPLETED:
-            _signal_completed_on_commit(conversation)
-    return conversation
+        for conversation in conversations:
+            if conversation.status == Conversation.Status.COMPLETED:
+                _signal_completed_on_commit(conversation)
+    return conversations
+
+
+def _new_conversation(started: SentStart, *, now) -> tuple[Conversation, list[engine.Outgoing]]:
+    """The unsaved conversation of a sent start, and its outgoing messages still to schedule."""
+    decision = started.decision
+    conversation = Conversation(
+        organization_id=started.contact.organization_id,
+        contact=started.contact,
+        instance=started.instance,
+        flow=started.flow,
+        external_ticket_id=started.external_ticket_id,
+        external_contact_id=started.external_contact_id,
+        variables=decision.variables,
+        last_interaction_at=now,
+        last_bot_message_at=now if started.sent else None,
+    )
+    later = [o for o in decision.outgoing if o.delay_seconds]
+    if started.failed is not None:
+        outgoing, _exc = started.failed
+        position = engine.Position(outgoing.message.subflow_id, outgoing.message.id, engine.WAIT_DELAY)
+        later = []
+    else:
+        position = decision.position
+    _set_position(conversation, position, completed=decision.completed and started.failed is None, now=now)
+    return conversation, later
 
 
 def _failed_start_send(conversation, outgoing, exc, *, now) -> ScheduledSend:
@@ -144,10 +227,19 @@ def _failed_start_send(conversation, outgoing, exc, *, now) -> ScheduledSend:
 
 def end_active_conversations(*, contact_id: int, instance_id: int, now: datetime | None = None) -> int:
     """End the contact's active conversation on the instance (cancelling its pending sends)."""
-    now = now or timezone.now()
-    active = Conversation.objects.filter(
-        contact_id=contact_id, instance_id=instance_id, status=Conversation.Status.ACTIVE
+    return _end_active([(contact_id, instance_id)], now=now or timezone.now())
+
+
+def _end_active(pairs: list[tuple[int, int]], *, now: datetime) -> int:
+    """End the active conversations of these (contact id, instance id) pairs: two statements for any number."""
+    contacts_by_instance = defaultdict(list)
+    for contact_id, instance_id in pairs:
+        contacts_by_instance[instance_id].append(contact_id)
+    match = reduce(
+        or_,
+        (Q(instance_id=instance_id, contact_id__in=ids) for instance_id, ids in contacts_by_instance.items()),
     )
+    active = Conversation.objects.filter(match, status=Conversation.Status.ACTIVE)
     ScheduledSend.objects.filter(conversation__in=active, status=ScheduledSend.Status.PENDING).update(
         status=ScheduledSend.Status.CANCELLED
     )
