@@ -32,6 +32,7 @@ from campaigns.models import Campaign, CampaignLog, Execution, Recipient, advanc
 from campaigns.services import log, pause_execution
 from campaigns.stats import finalize_execution
 from instances.providers.base import ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
+from instances.services import counting_in_batches
 
 logger = logging.getLogger(__name__)
 
@@ -351,25 +352,27 @@ def send_batch(claimed: list[Recipient], *, campaign, execution, instances, star
     """Send a claimed batch, slot by slot; when it must stop early, what `run` returns."""
     max_sleep = settings.CAMPAIGNS_MAX_SLEEP_SECONDS
     batch = Batch(claimed, campaign=campaign, execution=execution, start=start)
-    try:
-        for position, recipient in enumerate(claimed):
-            slot = limits.reserve(campaign=campaign, instances=instances, at=windows.now(), max_wait=max_sleep)
-            if slot.instance is None:
-                midnight = windows.next_local_midnight(campaign.organization.time_zone, at)
-                release(claimed[position:], until=midnight)
-                wait_until(execution, midnight, _("Every WhatsApp number reached its daily cap."))
-                return "waiting"
-            if not slot.reserved:
-                release(claimed[position:], until=windows.now() + timedelta(seconds=slot.delay))
-                return f"later:{slot.delay}"
-            if slot.delay > 0:
-                batch.record()  # nothing waits across a sleep to be recorded
-                time.sleep(slot.delay)
-            if batch.send(recipient, instance=slot.instance) == RELEASED:
-                release(claimed[position + 1 :], until=windows.now())
-                break
-    finally:
-        batch.record()
+    # The instances' message counts of the batch go to Redis in one round trip at its end.
+    with counting_in_batches():
+        try:
+            for position, recipient in enumerate(claimed):
+                slot = limits.reserve(campaign=campaign, instances=instances, at=windows.now(), max_wait=max_sleep)
+                if slot.instance is None:
+                    midnight = windows.next_local_midnight(campaign.organization.time_zone, at)
+                    release(claimed[position:], until=midnight)
+                    wait_until(execution, midnight, _("Every WhatsApp number reached its daily cap."))
+                    return "waiting"
+                if not slot.reserved:
+                    release(claimed[position:], until=windows.now() + timedelta(seconds=slot.delay))
+                    return f"later:{slot.delay}"
+                if slot.delay > 0:
+                    batch.record()  # nothing waits across a sleep to be recorded
+                    time.sleep(slot.delay)
+                if batch.send(recipient, instance=slot.instance) == RELEASED:
+                    release(claimed[position + 1 :], until=windows.now())
+                    break
+        finally:
+            batch.record()
     return None
 
 

@@ -8,11 +8,18 @@ atomically and applies it with one locked UPDATE of the row, which also rescores
 health. Without Redis (the embedded SQLite default, one small machine) the deltas
 are applied at once.
 
+A sender of many messages in a row (the campaign dispatcher's batch) wraps them in
+`deferred()`: the thread's increments are summed and added in one round trip when the
+block ends. A process that dies inside the block loses those few counts.
+
 A flush that lands just after local midnight counts the last few seconds of the
 day before into the new day; counters are for operators, not billing.
 """
 
 import logging
+import threading
+from collections import Counter
+from contextlib import contextmanager
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -48,16 +55,47 @@ def local_today(time_zone: str) -> date:
     return timezone.now().astimezone(zone).date()
 
 
+_deferred = threading.local()
+
+
 def add(*, instance_id: int, counter: str, count: int = 1) -> None:
     if counter not in WhatsAppInstance.COUNTER_FIELDS:
         raise ValueError(f"Unknown counter {counter!r}")
+    pending = getattr(_deferred, "deltas", None)
+    if pending is not None:
+        pending[(instance_id, counter)] += count
+        return
+    _add_all({(instance_id, counter): count})
+
+
+@contextmanager
+def deferred():
+    """Sum this thread's `add()` calls inside the block and add them in one round trip at its end."""
+    if getattr(_deferred, "deltas", None) is not None:
+        yield  # already inside one: the outer block adds them
+        return
+    _deferred.deltas = Counter()
+    try:
+        yield
+    finally:
+        deltas, _deferred.deltas = _deferred.deltas, None
+        if deltas:
+            _add_all(deltas)
+
+
+def _add_all(deltas: dict[tuple[int, str], int]) -> None:
     client = get_redis()
     if client is None:
-        apply_deltas(instance_id=instance_id, deltas={counter: count})
+        by_instance: dict[int, dict[str, int]] = {}
+        for (instance_id, counter), count in deltas.items():
+            by_instance.setdefault(instance_id, {})[counter] = count
+        for instance_id, counts in by_instance.items():
+            apply_deltas(instance_id=instance_id, deltas=counts)
         return
     pipe = client.pipeline(transaction=True)
-    pipe.hincrby(_hash_key(instance_id), counter, count)
-    pipe.sadd(_dirty_key(), instance_id)
+    for (instance_id, counter), count in deltas.items():
+        pipe.hincrby(_hash_key(instance_id), counter, count)
+    pipe.sadd(_dirty_key(), *{instance_id for instance_id, _ in deltas})
     pipe.execute()
 
 

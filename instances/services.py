@@ -208,6 +208,11 @@ def record_reply(*, instance_id: int, count: int = 1) -> None:
     counters.add(instance_id=instance_id, counter="replies", count=count)
 
 
+def counting_in_batches():
+    """A block whose message counts are added together at its end (`instances.counters.deferred`)."""
+    return counters.deferred()
+
+
 def flush_counters() -> int:
     return counters.flush()
 

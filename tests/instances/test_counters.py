@@ -147,3 +147,34 @@ def test_a_new_instance_is_reset_to_its_local_date(org_a):
         assert reset_daily_counters() == 1
 
     assert WhatsAppInstance.objects.get(id=instance.id).counters_date == date(2026, 3, 2)
+
+
+def test_deferred_counts_are_added_together_when_the_block_ends(org_a):
+    instance = WhatsAppInstanceFactory(organization=org_a)
+    other = WhatsAppInstanceFactory(organization=org_a)
+
+    with counters.deferred():
+        record_message_sent(instance_id=instance.id)
+        record_message_sent(instance_id=instance.id)
+        record_message_failed(instance_id=other.id)
+        with counters.deferred():  # an inner block leaves them to the outer one
+            record_message_sent(instance_id=instance.id)
+        assert counters.pending(instance_id=instance.id) == {}
+
+    assert counters.pending(instance_id=instance.id) == {"sent": 3}
+    assert counters.pending(instance_id=other.id) == {"failed": 1}
+    assert flush_counters() == 2
+
+
+def test_deferred_without_redis_updates_the_row_at_the_end(org_a, settings):
+    settings.REDIS_URL = ""
+    instance = WhatsAppInstanceFactory(organization=org_a)
+
+    with counters.deferred():
+        for _ in range(5):
+            record_message_sent(instance_id=instance.id)
+        record_message_failed(instance_id=instance.id)
+        assert WhatsAppInstance.objects.get(id=instance.id).sent_today == 0
+
+    row = WhatsAppInstance.objects.get(id=instance.id)
+    assert (row.sent_today, row.failed_today) == (5, 1)
