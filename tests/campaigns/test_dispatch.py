@@ -7,10 +7,13 @@ from datetime import time, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from campaigns import dispatch, services
 from campaigns.models import CampaignLog, Execution, Recipient
+from flows.queries import flow_spec
 from instances.services import set_connection_state
 from tests.factories.campaigns import CampaignFactory, make_evolution_instance
 from tests.factories.contacts import ContactFactory
@@ -103,6 +106,57 @@ def test_an_opt_out_after_the_claim_stops_the_send(org_a, evolution):
     assert outcome == "opted_out" and calls == []
     recipient.refresh_from_db()
     assert recipient.status == "opted_out"
+
+
+def test_an_opt_out_during_a_batch_stops_a_later_send_of_it(org_a, evolution, fake_provider, monkeypatch):
+    monkeypatch.setattr(dispatch, "RECHECK_SECONDS", -1)  # as if every send came after a slow one
+    first, leaver, last = [ContactFactory(organization=org_a) for _ in range(3)]
+    execution = start(CampaignFactory(organization=org_a, instances=[evolution]))
+
+    def start_then_opt_out(**kwargs):
+        if kwargs["contact"].id == first.id:
+            leaver.mark_opted_out(reason="SAIR", source="keyword:SAIR")
+        return dispatch.default_start(**kwargs)
+
+    assert dispatch.run(execution.id, start=start_then_opt_out) == "done"
+
+    assert sorted(numbers(fake_provider)) == sorted(c.phone.lstrip("+") for c in (first, last))
+    status = dict(Recipient.objects.filter(execution=execution).values_list("contact_id", "status"))
+    assert status == {first.id: "sent", leaver.id: "opted_out", last.id: "sent"}
+
+
+def test_a_batch_is_checked_and_recorded_with_few_queries(org_a, evolution, fake_provider, settings):
+    settings.CAMPAIGNS_BATCH_SIZE = 20
+    for _ in range(40):
+        ContactFactory(organization=org_a)
+    campaign = CampaignFactory(organization=org_a, instances=[evolution])
+    execution = start(campaign)
+    flow_spec(campaign.flow)  # cached per process, as in a worker that has sent before
+
+    with CaptureQueriesContext(connection) as queries:
+        assert dispatch.run(execution.id) == "done"
+
+    assert Recipient.objects.filter(execution=execution, status="sent").count() == 40
+    assert len(numbers(fake_provider)) == 40
+    # Per recipient only the flows' completion signal (its receiver's UPDATE); the rest is per batch.
+    assert len(queries) <= 40 + 2 * 20, [q["sql"][:80] for q in queries]
+
+
+def test_sends_whose_store_failed_become_unknown_and_are_not_resent(org_a, evolution, fake_provider, monkeypatch):
+    for _ in range(3):
+        ContactFactory(organization=org_a)
+    execution = start(CampaignFactory(organization=org_a, instances=[evolution]))
+
+    def broken_store(starts):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr("flows.services.store_starts", broken_store)
+    assert dispatch.run(execution.id) == "done"
+
+    assert len(numbers(fake_provider)) == 3
+    recipients = Recipient.objects.filter(execution=execution)
+    assert set(recipients.values_list("status", flat=True)) == {"unknown"}
+    assert CampaignLog.objects.filter(execution=execution, type="message_unknown").count() == 3
 
 
 def test_an_expired_lease_becomes_unknown_and_is_never_resent(org_a, evolution, fake_provider):

@@ -3,7 +3,7 @@
 import pytest
 
 from flows.models import Conversation, MessageHistory, ScheduledSend
-from flows.services import start_conversation
+from flows.services import send_start, start_conversation, store_starts
 from flows.signals import conversation_completed
 from instances.models import WhatsAppInstance
 from instances.providers.base import ProviderRejected
@@ -125,3 +125,27 @@ def test_its_queries_are_few(org_a, evolution, contact, django_assert_max_num_qu
     other = ContactFactory(organization=org_a)
     with django_assert_max_num_queries(6):
         start_conversation(contact=other, instance=evolution, flow=flow)
+
+
+def test_sent_starts_are_stored_together(org_a, evolution, contact, fake_provider, django_assert_max_num_queries):
+    flow = _flow(
+        org_a, {"text": "Olá"}, {"text": "Menu", "wait_for_response": True}, {"text": "Fim", "delay_seconds": 60}
+    )
+    earlier = start_conversation(contact=contact, instance=evolution, flow=flow).conversation
+    others = [ContactFactory(organization=org_a) for _ in range(3)]
+    starts = [send_start(contact=c, instance=evolution, flow=flow) for c in [contact, *others]]
+    assert Conversation.objects.count() == 1  # sent, nothing stored yet
+
+    with django_assert_max_num_queries(6):
+        conversations = store_starts(starts)
+
+    assert [c.contact_id for c in conversations] == [c.id for c in [contact, *others]]
+    earlier.refresh_from_db()
+    assert earlier.status == Conversation.Status.ENDED
+    assert Conversation.objects.filter(status="active").count() == 4
+    for conversation, started in zip(conversations, starts, strict=True):
+        history = MessageHistory.objects.filter(conversation=conversation).order_by("id")
+        assert list(history.values_list("provider_message_id", flat=True)) == [
+            r.provider_message_id for r in started.results
+        ]
+        assert conversation.waiting_for == "reply"
