@@ -3,6 +3,10 @@
 One `requests.Session` per process keeps connections to each provider alive between
 sends (a Celery prefork child builds its own after the fork). Nothing here retries:
 a retry is the dispatcher's decision, made from the error class.
+
+What requests takes from the environment (proxies and `NO_PROXY`, a CA bundle, `~/.netrc`)
+is read once per provider origin and process, not on every call: requests would scan
+`os.environ` and look for a netrc file on each send, a visible share of a dispatcher's time.
 """
 
 import os
@@ -19,6 +23,7 @@ from instances.providers.base import ProviderOutcomeUnknown, ProviderRejected, P
 _lock = threading.Lock()
 _session: requests.Session | None = None
 _session_pid: int | None = None
+_environment: dict[str, dict] = {}
 
 
 def get_session() -> requests.Session:
@@ -27,6 +32,7 @@ def get_session() -> requests.Session:
         with _lock:
             if _session is None or _session_pid != os.getpid():
                 session = requests.Session()
+                session.trust_env = False  # read once per origin instead (`_environment_for`)
                 adapter = HTTPAdapter(
                     pool_connections=settings.PROVIDER_POOL_CONNECTIONS,
                     pool_maxsize=settings.PROVIDER_POOL_MAXSIZE,
@@ -40,10 +46,14 @@ def get_session() -> requests.Session:
 
 def request(method: str, url: str, *, headers: dict | None = None, json: dict | None = None) -> requests.Response:
     """Send one request; transport failures come back as classified provider errors."""
-    host = urlsplit(url).netloc
+    parts = urlsplit(url)
+    host = parts.netloc
     timeout = (settings.PROVIDER_CONNECT_TIMEOUT, settings.PROVIDER_READ_TIMEOUT)
+    environment = _environment_for(f"{parts.scheme}://{host}/")
     try:
-        return get_session().request(method, url, headers=headers, json=json, timeout=timeout, allow_redirects=False)
+        return get_session().request(
+            method, url, headers=headers, json=json, timeout=timeout, allow_redirects=False, **environment
+        )
     except requests.ConnectTimeout:
         raise ProviderUnavailable(f"Timed out connecting to {host}", code="connect_timeout") from None
     except requests.ReadTimeout:
@@ -60,6 +70,23 @@ def request(method: str, url: str, *, headers: dict | None = None, json: dict | 
         ) from None
     except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):
         raise ProviderRejected(f"Invalid provider URL: {url}", code="bad_configuration", instance_level=True) from None
+
+
+def _environment_for(origin: str) -> dict:
+    """The proxies, CA bundle and netrc credentials requests would take from the environment for `origin`."""
+    environment = _environment.get(origin)
+    if environment is None:
+        probe = requests.Session()  # trusts the environment, as requests does by default
+        found = probe.merge_environment_settings(origin, {}, None, None, None)
+        environment = {
+            "proxies": found["proxies"],
+            "verify": found["verify"],
+            "cert": found["cert"],
+            "auth": requests.utils.get_netrc_auth(origin),
+        }
+        probe.close()
+        _environment[origin] = environment
+    return environment
 
 
 def _failed_before_sending(exc: requests.ConnectionError) -> bool:
