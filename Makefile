@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/whatsflow
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: install run migrate seed test lint format browser clean
+.PHONY: install run migrate seed test lint format browser messages clean
 
 install: $(STAMP)
 
@@ -41,7 +41,7 @@ browser:
 
 test: install browser
 	$(BIN)/ruff check .
-	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" SECRET_KEY=test-only DEBUG=0 \
+	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" SECRET_KEY=test-only DEBUG=0 LANGUAGE_CODE=en \
 		$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
@@ -51,6 +51,12 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Refresh locale/pt_BR after changing user-facing strings; translate the new msgstr
+# entries in the .po (tests/test_translations.py fails while any is empty), then compile.
+messages: install
+	DEBUG=1 $(BIN)/python manage.py makemessages -l pt_BR --ignore=.venv --ignore=var --ignore=bench --ignore=tests
+	DEBUG=1 $(BIN)/python manage.py compilemessages -l pt_BR --ignore=.venv
 
 clean:
 	rm -rf $(VENV) var
