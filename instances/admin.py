@@ -128,22 +128,7 @@ class WhatsAppInstanceAdmin(TenantAdmin):
     list_filter = ["provider", "connection_state", NeedsQrLoginFilter, "status", HealthFilter]
     search_fields = ["name", "instance_name", "phone_number"]
     list_select_related = ["organization"]
-    readonly_fields = [
-        "webhook_url",
-        "connection_state",
-        "needs_qr_login",
-        "connection_reason",
-        "health_score",
-        "counters_date",
-        "sent_today",
-        "delivered_today",
-        "read_today",
-        "failed_today",
-        "replies_today",
-        "disconnects_today",
-        "last_connected_at",
-        "last_disconnected_at",
-    ]
+    readonly_fields = ["webhook_url", *WhatsAppInstance.REPORTED_FIELDS]
     fieldsets = [
         (None, {"fields": ["organization", "name", "provider", "phone_number", "status"]}),
         (

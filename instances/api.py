@@ -59,22 +59,7 @@ class WhatsAppInstanceSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = [
-            "organization",
-            "connection_state",
-            "needs_qr_login",
-            "connection_reason",
-            "health_score",
-            "counters_date",
-            "sent_today",
-            "delivered_today",
-            "read_today",
-            "failed_today",
-            "replies_today",
-            "disconnects_today",
-            "last_connected_at",
-            "last_disconnected_at",
-        ]
+        read_only_fields = ["organization", *WhatsAppInstance.REPORTED_FIELDS]
 
     def get_api_key_hint(self, obj) -> str:
         return mask(obj.api_key)

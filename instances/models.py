@@ -144,6 +144,24 @@ class WhatsAppInstance(TenantModel):
         "replies": "replies_today",
     }
 
+    # Fields the provider, the counters and the health formula maintain; no form or
+    # API request writes them.
+    REPORTED_FIELDS = (
+        "connection_state",
+        "needs_qr_login",
+        "connection_reason",
+        "health_score",
+        "counters_date",
+        "sent_today",
+        "delivered_today",
+        "read_today",
+        "failed_today",
+        "replies_today",
+        "disconnects_today",
+        "last_connected_at",
+        "last_disconnected_at",
+    )
+
     class Meta:
         verbose_name = _("WhatsApp instance")
         verbose_name_plural = _("WhatsApp instances")
