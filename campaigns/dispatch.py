@@ -92,8 +92,8 @@ def claim(*, execution_id: int, size: int, at) -> list[Recipient]:
         moved = advance_recipients(
             Recipient.objects.filter(id__in=ids), Recipient.Status.SENDING, at=at, lease_expires_at=lease
         )
-    if moved != len(batch):  # never expected: the rows were locked and pending
-        return list(Recipient.objects.filter(id__in=ids, status=Recipient.Status.SENDING).select_related("contact"))
+        if moved != len(batch):  # impossible while the rows are locked: claim nothing rather than guess
+            raise RuntimeError(f"claimed {moved} of {len(batch)} locked recipients")
     for recipient in batch:
         recipient.status, recipient.claimed_at, recipient.lease_expires_at = Recipient.Status.SENDING, at, lease
     return batch
