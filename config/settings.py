@@ -203,6 +203,7 @@ DEMO_SEEDERS = [
     "contacts.demo.seed",
     "instances.demo.seed",
     "flows.demo.seed",
+    "campaigns.demo.seed",
 ]
 
 # LOGGING

@@ -1,5 +1,6 @@
 """The dispatcher run by two real Celery worker processes, PostgreSQL, Redis and the fake provider."""
 
+import threading
 import time as time_module
 from collections import Counter
 from datetime import time
@@ -70,13 +71,26 @@ def test_every_recipient_of_2000_is_sent_exactly_once(org_a, fake_provider, work
 
 def test_a_worker_killed_mid_execution_loses_nothing_and_sends_nothing_twice(org_a, fake_provider, workers):
     contacts(org_a, 300)
-    fake_provider.respond("POST", SEND, delay=0.02, handler=_default_answer)
+    stalled = threading.Event()
+
+    def answer(request):
+        # While stalled, every send hangs at the provider, so each worker (one send at a
+        # time) is surely mid-send when the test kills one of them.
+        if stalled.is_set():
+            time_module.sleep(2)
+        return _default_answer(request)
+
+    fake_provider.respond("POST", SEND, delay=0.02, handler=answer)
     campaign = CampaignFactory(organization=org_a, instances=[make_evolution_instance(org_a, fake_provider.url)])
     execution = services.start_campaign(campaign=campaign)
     wait_for(lambda: len(fake_provider.requests_to(SEND)) >= 60)
+    stalled.set()
+    before = len(fake_provider.requests_to(SEND))
+    wait_for(lambda: len(fake_provider.requests_to(SEND)) >= before + 2)
 
     killed_at = clock.now()
     workers.kill(0)
+    stalled.clear()
 
     def only_the_dead_workers_claims_remain():
         """the surviving worker to send everything else"""
