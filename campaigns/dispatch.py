@@ -226,6 +226,11 @@ class Batch:
                 lease_expires_at=None,
             )
             record_what_was_sent(rows)
+            # A flow that ended with its first messages completed before its recipient knew
+            # the conversation, so `conversation_completed` found nobody: complete them here.
+            finished = [row[0] for row, c in zip(rows, conversations, strict=True) if c.status == "completed"]
+            if finished:
+                advance_recipients(Recipient.objects.filter(id__in=finished), Recipient.Status.COMPLETED)
 
 
 def record_what_was_sent(rows: list[tuple]) -> int:

@@ -15,7 +15,7 @@ from campaigns import dispatch, services
 from campaigns.models import CampaignLog, Execution, Recipient
 from flows.queries import flow_spec
 from instances.services import set_connection_state
-from tests.factories.campaigns import CampaignFactory, make_evolution_instance
+from tests.factories.campaigns import CampaignFactory, make_evolution_instance, make_flow
 from tests.factories.contacts import ContactFactory
 
 SEND = r"^/message/sendText/"
@@ -266,3 +266,18 @@ def test_requeue_sends_unknown_again_only_when_asked(org_a, evolution, fake_prov
     assert dispatch.run(execution.id) == "done"
     recipient.refresh_from_db()
     assert recipient.status == "sent" and len(numbers(fake_provider)) == 2
+
+
+def test_a_flow_that_ends_with_its_first_message_completes_the_recipient(org_a, evolution, fake_provider):
+    ContactFactory.create_batch(3, organization=org_a)
+    flow = make_flow(org_a, "Obrigado por comprar conosco!", wait_for_reply=False)
+    campaign = CampaignFactory(organization=org_a, flow=flow, template=flow.template, instances=[evolution])
+    execution = start(campaign)
+
+    assert dispatch.run(execution.id) == "done"
+
+    recipients = Recipient.objects.filter(execution=execution)
+    assert set(recipients.values_list("status", flat=True)) == {"completed"}
+    assert all(r.sent_at and r.completed_at and r.provider_message_id for r in recipients)
+    assert all(r.conversation.status == "completed" for r in recipients)
+    assert len(fake_provider.requests_to(SEND)) == 3

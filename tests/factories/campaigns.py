@@ -5,12 +5,17 @@ from flows.models import Flow, FlowMessage, FlowTemplate, Subflow
 from instances.models import WhatsAppInstance
 
 
-def make_flow(organization, text: str = "Olá {{customer_name}}, seu desconto é {{discount}}") -> Flow:
-    """A chatbot with one flow whose first message is `text` (and then the flow ends)."""
+def make_flow(
+    organization, text: str = "Olá {{customer_name}}, seu desconto é {{discount}}", *, wait_for_reply: bool = True
+) -> Flow:
+    """A chatbot with one flow whose first message is `text`, then waits for a reply.
+
+    With `wait_for_reply=False` the flow ends with that message, so a send completes it.
+    """
     template = FlowTemplate.objects.create(organization=organization, name="Loja")
     flow = Flow.objects.create(template=template, name="Oferta")
     subflow = Subflow.objects.create(flow=flow, name="Início")
-    FlowMessage.objects.create(subflow=subflow, text=text)
+    FlowMessage.objects.create(subflow=subflow, text=text, wait_for_response=wait_for_reply)
     return flow
 
 
