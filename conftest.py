@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Membership, Organization
 from accounts.services import add_member, create_api_token
+from tests.browser import browser_plumbing  # noqa: F401  (a fixture, shared by the browser tests)
 
 
 @pytest.fixture(autouse=True, scope="session")

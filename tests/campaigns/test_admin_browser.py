@@ -1,40 +1,22 @@
 """An operator starts a draft campaign from the admin in a real browser: confirmation, then the execution."""
 
-import shutil
-
 import pytest
 from django.contrib.auth.models import Permission
 
 from accounts.models import Membership
 from accounts.services import add_member
 from campaigns.models import Campaign, Execution
+from tests.browser import ARGS, CHROMIUM, needs_chromium
 from tests.factories.campaigns import CampaignFactory
 from tests.factories.contacts import ContactFactory
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(not shutil.which(CHROMIUM), reason="needs Debian's chromium (make browser)")
-def test_an_operator_starts_a_draft_campaign_after_seeing_its_audience(live_server, monkeypatch, org_a, org_b):
-    from config.celery import app
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    try:
-        _drive_the_admin(live_server, org_a, org_b)
-    finally:
-        app.conf.task_always_eager = eager
+@needs_chromium
+@pytest.mark.usefixtures("browser_plumbing")
+def test_an_operator_starts_a_draft_campaign_after_seeing_its_audience(live_server, org_a, org_b):
+    _drive_the_admin(live_server, org_a, org_b)
 
 
 def _drive_the_admin(live_server, org_a, org_b):

@@ -1,38 +1,20 @@
 """The operator's path in a real browser: log in, upload a CSV, see the result and the contacts."""
 
-import shutil
-
 import pytest
 from django.contrib.auth.models import Permission
 
 from accounts.models import Membership
 from accounts.services import add_member
 from contacts.models import Contact, ContactImport
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.browser import ARGS, CHROMIUM, needs_chromium
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(not shutil.which(CHROMIUM), reason="needs Debian's chromium (make browser)")
-def test_an_operator_uploads_a_csv_and_sees_the_contacts(live_server, settings, tmp_path, monkeypatch, org_a, org_b):
-    from config.celery import app
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    try:
-        _drive_the_admin(live_server, settings, tmp_path, org_a)
-    finally:
-        app.conf.task_always_eager = eager
+@needs_chromium
+@pytest.mark.usefixtures("browser_plumbing")
+def test_an_operator_uploads_a_csv_and_sees_the_contacts(live_server, settings, tmp_path, org_a, org_b):
+    _drive_the_admin(live_server, settings, tmp_path, org_a)
 
 
 def _drive_the_admin(live_server, settings, tmp_path, org_a):
