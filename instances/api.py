@@ -1,11 +1,9 @@
-import phonenumbers
-from django.conf import settings
-from django.utils.translation import gettext as _
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api import TenantModelViewSet
+from contacts.phones import InvalidPhone, normalize_phone
 from instances import services
 from instances.models import WhatsAppInstance
 from instances.providers.base import ProviderError, ProviderOutcomeUnknown, ProviderRejected
@@ -90,12 +88,9 @@ class TestMessageSerializer(serializers.Serializer):
 
     def validate_phone(self, value: str) -> str:
         try:
-            number = phonenumbers.parse(value, settings.PHONE_DEFAULT_REGION)
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
-            raise serializers.ValidationError(_('"%(value)s" is not a valid phone number.') % {"value": value})
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            return normalize_phone(value)
+        except InvalidPhone as error:
+            raise serializers.ValidationError(str(error)) from None
 
 
 def provider_error_response(exc: ProviderError) -> Response:
