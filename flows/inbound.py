@@ -57,13 +57,50 @@ def handle_inbound_message(
         reason = f"bot_{bot.BOT_STATUS}"
     elif bot.TEST_MODE and not bot.is_test_contact(contact):
         reason = "not_a_test_contact"
-    now = timezone.now()
+    row = store_inbound(
+        instance=instance,
+        contact=contact,
+        text=text,
+        media=media,
+        provider_message_id=provider_message_id,
+        external_ticket_id=external_ticket_id,
+        external_contact_id=external_contact_id,
+        processed=bool(reason),
+    )
+    if row is None:
+        return InboundOutcome(accepted=False, reason="duplicate")
+    if reason:
+        return InboundOutcome(accepted=False, reason=reason, history_id=row.id)
+    if debounce.note_arrival(instance_id=instance.id, contact_id=contact.id, debounce_ms=bot.DEBOUNCE_TIME):
+        process_burst.apply_async((instance.id, contact.id), countdown=bot.DEBOUNCE_TIME / 1000)
+    return InboundOutcome(accepted=True, reason="queued", history_id=row.id)
+
+
+def store_inbound(
+    *,
+    instance,
+    contact: Contact,
+    text: str = "",
+    media: engine.Media | None = None,
+    message_type: str = "",
+    provider_message_id: str = "",
+    external_ticket_id: str = "",
+    external_contact_id: str = "",
+    processed: bool,
+    at=None,
+) -> MessageHistory | None:
+    """Keep an inbound message in the history (once per provider id) and count it on the contact.
+
+    `processed=True` keeps a message the engine must not answer. Returns None for a message
+    already stored (a provider's redelivery).
+    """
+    at = at or timezone.now()
     row = MessageHistory(
         organization_id=instance.organization_id,
         contact=contact,
         instance=instance,
         direction=MessageHistory.Direction.INBOUND,
-        message_type=_message_type(media),
+        message_type=message_type or _message_type(media),
         text=text,
         media_url=media.url if media else "",
         media_path=media.path if media else "",
@@ -71,21 +108,17 @@ def handle_inbound_message(
         provider_message_id=provider_message_id,
         external_ticket_id=external_ticket_id,
         external_contact_id=external_contact_id,
-        processed_at=now if reason else None,
+        processed_at=timezone.now() if processed else None,
     )
     try:
         with transaction.atomic():
             row.save(force_insert=True)
             Contact.objects.filter(id=contact.id).update(
-                last_interaction_at=now, total_messages_received=F("total_messages_received") + 1
+                last_interaction_at=at, total_messages_received=F("total_messages_received") + 1
             )
     except IntegrityError:
-        return InboundOutcome(accepted=False, reason="duplicate")
-    if reason:
-        return InboundOutcome(accepted=False, reason=reason, history_id=row.id)
-    if debounce.note_arrival(instance_id=instance.id, contact_id=contact.id, debounce_ms=bot.DEBOUNCE_TIME):
-        process_burst.apply_async((instance.id, contact.id), countdown=bot.DEBOUNCE_TIME / 1000)
-    return InboundOutcome(accepted=True, reason="queued", history_id=row.id)
+        return None
+    return row
 
 
 def _message_type(media: engine.Media | None) -> str:

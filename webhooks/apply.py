@@ -10,7 +10,6 @@ import logging
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,7 +18,7 @@ from campaigns.services import log as campaign_log
 from contacts.models import Contact
 from contacts.services import contact_get_or_create
 from flows.engine import Media
-from flows.inbound import handle_inbound_message
+from flows.inbound import handle_inbound_message, store_inbound
 from flows.models import MessageHistory
 from instances import services as instance_services
 from instances.models import WhatsAppInstance
@@ -181,7 +180,19 @@ def _record_history(
     *, instance: WhatsAppInstance, contact: Contact, event: InboundMessage, outbound: bool, at: datetime | None = None
 ) -> str:
     """A message the flow engine must not answer: kept in the history, marked processed."""
-    direction = MessageHistory.Direction.OUTBOUND if outbound else MessageHistory.Direction.INBOUND
+    if not outbound:
+        store_inbound(
+            instance=instance,
+            contact=contact,
+            text=event.text,
+            media=Media(mimetype=event.mimetype) if event.mimetype else None,
+            message_type=event.media_type or "text",
+            provider_message_id=event.message_id,
+            processed=True,
+            at=at,
+        )
+        return "recorded"
+    direction = MessageHistory.Direction.OUTBOUND
     rows = MessageHistory.objects.filter(instance_id=instance.id, provider_message_id=event.message_id)
     if rows.filter(direction=direction).exists():
         return "recorded"
@@ -196,8 +207,4 @@ def _record_history(
         provider_message_id=event.message_id,
         processed_at=timezone.now(),
     )
-    if not outbound:
-        Contact.objects.filter(id=contact.id).update(
-            last_interaction_at=at, total_messages_received=F("total_messages_received") + 1
-        )
     return "recorded"
