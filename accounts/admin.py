@@ -20,7 +20,7 @@ class TenantAdmin(admin.ModelAdmin):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        return queryset.filter(**{f"{self.organization_field}__in": organization_ids_for(request.user)})
+        return queryset.filter(**{f"{self.organization_field}__in": organization_ids_for(request)})
 
     def get_list_filter(self, request):
         list_filter = list(super().get_list_filter(request))
@@ -31,7 +31,7 @@ class TenantAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if not request.user.is_superuser:
             related = db_field.related_model
-            org_ids = organization_ids_for(request.user, write=True)
+            org_ids = organization_ids_for(request, write=True)
             if related is Organization:
                 kwargs["queryset"] = Organization.objects.filter(id__in=org_ids)
             elif any(f.name == "organization" for f in related._meta.get_fields()):
@@ -42,7 +42,7 @@ class TenantAdmin(admin.ModelAdmin):
         if not request.user.is_superuser:
             related = db_field.related_model
             if any(f.name == "organization" for f in related._meta.get_fields()):
-                org_ids = organization_ids_for(request.user, write=True)
+                org_ids = organization_ids_for(request, write=True)
                 kwargs["queryset"] = related._default_manager.filter(organization__in=org_ids)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
@@ -50,13 +50,13 @@ class TenantAdmin(admin.ModelAdmin):
         allowed = super().has_change_permission(request, obj)
         if not allowed or obj is None or request.user.is_superuser:
             return allowed
-        return getattr(obj, "organization_id", None) in organization_ids_for(request.user, write=True)
+        return getattr(obj, "organization_id", None) in organization_ids_for(request, write=True)
 
     def has_delete_permission(self, request, obj=None):
         allowed = super().has_delete_permission(request, obj)
         if not allowed or obj is None or request.user.is_superuser:
             return allowed
-        return getattr(obj, "organization_id", None) in organization_ids_for(request.user, write=True)
+        return getattr(obj, "organization_id", None) in organization_ids_for(request, write=True)
 
 
 class MembershipInline(admin.TabularInline):
@@ -77,7 +77,7 @@ class OrganizationAdmin(admin.ModelAdmin):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        return queryset.filter(id__in=organization_ids_for(request.user))
+        return queryset.filter(id__in=organization_ids_for(request))
 
 
 @admin.register(Membership)

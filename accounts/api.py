@@ -8,7 +8,7 @@ from rest_framework.routers import SimpleRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.models import Membership, Organization
-from accounts.permissions import organization_roles
+from accounts.queries import organization_roles
 
 
 class TenantScopedMixin:

@@ -1,6 +1,7 @@
 from rest_framework import permissions
 
 from accounts.models import Membership
+from accounts.queries import organization_roles
 
 
 class HasOrganizationRole(permissions.BasePermission):
@@ -19,7 +20,7 @@ class HasOrganizationRole(permissions.BasePermission):
             return False
         if request.method in permissions.SAFE_METHODS:
             return True
-        roles = _roles_of(request)
+        roles = organization_roles(request)
         return any(role in Membership.WRITE_ROLES for role in roles.values())
 
     def has_object_permission(self, request, view, obj):
@@ -28,21 +29,4 @@ class HasOrganizationRole(permissions.BasePermission):
         organization_id = getattr(obj, "organization_id", None)
         if organization_id is None:
             return True
-        return _roles_of(request).get(organization_id) in Membership.WRITE_ROLES
-
-
-def _roles_of(request) -> dict[int, str]:
-    """{organization id: role} for the caller, computed once per request."""
-    roles = getattr(request, "_organization_roles", None)
-    if roles is None:
-        roles = dict(
-            Membership.objects.filter(user=request.user, organization__is_active=True).values_list(
-                "organization_id", "role"
-            )
-        )
-        request._organization_roles = roles
-    return roles
-
-
-def organization_roles(request) -> dict[int, str]:
-    return _roles_of(request)
+        return organization_roles(request).get(organization_id) in Membership.WRITE_ROLES

@@ -170,12 +170,12 @@ class CampaignAdmin(TenantAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        ids = None if request.user.is_superuser else organization_ids_for(request.user, write=True)
+        ids = None if request.user.is_superuser else organization_ids_for(request, write=True)
         return type(form.__name__, (form,), {"organization_ids": ids})
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "flow" and not request.user.is_superuser:
-            org_ids = organization_ids_for(request.user, write=True)
+            org_ids = organization_ids_for(request, write=True)
             kwargs["queryset"] = Flow.objects.filter(template__organization__in=org_ids)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 

@@ -47,7 +47,7 @@ class TagFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         tags = Tag.objects.all()
         if not request.user.is_superuser:
-            tags = tags.filter(organization__in=organization_ids_for(request.user))
+            tags = tags.filter(organization__in=organization_ids_for(request))
         return [(tag.id, tag.name) for tag in tags[:200]]
 
     def queryset(self, request, queryset):

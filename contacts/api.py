@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from accounts.api import TenantModelViewSet
 from accounts.models import Membership
-from accounts.permissions import organization_roles
+from accounts.queries import organization_roles
 from contacts import queries, services
 from contacts.imports import ContactImportError
 from contacts.models import Contact, Tag

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Membership, Organization
-from accounts.permissions import organization_roles
+from accounts.queries import organization_roles
 from flows import controls
 from flows.models import Conversation, FlowTemplate, MessageHistory, ReceivedFile
 from flows.transfer import TransferError, export_template, import_template
