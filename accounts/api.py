@@ -7,8 +7,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from accounts.models import Membership, Organization
-from accounts.queries import organization_roles
+from accounts.models import Organization
+from accounts.queries import organization_ids_for, organization_roles
 
 
 class TenantScopedMixin:
@@ -28,8 +28,7 @@ class TenantScopedMixin:
 
     def get_write_organization(self) -> Organization:
         """The organization a new object goes to: the one named, or the caller's only one."""
-        roles = organization_roles(self.request)
-        writable = [org_id for org_id, role in roles.items() if role in Membership.WRITE_ROLES]
+        writable = organization_ids_for(self.request, write=True)
         requested = self.request.data.get("organization") if hasattr(self.request.data, "get") else None
         if requested in (None, ""):
             if len(writable) != 1:
