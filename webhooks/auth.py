@@ -11,6 +11,11 @@ import hmac
 from instances.models import WhatsAppInstance
 
 
+def credential_matches(given: str, stored: str) -> bool:
+    """Constant-time equality of a credential with the stored one; an empty one never matches."""
+    return bool(given) and bool(stored) and hmac.compare_digest(given.encode(), stored.encode())
+
+
 def instance_for_secret(secret: str, *, provider: str) -> WhatsAppInstance | None:
     if not secret or len(secret) > 64:
         return None

@@ -1,11 +1,15 @@
 """Durable intake: store an accepted event once, then apply it (now or in a worker).
 
-The request path is: parse, one indexed lookup of the instance (the view), one INSERT
-that does nothing for a duplicate, answer. The stored rows are the queue: a drainer
-task (woken at most once a second through Redis) applies pending events in batches,
-or the request applies its event itself when `WEBHOOKS_APPLY_IN_REQUEST` is set (and
-always for the sandbox's events, which already come from a worker). An application that fails leaves the row `failed`
-with its error; the sweep and `manage.py replay_webhooks` apply it again.
+The request path is: parse, then one statement that finds the instance, checks the
+caller's credential and inserts the event unless it is a duplicate, then answer. On
+PostgreSQL the requests a web process serves at the same time share that statement
+and its commit (`webhooks.group_commit`, `webhooks.store.store_posted`); elsewhere it
+is one indexed lookup and one INSERT. The stored rows are the queue: a drainer task
+(woken at most once a second through Redis) applies pending events in batches, or the
+request applies its event itself when `WEBHOOKS_APPLY_IN_REQUEST` is set (and always
+for the sandbox's events, which already come from a worker). An application that fails
+leaves the row `failed` with its error; the sweep and `manage.py replay_webhooks` apply
+it again.
 
 Connection events are coalesced: a storm of close/connecting/open is stored row by
 row, and one settle a few seconds later applies only the newest by the provider's
@@ -13,22 +17,26 @@ clock, so executions do not flap and the logs get one entry.
 """
 
 import functools
-import json
 import logging
 import math
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from config.redis import get_redis, key
 from instances.models import WhatsAppInstance
+from instances.queries import WebhookCaller, webhook_caller_by_name
 from webhooks.apply import apply
+from webhooks.auth import credential_matches
+from webhooks.group_commit import GroupCommit
 from webhooks.models import WebhookEvent
+from webhooks.parsers.checked import BadPayload
 from webhooks.parsers.evolution import parse
+from webhooks.store import PostedEvent, PostedResult, can_store_posted, payload_text, store, store_posted
 
 logger = logging.getLogger(__name__)
 
@@ -69,91 +77,100 @@ def receive(
     if parsed.ignored:
         return Outcome("ignored", reason=parsed.ignored)
     event_id = store(instance=instance, provider=provider, name=parsed.event, payload=payload, parsed=parsed, body=body)
+    if event_id is not None and parsed.event != CONNECTION and not _applies_now(apply_now):
+        schedule_drain(event_ids=[event_id])
+    return _after_store(instance_id=instance.id, parsed=parsed, event_id=event_id, apply_now=apply_now)
+
+
+class UnknownInstance(Exception):
+    """No instance has the name the payload gives."""
+
+
+class BadCredential(Exception):
+    """The instance exists, but the secret or API key that came with the event is not its own."""
+
+
+def receive_posted(
+    *, instance_name: str, credential: str, by_api_key: bool, payload: dict, url_event: str = "", body: bytes
+) -> Outcome:
+    """The Evolution endpoint's intake: authenticate the caller, store the event once, apply it.
+
+    Raises UnknownInstance, BadCredential, or BadPayload for a broken shape (checked after
+    the caller, so a stranger learns nothing about payloads). On PostgreSQL the events
+    that concurrent requests post are stored together (`webhooks.store.store_posted`).
+    """
+    try:
+        parsed = parse(payload, url_event=url_event)
+    except BadPayload:
+        authenticate(instance_name=instance_name, credential=credential, by_api_key=by_api_key)
+        raise
+    if parsed.ignored or not credential or not can_store_posted():
+        caller = authenticate(instance_name=instance_name, credential=credential, by_api_key=by_api_key)
+        return receive(instance=caller, payload=payload, url_event=url_event, body=body)
+    posted = PostedEvent(
+        instance_name=instance_name,
+        credential=credential,
+        by_api_key=by_api_key,
+        event=parsed.event,
+        payload=payload_text(payload, body),
+        dedupe_key=parsed.dedupe_key,
+        provider_time=parsed.provider_time,
+        received_at=timezone.now(),
+    )
+    if connection.in_atomic_block:
+        # Another request's row must not join the caller's transaction: a batch of one.
+        result = _store_posted_batch([posted])[0]
+    else:
+        result = _posted_batches.submit(posted)
+    if result.caller is None:
+        raise UnknownInstance(instance_name)
+    if not result.authenticated:
+        raise BadCredential(instance_name)
+    return _after_store(instance_id=result.caller.id, parsed=parsed, event_id=result.event_id)
+
+
+def authenticate(*, instance_name: str, credential: str, by_api_key: bool) -> WebhookCaller:
+    """The named instance if the credential is its own (one indexed query); raises otherwise."""
+    caller = webhook_caller_by_name(instance_name)
+    if caller is None:
+        raise UnknownInstance(instance_name)
+    if not credential_matches(credential, caller.api_key if by_api_key else caller.webhook_secret):
+        raise BadCredential(instance_name)
+    return caller
+
+
+def _store_posted_batch(events: list[PostedEvent]) -> list[PostedResult]:
+    """One statement for the batch, then one drainer wake-up for all the new events in it."""
+    results = store_posted(events)
+    if not _applies_now(None):
+        new = [
+            result.event_id
+            for result, event in zip(results, events, strict=True)
+            if result.event_id is not None and event.event != CONNECTION
+        ]
+        if new:
+            schedule_drain(event_ids=new)
+    return results
+
+
+_posted_batches = GroupCommit(_store_posted_batch)
+
+
+def _applies_now(apply_now: bool | None) -> bool:
+    return settings.WEBHOOKS_APPLY_IN_REQUEST if apply_now is None else apply_now
+
+
+def _after_store(*, instance_id: int, parsed, event_id: int | None, apply_now: bool | None = None) -> Outcome:
     if event_id is None:
         return Outcome("duplicate")
-    if apply_now is None:
-        apply_now = settings.WEBHOOKS_APPLY_IN_REQUEST
     if parsed.event == CONNECTION:
-        if apply_now:
-            return Outcome(settle_connection(instance_id=instance.id), event_id)
-        schedule_settle(instance_id=instance.id)
+        if _applies_now(apply_now):
+            return Outcome(settle_connection(instance_id=instance_id), event_id)
+        schedule_settle(instance_id=instance_id)
         return Outcome("accepted", event_id)
-    if apply_now:
+    if _applies_now(apply_now):
         return Outcome(apply_event(event_id=event_id), event_id)
-    schedule_drain(event_id=event_id)
     return Outcome("accepted", event_id)
-
-
-STORED_FIELDS = [
-    "organization",
-    "provider",
-    "instance",
-    "event",
-    "payload",
-    "dedupe_key",
-    "received_at",
-    "provider_time",
-    "status",
-    "result",
-    "attempts",
-    "error",
-]
-
-
-def store(*, instance, provider: str, name: str, payload: dict, parsed, body: bytes | None = None) -> int | None:
-    """The new event's id, or None when this event was stored before.
-
-    One `INSERT … ON CONFLICT DO NOTHING RETURNING id` in autocommit (no model, no
-    BEGIN/COMMIT round trips, no second JSON encoding: the body goes in as it came).
-    """
-    text = None
-    if body is not None:
-        try:
-            text = body.decode()
-        except UnicodeDecodeError:
-            pass
-    values = {
-        "organization": instance.organization_id,
-        "provider": provider,
-        "instance": instance.id,
-        "event": name,
-        "payload": text if text is not None else json.dumps(payload),
-        "dedupe_key": parsed.dedupe_key[:200],
-        "received_at": timezone.now(),
-        "provider_time": parsed.provider_time,
-        "status": WebhookEvent.Status.PENDING,
-        "result": "",
-        "attempts": 0,
-        "error": "",
-    }
-    fields = [WebhookEvent._meta.get_field(field) for field in STORED_FIELDS]
-    params = [values[f.name] if f.name == "payload" else f.get_db_prep_save(values[f.name], connection) for f in fields]
-    try:
-        if connection.in_atomic_block:
-            with transaction.atomic():
-                return _insert(params)
-        return _insert(params)
-    except IntegrityError:
-        # The instance was deleted since the request looked it up.
-        return None
-
-
-def _insert(params: list) -> int | None:
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(connection.vendor), params)
-        row = cursor.fetchone()
-    return row[0] if row else None
-
-
-@functools.cache
-def _insert_sql(vendor: str) -> str:
-    meta, quote = WebhookEvent._meta, connection.ops.quote_name
-    fields = [meta.get_field(field) for field in STORED_FIELDS]
-    placeholders = ", ".join("%s::jsonb" if f.name == "payload" and vendor == "postgresql" else "%s" for f in fields)
-    return (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES ({placeholders}) "
-        f"ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}"
-    )
 
 
 def apply_event(*, event_id: int) -> str:
@@ -235,13 +252,14 @@ def settle_connection(*, instance_id: int) -> str:
         return "failed"
 
 
-def schedule_drain(*, event_id: int) -> None:
-    """Wake a drainer, at most one Celery message a second: the stored rows are the queue."""
+def schedule_drain(*, event_ids: list[int]) -> None:
+    """Wake a drainer for newly stored events, at most one Celery message a second: the rows are the queue."""
     from webhooks.tasks import apply_webhook_event, drain_webhook_events
 
     client = get_redis()
     if client is None:
-        transaction.on_commit(lambda: apply_webhook_event.delay(event_id))
+        for event_id in event_ids:
+            transaction.on_commit(functools.partial(apply_webhook_event.delay, event_id))
     elif client.set(_drain_key(), 1, nx=True, ex=1):
         transaction.on_commit(drain_webhook_events.delay)
 

@@ -1,4 +1,8 @@
-"""The endpoint's answers: authentication, errors, URL variants, and nothing changed when refused."""
+"""The endpoint's answers: authentication, errors, URL variants, and nothing changed when refused.
+
+Every test runs twice: through the one statement that looks up, authenticates and stores
+(PostgreSQL), and through the lookup-then-insert path other databases take.
+"""
 
 import json
 
@@ -11,6 +15,13 @@ from webhooks.models import WebhookEvent
 from .conftest import API_KEY, load, post
 
 DELIVERED = "v2/messages_update_delivered.json"
+
+
+@pytest.fixture(autouse=True, params=["one_statement", "lookup_then_insert"])
+def store_path(request, monkeypatch):
+    if request.param == "lookup_then_insert":
+        monkeypatch.setattr(intake, "can_store_posted", lambda: False)
+    return request.param
 
 
 def assert_nothing_changed(recipient):
@@ -199,3 +210,25 @@ def test_by_default_it_stores_and_a_worker_applies(instance, recipient, django_c
     recipient.refresh_from_db()
     assert (event.status, event.result, event.attempts) == (WebhookEvent.Status.APPLIED, "delivered", 1)
     assert recipient.status == Recipient.Status.DELIVERED
+
+
+def test_it_refuses_nan_which_is_not_json(instance, recipient):
+    body = json.dumps(load(DELIVERED)).replace('"fromMe": true', '"fromMe": NaN')
+
+    response = post(instance, body)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "Malformed JSON: NaN is not JSON"
+    assert_nothing_changed(recipient)
+
+
+def test_a_nul_character_which_jsonb_cannot_hold_is_stored_as_a_replacement_character(instance):
+    payload = load("v2/messages_upsert_text.json")
+    payload["data"]["message"]["conversation"] = "oi\u0000 tudo bem"
+
+    response = post(instance, payload)
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "accepted"
+    event = WebhookEvent.objects.get()
+    assert event.payload["data"]["message"]["conversation"] == "oi\ufffd tudo bem"

@@ -1,0 +1,114 @@
+"""GroupCommit with real threads: who flushes what, and what every caller gets back."""
+
+import threading
+import time
+
+import pytest
+
+from webhooks.group_commit import GroupCommit
+
+
+class Flusher:
+    """Records each batch; the first flush holds until `hold` is released."""
+
+    def __init__(self, *, fail_first: bool = False):
+        self.batches: list[list] = []
+        self.hold = threading.Event()
+        self.fail_first = fail_first
+
+    def __call__(self, items):
+        first = not self.batches
+        self.batches.append(list(items))
+        if first:
+            assert self.hold.wait(timeout=10)
+            if self.fail_first:
+                raise ConnectionError("database went away")
+        return [item * 10 for item in items]
+
+
+def wait_until(condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.001)
+
+
+def submit_all(group, items):
+    """Submit each item from its own thread; returns {item: result or exception}."""
+    answers, threads = {}, []
+
+    def run(item):
+        try:
+            answers[item] = group.submit(item)
+        except Exception as exc:  # noqa: BLE001 - the test asserts on it
+            answers[item] = exc
+
+    for item in items:
+        threads.append(threading.Thread(target=run, args=(item,)))
+        threads[-1].start()
+    return answers, threads
+
+
+def test_a_lone_submit_flushes_its_own_batch_of_one():
+    flusher = Flusher()
+    flusher.hold.set()
+
+    assert GroupCommit(flusher).submit(7) == 70
+    assert flusher.batches == [[7]]
+
+
+def test_requests_arriving_during_a_flush_share_the_next_one_and_each_gets_its_own_result():
+    flusher = Flusher()
+    group = GroupCommit(flusher)
+    answers, threads = submit_all(group, [1])
+    wait_until(lambda: flusher.batches)  # 1 leads and is flushing
+    more, more_threads = submit_all(group, [2, 3, 4, 5])
+    wait_until(lambda: len(group._queue) == 4)
+
+    flusher.hold.set()
+    for thread in threads + more_threads:
+        thread.join(timeout=10)
+
+    assert flusher.batches[0] == [1]
+    assert sorted(flusher.batches[1]) == [2, 3, 4, 5]
+    assert answers | more == {1: 10, 2: 20, 3: 30, 4: 40, 5: 50}
+
+
+def test_a_failed_flush_reaches_every_request_of_its_batch_and_the_next_batch_still_flushes():
+    flusher = Flusher(fail_first=True)
+    group = GroupCommit(flusher)
+    first, threads = submit_all(group, [1])
+    wait_until(lambda: flusher.batches)
+    second, more_threads = submit_all(group, [2, 3])
+    wait_until(lambda: len(group._queue) == 2)
+
+    flusher.hold.set()
+    for thread in threads + more_threads:
+        thread.join(timeout=10)
+
+    assert isinstance(first[1], ConnectionError)
+    assert second == {2: 20, 3: 30}
+    assert group.submit(4) == 40  # nobody is left holding the lead
+
+
+def test_a_batch_is_capped_and_the_rest_waits_for_the_next_flush():
+    flusher = Flusher()
+    group = GroupCommit(flusher, max_batch=2)
+    answers, threads = submit_all(group, [1])
+    wait_until(lambda: flusher.batches)
+    more, more_threads = submit_all(group, [2, 3, 4])
+    wait_until(lambda: len(group._queue) == 3)
+
+    flusher.hold.set()
+    for thread in threads + more_threads:
+        thread.join(timeout=10)
+
+    assert [len(batch) for batch in flusher.batches] == [1, 2, 1]
+    assert answers | more == {1: 10, 2: 20, 3: 30, 4: 40}
+
+
+def test_a_flush_that_answers_for_the_wrong_number_of_items_fails_its_batch():
+    group = GroupCommit(lambda items: [])
+
+    with pytest.raises(RuntimeError, match="0 results for 1 items"):
+        group.submit(1)
