@@ -3,13 +3,15 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/wf_webhooks_bench REDIS_URL=redis://127.0.0.1:6379/6 \
         .venv/bin/python bench/webhooks.py [--recipients 20000] [--seconds 10] [--connections 16]
 
-Starts gunicorn as the Procfile does (2 workers x 8 threads) with the production settings
+Starts gunicorn as the Procfile does (config/gunicorn.py: 2 workers x 8 threads, a listening
+socket per worker) with the production settings
 (DEBUG off, the default queued intake) on PostgreSQL, seeds one Evolution instance with
 a campaign of `--recipients` sent recipients (then VACUUM ANALYZE and CHECKPOINT, so the
 seed's aftermath is not measured), and drives it from worker processes on loopback,
 each with its own keep-alive connection. `--rounds` times, alternating: the floor view
 and real-format v2 `messages.update` bodies of those recipients, each as fast as it
-answers (closed loop); every request is a new event, none is posted twice. Then the
+answers (closed loop); both get the same request bytes, and every request to the endpoint
+is a new event, none is posted twice. Then the
 endpoint at 70% of its median rate (open loop, latency counted from each request's
 scheduled time, so a stall is not hidden). Prints each round, the medians, their ratio,
 and p50/p99. The database named by DATABASE_URL is created if missing and its webhook
@@ -43,6 +45,7 @@ def server_env(prefix: str) -> dict:
         WEBHOOKS_FLOOR_VIEW="1",
         REDIS_KEY_PREFIX=prefix,
         LOG_LEVEL="WARNING",
+        WEB_ACCESS_LOG="",
     )
     return env
 
@@ -189,7 +192,7 @@ def percentile(values, p):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--recipients", type=int, default=30000, help="two events each: delivered, read")
+    parser.add_argument("--recipients", type=int, default=40000, help="two events each: delivered, read")
     parser.add_argument("--seconds", type=float, default=8, help="of each round, and twice that paced")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
@@ -212,7 +215,7 @@ def main():
         for i in range(args.connections)
     ]
     gunicorn = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{PORT}",
+        [str(ROOT / ".venv/bin/gunicorn"), "-c", "config/gunicorn.py", "config.wsgi", "--bind", f"127.0.0.1:{PORT}",
          "--workers", str(args.workers), "--threads", str(args.threads), "--log-level", "warning"],
         cwd=ROOT, env=server_env(prefix),
     )
@@ -221,7 +224,8 @@ def main():
         time.sleep(3)
         floor_path = "/api/webhooks/floor"
         hook_path = f"/api/webhooks/evolution/{secret}/"
-        floor_load, hook_load = Load([[]] * args.connections), Load(slices)
+        # The floor gets the same request bytes (it stores nothing, so repeats cost it nothing).
+        floor_load, hook_load = Load(slices), Load(slices)
         floor_load.drive(floor_path, 2)  # warm-up
         hook_load.drive(hook_path, 2)
         errors = 0

@@ -7,7 +7,9 @@ Items that arrive meanwhile wait for the next flush, led by the oldest of them. 
 request returns only after the flush that holds its item has finished, so what a
 flush promises (e.g. "committed") holds for every item; what is shared is the round
 trip, the statement's overhead and the WAL flush. With no concurrency a request leads
-its own batch of one, at no extra cost.
+its own batch of one, at no extra cost. Work that must follow a flush but that nobody
+needs to wait for (`after`) runs once the batch has its results and the next leader
+has started.
 """
 
 import threading
@@ -26,10 +28,16 @@ class _Slot:
 
 
 class GroupCommit:
-    """Batches concurrent `submit(item)` calls into `flush(items) -> results` (same order, same length)."""
+    """Batches concurrent `submit(item)` calls into `flush(items) -> results` (same order, same length).
 
-    def __init__(self, flush: Callable[[list], list], *, max_batch: int = 100):
+    `after(items, results)`, if given, runs in the leader after a flush that succeeded.
+    """
+
+    def __init__(
+        self, flush: Callable[[list], list], *, after: Callable[[list, list], None] | None = None, max_batch: int = 100
+    ):
         self._flush = flush
+        self._after = after
         self._max_batch = max_batch
         self._lock = threading.Lock()
         self._queue: list[_Slot] = []
@@ -52,13 +60,15 @@ class GroupCommit:
     def _lead(self) -> None:
         with self._lock:
             batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+        items, results = [slot.item for slot in batch], None
         try:
-            results = self._flush([slot.item for slot in batch])
+            results = self._flush(items)
             if len(results) != len(batch):
                 raise RuntimeError(f"flush returned {len(results)} results for {len(batch)} items")
             for slot, result in zip(batch, results, strict=True):
                 slot.result = result
         except BaseException as exc:  # noqa: BLE001  (every request of the batch must hear how it ended)
+            results = None
             for slot in batch:
                 slot.error = exc
         finally:
@@ -72,6 +82,8 @@ class GroupCommit:
                     self._flushing = False
             for slot in batch:
                 slot.ready.set()
+        if results is not None and self._after is not None:
+            self._after(items, results)
 
     @staticmethod
     def _unwrap(slot: _Slot):

@@ -16,7 +16,6 @@ row, and one settle a few seconds later applies only the newest by the provider'
 clock, so executions do not flap and the logs get one entry.
 """
 
-import functools
 import logging
 import math
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from webhooks.models import WebhookEvent
 from webhooks.parsers.checked import BadPayload
 from webhooks.parsers.evolution import parse
 from webhooks.store import PostedEvent, PostedResult, can_store_posted, payload_text, store, store_posted
+from webhooks.wakeup import DrainWaker, drain_key, schedule_drain
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,10 @@ def receive_posted(
     )
     if connection.in_atomic_block:
         # Another request's row must not join the caller's transaction: a batch of one.
-        result = _store_posted_batch([posted])[0]
+        results = _store_posted_batch([posted])
+        if new := _new_events([posted], results):
+            schedule_drain(event_ids=new)  # after the caller's commit
+        result = results[0]
     else:
         result = _posted_batches.submit(posted)
     if result.caller is None:
@@ -140,20 +143,29 @@ def authenticate(*, instance_name: str, credential: str, by_api_key: bool) -> We
 
 
 def _store_posted_batch(events: list[PostedEvent]) -> list[PostedResult]:
-    """One statement for the batch, then one drainer wake-up for all the new events in it."""
-    results = store_posted(events)
-    if not _applies_now(None):
-        new = [
-            result.event_id
-            for result, event in zip(results, events, strict=True)
-            if result.event_id is not None and event.event != CONNECTION
-        ]
-        if new:
-            schedule_drain(event_ids=new)
-    return results
+    """One statement for the batch (the name is looked up at each call, so tests can watch it)."""
+    return store_posted(events)
 
 
-_posted_batches = GroupCommit(_store_posted_batch)
+def _new_events(events: list[PostedEvent], results: list[PostedResult]) -> list[int]:
+    """The ids the drainer must apply: new rows, connection events aside (they are settled)."""
+    if _applies_now(None):
+        return []
+    pairs = zip(results, events, strict=True)
+    return [result.event_id for result, event in pairs if result.event_id is not None and event.event != CONNECTION]
+
+
+def _wake_drainer(events: list[PostedEvent], results: list[PostedResult]) -> None:
+    """After a batch committed in autocommit: the process's waker makes the attempt."""
+    new = _new_events(events, results)
+    if new and get_redis() is None:
+        schedule_drain(event_ids=new)
+    elif new:
+        _drain_waker.ask()
+
+
+_drain_waker = DrainWaker()
+_posted_batches = GroupCommit(_store_posted_batch, after=_wake_drainer)
 
 
 def _applies_now(apply_now: bool | None) -> bool:
@@ -252,18 +264,6 @@ def settle_connection(*, instance_id: int) -> str:
         return "failed"
 
 
-def schedule_drain(*, event_ids: list[int]) -> None:
-    """Wake a drainer for newly stored events, at most one Celery message a second: the rows are the queue."""
-    from webhooks.tasks import apply_webhook_event, drain_webhook_events
-
-    client = get_redis()
-    if client is None:
-        for event_id in event_ids:
-            transaction.on_commit(functools.partial(apply_webhook_event.delay, event_id))
-    elif client.set(_drain_key(), 1, nx=True, ex=1):
-        transaction.on_commit(drain_webhook_events.delay)
-
-
 def drain(*, batch: int = 200, budget_seconds: float = 30.0) -> int:
     """Apply pending events oldest first until none is left or the budget is spent; returns how many."""
     deadline = timezone.now() + timedelta(seconds=budget_seconds)
@@ -276,7 +276,7 @@ def drain(*, batch: int = 200, budget_seconds: float = 30.0) -> int:
             # before the key went away is committed and seen here.
             client = get_redis()
             if client is not None:
-                client.delete(_drain_key())
+                client.delete(drain_key())
             emptied = True
             continue
         if not ids:
@@ -289,10 +289,6 @@ def drain(*, batch: int = 200, budget_seconds: float = 30.0) -> int:
 
     drain_webhook_events.delay()
     return applied
-
-
-def _drain_key() -> str:
-    return key("webhooks", "drain")
 
 
 def schedule_settle(*, instance_id: int) -> None:

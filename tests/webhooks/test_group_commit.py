@@ -91,6 +91,21 @@ def test_a_failed_flush_reaches_every_request_of_its_batch_and_the_next_batch_st
     assert group.submit(4) == 40  # nobody is left holding the lead
 
 
+def test_after_runs_in_the_leader_once_per_flushed_batch_and_not_after_a_failed_one():
+    flusher, seen = Flusher(fail_first=True), []
+    group = GroupCommit(flusher, after=lambda items, results: seen.append((sorted(items), sorted(results))))
+    first, threads = submit_all(group, [1])
+    wait_until(lambda: flusher.batches)
+    second, more_threads = submit_all(group, [2, 3])
+    wait_until(lambda: len(group._queue) == 2)
+
+    flusher.hold.set()
+    for thread in threads + more_threads:
+        thread.join(timeout=10)
+
+    assert seen == [([2, 3], [20, 30])]
+
+
 def test_a_batch_is_capped_and_the_rest_waits_for_the_next_flush():
     flusher = Flusher()
     group = GroupCommit(flusher, max_batch=2)
