@@ -313,6 +313,9 @@ WEBHOOKS_CONNECTION_SETTLE_SECONDS = env.float("WEBHOOKS_CONNECTION_SETTLE_SECON
 # Events still pending this long (a lost task) or failed are applied again by the sweep.
 WEBHOOKS_RETRY_AFTER_SECONDS = env.int("WEBHOOKS_RETRY_AFTER_SECONDS", default=60)
 WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=10)
+# A status for a message id no recipient has yet is kept and applied again by the retry
+# while this young and a send through its instance is being recorded; then `not_campaign`.
+WEBHOOKS_UNRECORDED_SEND_GRACE_SECONDS = env.int("WEBHOOKS_UNRECORDED_SEND_GRACE_SECONDS", default=30)
 # Whole messages that opt a contact out / back in; organizations may set their own in the admin.
 WEBHOOKS_OPT_OUT_KEYWORDS = env.list(
     "WEBHOOKS_OPT_OUT_KEYWORDS",

@@ -7,8 +7,9 @@ keeps the first opt-out, and the intake runs each stored event once.
 """
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,10 +43,25 @@ STATUS_COUNTER = {
 REPLYABLE = ["sent", "delivered", "read", "unknown"]
 
 
+class NotRecordedYet(Exception):
+    """A status came before the dispatcher recorded the message id of a send it just made.
+
+    The dispatcher records its sends' ids in batches (`campaigns.dispatch`), a moment after
+    the provider answered, and Evolution may report the message in that moment. The event
+    is kept for the sweep, which applies it again once the id is on its recipient.
+    """
+
+
 def apply_message_status(*, instance: WhatsAppInstance, event: MessageStatus, at: datetime) -> str:
     recipients = Recipient.objects.filter(instance_id=instance.id, provider_message_id=event.message_id)
     recipient = recipients.select_related("execution__campaign").first()
     if recipient is None:
+        if _send_in_flight(instance=instance, received_at=at):
+            raise NotRecordedYet(
+                f"No recipient has message id {event.message_id} yet and a send through this instance is "
+                "being recorded: applied again by the retry of unapplied events."
+            )
+        # A conversation's message, or a send of another system: nothing to move.
         return "not_campaign"
     changes = {"error": _("The provider reported the message as failed.")} if event.status == "failed" else {}
     moved = advance_recipients(recipients, event.status, at=event.occurred_at or at, **changes)
@@ -162,6 +178,18 @@ APPLIERS = {
 
 def apply(*, instance: WhatsAppInstance, event, at: datetime) -> str:
     return APPLIERS[type(event)](instance=instance, event=event, at=at)
+
+
+def _send_in_flight(*, instance: WhatsAppInstance, received_at: datetime) -> bool:
+    """Whether a status for an unknown id may still find its recipient (the `sending` rows' index).
+
+    Only while the event is young: past the grace every send it could belong to is
+    recorded (or `unknown`), so a conversation's message is held back once at most.
+    """
+    grace = timedelta(seconds=settings.WEBHOOKS_UNRECORDED_SEND_GRACE_SECONDS)
+    if timezone.now() - received_at > grace:
+        return False
+    return Recipient.objects.filter(instance_id=instance.id, status=Recipient.Status.SENDING).exists()
 
 
 def _mark_replied(*, instance: WhatsAppInstance, contact: Contact, at: datetime) -> bool:

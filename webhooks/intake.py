@@ -29,7 +29,7 @@ from django.utils import timezone
 from config.redis import get_redis, key
 from instances.models import WhatsAppInstance
 from instances.queries import WebhookCaller, webhook_caller_by_name
-from webhooks.apply import apply
+from webhooks.apply import NotRecordedYet, apply
 from webhooks.auth import credential_matches
 from webhooks.group_commit import GroupCommit
 from webhooks.models import WebhookEvent
@@ -41,6 +41,7 @@ from webhooks.wakeup import DrainWaker, drain_key, schedule_drain
 logger = logging.getLogger(__name__)
 
 UNAPPLIED = [WebhookEvent.Status.PENDING, WebhookEvent.Status.FAILED]
+DEFERRED = "deferred"  # kept for the retry of unapplied events (`webhooks.apply.NotRecordedYet`)
 CONNECTION = "connection.update"
 
 
@@ -209,6 +210,10 @@ def apply_event(*, event_id: int) -> str:
             result = ",".join(dict.fromkeys(results))[:64]
             _finish(event_id, status=WebhookEvent.Status.APPLIED, result=result)
         return result
+    except NotRecordedYet as exc:
+        logger.info("webhook event %s deferred: %s", event_id, exc)
+        _finish(event_id, status=WebhookEvent.Status.FAILED, result=DEFERRED, error=str(exc))
+        return DEFERRED
     except Exception as exc:
         logger.exception("webhook event %s failed to apply", event_id)
         _finish(event_id, status=WebhookEvent.Status.FAILED, error=f"{type(exc).__name__}: {exc}")

@@ -210,3 +210,43 @@ def test_a_burst_wakes_one_drainer_that_applies_every_stored_event(
     assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"applied"}
     recipient.refresh_from_db()
     assert recipient.status == Recipient.Status.READ
+
+
+def test_a_status_that_comes_before_its_send_is_recorded_is_applied_once_it_is(instance, recipient, apply_in_request):
+    # The dispatcher has the provider's answer but records its batch's ids a moment later.
+    Recipient.objects.filter(id=recipient.id).update(status=Recipient.Status.SENDING, provider_message_id="")
+
+    response = post(instance, load("v2/messages_update_delivered.json"))
+
+    assert response.json()["status"] == "deferred"
+    event = WebhookEvent.objects.get()
+    assert (event.status, event.result) == (WebhookEvent.Status.FAILED, "deferred")
+    assert MESSAGE_ID in event.error
+    Recipient.objects.filter(id=recipient.id).update(
+        status=Recipient.Status.SENT, provider_message_id=MESSAGE_ID, sent_at=timezone.now()
+    )
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=61), tick=False):
+        assert intake.retry_unapplied() == {"delivered": 1}
+
+    recipient.refresh_from_db()
+    event.refresh_from_db()
+    assert recipient.status == Recipient.Status.DELIVERED
+    assert (event.status, event.result, event.error) == (WebhookEvent.Status.APPLIED, "delivered", "")
+
+
+def test_past_the_grace_an_unmatched_status_is_not_campaign_even_while_sends_are_in_flight(
+    instance, recipient, apply_in_request
+):
+    Recipient.objects.filter(id=recipient.id).update(status=Recipient.Status.SENDING)
+    payload = load("v2/messages_update_delivered.json")
+    payload["data"]["keyId"] = "3EB0F00D00000000000000"  # a conversation's message, say
+
+    assert post(instance, payload).json()["status"] == "deferred"
+    with time_machine.travel(timezone.now() + timedelta(seconds=61), tick=False):
+        assert intake.retry_unapplied() == {"not_campaign": 1}
+
+    event = WebhookEvent.objects.get()
+    assert (event.status, event.result, event.attempts) == (WebhookEvent.Status.APPLIED, "not_campaign", 2)
+    recipient.refresh_from_db()
+    assert recipient.status == Recipient.Status.SENDING
