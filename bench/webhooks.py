@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/wf_webhooks_bench REDIS_URL=redis://127.0.0.1:6379/6 \
         .venv/bin/python bench/webhooks.py [--recipients 20000] [--seconds 10] [--connections 16]
 
-Starts gunicorn as the Procfile does (config/gunicorn.py: 2 workers x 8 threads, a listening
+Starts gunicorn as the Procfile does (config/gunicorn.py: 2 workers x 16 threads, a listening
 socket per worker) with the production settings
 (DEBUG off, the default queued intake) on PostgreSQL, seeds one Evolution instance with
 a campaign of `--recipients` sent recipients (then VACUUM ANALYZE and CHECKPOINT, so the
@@ -196,8 +196,8 @@ def main():
     parser.add_argument("--seconds", type=float, default=8, help="of each round, and twice that paced")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (as the Procfile's WEB_CONCURRENCY)")
-    parser.add_argument("--threads", type=int, default=8, help="threads per worker (as the Procfile's WEB_THREADS)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (WEB_CONCURRENCY)")
+    parser.add_argument("--threads", type=int, default=16, help="threads per worker (WEB_THREADS)")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database (it is created if missing).")

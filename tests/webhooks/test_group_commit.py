@@ -49,6 +49,18 @@ def submit_all(group, items):
     return answers, threads
 
 
+def submit_behind_a_held_flush(group, flusher, first, then):
+    """`first` leads and holds its flush until every item of `then` queued behind it; all answers."""
+    answers, threads = submit_all(group, [first])
+    wait_until(lambda: flusher.batches)
+    more, more_threads = submit_all(group, then)
+    wait_until(lambda: len(group._queue) == len(then))
+    flusher.hold.set()
+    for thread in threads + more_threads:
+        thread.join(timeout=10)
+    return answers | more
+
+
 def test_a_lone_submit_flushes_its_own_batch_of_one():
     flusher = Flusher()
     flusher.hold.set()
@@ -59,67 +71,41 @@ def test_a_lone_submit_flushes_its_own_batch_of_one():
 
 def test_requests_arriving_during_a_flush_share_the_next_one_and_each_gets_its_own_result():
     flusher = Flusher()
-    group = GroupCommit(flusher)
-    answers, threads = submit_all(group, [1])
-    wait_until(lambda: flusher.batches)  # 1 leads and is flushing
-    more, more_threads = submit_all(group, [2, 3, 4, 5])
-    wait_until(lambda: len(group._queue) == 4)
 
-    flusher.hold.set()
-    for thread in threads + more_threads:
-        thread.join(timeout=10)
+    answers = submit_behind_a_held_flush(GroupCommit(flusher), flusher, 1, [2, 3, 4, 5])
 
     assert flusher.batches[0] == [1]
     assert sorted(flusher.batches[1]) == [2, 3, 4, 5]
-    assert answers | more == {1: 10, 2: 20, 3: 30, 4: 40, 5: 50}
+    assert answers == {1: 10, 2: 20, 3: 30, 4: 40, 5: 50}
 
 
 def test_a_failed_flush_reaches_every_request_of_its_batch_and_the_next_batch_still_flushes():
     flusher = Flusher(fail_first=True)
     group = GroupCommit(flusher)
-    first, threads = submit_all(group, [1])
-    wait_until(lambda: flusher.batches)
-    second, more_threads = submit_all(group, [2, 3])
-    wait_until(lambda: len(group._queue) == 2)
 
-    flusher.hold.set()
-    for thread in threads + more_threads:
-        thread.join(timeout=10)
+    answers = submit_behind_a_held_flush(group, flusher, 1, [2, 3])
 
-    assert isinstance(first[1], ConnectionError)
-    assert second == {2: 20, 3: 30}
+    assert isinstance(answers.pop(1), ConnectionError)
+    assert answers == {2: 20, 3: 30}
     assert group.submit(4) == 40  # nobody is left holding the lead
 
 
 def test_after_runs_in_the_leader_once_per_flushed_batch_and_not_after_a_failed_one():
     flusher, seen = Flusher(fail_first=True), []
     group = GroupCommit(flusher, after=lambda items, results: seen.append((sorted(items), sorted(results))))
-    first, threads = submit_all(group, [1])
-    wait_until(lambda: flusher.batches)
-    second, more_threads = submit_all(group, [2, 3])
-    wait_until(lambda: len(group._queue) == 2)
 
-    flusher.hold.set()
-    for thread in threads + more_threads:
-        thread.join(timeout=10)
+    submit_behind_a_held_flush(group, flusher, 1, [2, 3])
 
     assert seen == [([2, 3], [20, 30])]
 
 
 def test_a_batch_is_capped_and_the_rest_waits_for_the_next_flush():
     flusher = Flusher()
-    group = GroupCommit(flusher, max_batch=2)
-    answers, threads = submit_all(group, [1])
-    wait_until(lambda: flusher.batches)
-    more, more_threads = submit_all(group, [2, 3, 4])
-    wait_until(lambda: len(group._queue) == 3)
 
-    flusher.hold.set()
-    for thread in threads + more_threads:
-        thread.join(timeout=10)
+    answers = submit_behind_a_held_flush(GroupCommit(flusher, max_batch=2), flusher, 1, [2, 3, 4])
 
     assert [len(batch) for batch in flusher.batches] == [1, 2, 1]
-    assert answers | more == {1: 10, 2: 20, 3: 30, 4: 40}
+    assert answers == {1: 10, 2: 20, 3: 30, 4: 40}
 
 
 def test_a_flush_that_answers_for_the_wrong_number_of_items_fails_its_batch():
