@@ -1,6 +1,8 @@
-"""Who is calling: a provider webhook names its instance by the instance's webhook secret.
+"""Who is calling. GOSAC names its instance by the instance's webhook secret; Evolution
+names it in the payload and proves itself with the secret or the instance's API key
+(`credential_matches`, also what `webhooks.store.store_posted` decides with).
 
-The secret is looked up through its unique index, then compared again with
+A GOSAC secret is looked up through its unique index, then compared again with
 `hmac.compare_digest`, so the answer never depends on how much of a guess matched
 beyond what the index lookup reveals (a random 32-character secret cannot be walked
 byte by byte over the network). A secret of another provider's instance is unknown.

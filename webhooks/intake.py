@@ -5,7 +5,7 @@ caller's credential and inserts the event unless it is a duplicate, then answer.
 PostgreSQL the requests a web process serves at the same time share that statement
 and its commit (`webhooks.group_commit`, `webhooks.store.store_posted`); elsewhere it
 is one indexed lookup and one INSERT. The stored rows are the queue: a drainer task
-(woken at most once a second through Redis) applies pending events in batches, or the
+(woken through Redis, `webhooks.wakeup`) applies pending events in batches, or the
 request applies its event itself when `WEBHOOKS_APPLY_IN_REQUEST` is set (and always
 for the sandbox's events, which already come from a worker). An application that fails
 leaves the row `failed` with its error; the sweep and `manage.py replay_webhooks` apply
