@@ -24,6 +24,6 @@ def instance_for_secret(secret: str, *, provider: str) -> WhatsAppInstance | Non
     instance = (
         WhatsAppInstance.objects.select_related("organization").filter(webhook_secret=secret, provider=provider).first()
     )
-    if instance is None or not hmac.compare_digest(instance.webhook_secret.encode(), secret.encode()):
+    if instance is None or not credential_matches(secret, instance.webhook_secret):
         return None
     return instance

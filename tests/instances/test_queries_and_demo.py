@@ -5,12 +5,7 @@ import pytest
 from instances import http
 from instances.demo import seed
 from instances.models import WhatsAppInstance
-from instances.queries import (
-    instance_by_api_key,
-    instance_by_name,
-    instance_by_webhook_secret,
-    webhook_caller_by_name,
-)
+from instances.queries import webhook_caller_by_name
 from tests.factories.instances import EvolutionInstanceFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,18 +19,6 @@ def test_a_webhook_caller_is_the_named_instances_ids_and_credentials(org_a):
     assert caller == (instance.id, org_a.id, instance.webhook_secret, "k-1234")
     assert (caller.id, caller.organization_id, caller.api_key) == (instance.id, org_a.id, "k-1234")
     assert webhook_caller_by_name("loja-z") is None and webhook_caller_by_name("") is None
-
-
-def test_webhooks_find_an_instance_by_name_secret_or_key(org_a):
-    instance = EvolutionInstanceFactory(organization=org_a, instance_name="loja-q", api_key="k-1234")
-
-    assert instance_by_name("loja-q") == instance
-    assert instance_by_name("") is None
-    assert instance_by_webhook_secret(instance.webhook_secret) == instance
-    assert instance_by_webhook_secret(instance.webhook_secret[:-1] + "x") is None
-    assert instance_by_webhook_secret("") is None
-    assert instance_by_api_key(instance_name="loja-q", api_key="k-1234") == instance
-    assert instance_by_api_key(instance_name="loja-q", api_key="k-9999") is None
 
 
 def test_the_demo_seed_makes_one_open_sandbox_with_playback(org_a):
