@@ -78,7 +78,7 @@ def receive(
     if parsed.ignored:
         return Outcome("ignored", reason=parsed.ignored)
     event_id = store(instance=instance, provider=provider, name=parsed.event, payload=payload, parsed=parsed, body=body)
-    if event_id is not None and parsed.event != CONNECTION and not _applies_now(apply_now):
+    if _drains(event=parsed.event, event_id=event_id, apply_now=apply_now):
         schedule_drain(event_ids=[event_id])
     return _after_store(instance_id=instance.id, parsed=parsed, event_id=event_id, apply_now=apply_now)
 
@@ -148,12 +148,15 @@ def _store_posted_batch(events: list[PostedEvent]) -> list[PostedResult]:
     return store_posted(events)
 
 
+def _drains(*, event: str, event_id: int | None, apply_now: bool | None = None) -> bool:
+    """Whether the drainer must apply this event: a new row, not applied now, not a connection event (settled)."""
+    return event_id is not None and event != CONNECTION and not _applies_now(apply_now)
+
+
 def _new_events(events: list[PostedEvent], results: list[PostedResult]) -> list[int]:
-    """The ids the drainer must apply: new rows, connection events aside (they are settled)."""
-    if _applies_now(None):
-        return []
+    """The ids of a batch the drainer must apply."""
     pairs = zip(results, events, strict=True)
-    return [result.event_id for result, event in pairs if result.event_id is not None and event.event != CONNECTION]
+    return [result.event_id for result, event in pairs if _drains(event=event.event, event_id=result.event_id)]
 
 
 def _wake_drainer(events: list[PostedEvent], results: list[PostedResult]) -> None:

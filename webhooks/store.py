@@ -14,6 +14,7 @@ secret: a comparison that stops at the first differing byte then tells a caller 
 digests, never about the secret. Python decides with `hmac.compare_digest`.
 """
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -188,11 +189,9 @@ def _execute_unchecked(sql: str, params: list) -> list[tuple]:
     for attempt in (1, 2):
         connection.ensure_connection()
         try:
-            with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-                if connection.in_atomic_block:
-                    with transaction.atomic():
-                        cursor.execute(sql, params, prepare=True)
-                        return cursor.fetchall()
+            # In the caller's transaction a savepoint keeps it usable if the statement fails.
+            savepoint = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+            with connection.wrap_database_errors, savepoint, psycopg.Cursor(connection.connection) as cursor:
                 cursor.execute(sql, params, prepare=True)
                 return cursor.fetchall()
         except (OperationalError, InterfaceError):
