@@ -50,6 +50,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Django's queries bind parameters client-side and are never prepared. Statements run with
+    # `prepare=True` (the webhook intake's, `webhooks.store`) are prepared once per connection,
+    # unless this is off: PgBouncer in transaction mode needs 1.21+ with max_prepared_statements.
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # APPS

@@ -181,7 +181,9 @@ def store_posted(events: list[PostedEvent]) -> list[PostedResult]:
 def _execute_unchecked(sql: str, params: list) -> list[tuple]:
     """Run one statement on Django's connection without its per-request `SELECT 1` health check.
 
-    A server-side-bound, prepared statement on the underlying psycopg connection. A
+    A server-side-bound statement on the underlying psycopg connection, prepared there once
+    (`DATABASE_PREPARED_STATEMENTS` in the settings; without it PostgreSQL parses and plans
+    the statement at every call, which costs more than running it). A
     connection found dead (the database restarted) is opened again and the statement
     sent once more, which is safe because it inserts nothing twice; any other error
     (a lock timeout, a full disk) is raised.

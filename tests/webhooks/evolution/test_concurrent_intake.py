@@ -116,6 +116,19 @@ def test_requests_in_flight_together_share_one_statement_and_each_is_answered_fo
     assert recipient.status == Recipient.Status.READ
 
 
+def test_the_statement_is_prepared_once_per_connection_and_reused(instance, recipient, wakes):
+    for payload in (load(DELIVERED), load(READ), load(DELETED)):
+        assert post(instance, payload).json()["status"] == "accepted"
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans + custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%INSERT INTO " + connection.ops.quote_name(WebhookEvent._meta.db_table) + "%"],
+        )
+        executions = [row[0] for row in cursor.fetchall()]
+    assert executions == [3]  # parsed and planned once, run three times
+
+
 def test_a_connection_the_database_dropped_is_opened_again(instance, recipient, wakes):
     assert post(instance, load(DELIVERED)).json()["status"] == "accepted"
     with other_connection() as admin:
