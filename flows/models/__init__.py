@@ -1,0 +1,26 @@
+"""Chatbots: their flow design, the conversations that run it, received files and settings.
+
+`design` holds what an operator builds (FlowTemplate > Flow > Subflow > FlowMessage);
+`conversations` what the engine runs with it (Conversation, its MessageHistory and
+ScheduledSends), with the status transitions written on each model; `files` the files a
+contact sends; `settings` an organization's bot settings.
+"""
+
+from flows.models.conversations import Conversation, MessageHistory, ScheduledSend
+from flows.models.design import MAX_VARIATIONS, Flow, FlowMessage, FlowTemplate, Subflow
+from flows.models.files import ReceivedFile, received_file_path
+from flows.models.settings import SystemSetting
+
+__all__ = [
+    "MAX_VARIATIONS",
+    "Conversation",
+    "Flow",
+    "FlowMessage",
+    "FlowTemplate",
+    "MessageHistory",
+    "ReceivedFile",
+    "ScheduledSend",
+    "Subflow",
+    "SystemSetting",
+    "received_file_path",
+]
