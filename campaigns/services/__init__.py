@@ -1,0 +1,52 @@
+"""Campaign workflows: create, update, delete, start, and operator controls.
+
+Every function takes keyword arguments, owns its transaction and queues Celery work
+only on commit. `authoring` validates, creates, updates and deletes campaigns;
+`starting` starts an execution and inserts its recipients; `controls` pauses, resumes,
+cancels and re-queues, writes the campaign log and reacts to other apps' signals.
+"""
+
+from campaigns.services.authoring import (
+    CAMPAIGN_FIELDS,
+    check_editable,
+    create_campaign,
+    delete_campaign,
+    update_campaign,
+    validate_campaign,
+)
+from campaigns.services.controls import (
+    cancel_campaign,
+    cancel_execution,
+    conversation_completed,
+    instance_connection_changed,
+    log,
+    pause_campaign,
+    pause_execution,
+    requeue_recipients,
+    resume_campaign,
+    resume_execution,
+)
+from campaigns.services.starting import audience_size, insert_recipients, missing_variable_report, start_campaign
+
+__all__ = [
+    "CAMPAIGN_FIELDS",
+    "audience_size",
+    "cancel_campaign",
+    "cancel_execution",
+    "check_editable",
+    "conversation_completed",
+    "create_campaign",
+    "delete_campaign",
+    "insert_recipients",
+    "instance_connection_changed",
+    "log",
+    "missing_variable_report",
+    "pause_campaign",
+    "pause_execution",
+    "requeue_recipients",
+    "resume_campaign",
+    "resume_execution",
+    "start_campaign",
+    "update_campaign",
+    "validate_campaign",
+]

@@ -1,0 +1,149 @@
+"""Starting a campaign: one execution, its recipients inserted set-wise, the dispatcher queued.
+
+Also what a start reports beforehand or with it: the audience's size and the variables
+its contacts leave empty.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, Value
+from django.utils.translation import gettext as _
+
+from campaigns import audience, variables
+from campaigns.models import Campaign, CampaignLog, Execution, Recipient
+from campaigns.services.authoring import _check_contact_ids
+from campaigns.services.controls import log
+from campaigns.windows import now as clock_now
+
+
+@transaction.atomic
+def start_campaign(
+    *,
+    campaign: Campaign,
+    user=None,
+    test_mode: bool = False,
+    test_contact_ids: list | None = None,
+    execution_type: str = Execution.Type.MANUAL,
+    trigger_event: str = "",
+) -> Execution:
+    """Create the execution and its recipients, then queue the dispatcher on commit."""
+    campaign = Campaign.objects.select_for_update().select_related("organization").get(id=campaign.id)
+    if campaign.deleted_at or campaign.status == Campaign.Status.ARCHIVED:
+        raise ValidationError({"status": _("This campaign is archived and cannot start.")})
+    if campaign.status == Campaign.Status.PAUSED and not test_mode:
+        raise ValidationError({"status": _("This campaign is paused: resume it before starting it again.")})
+    if not test_mode:
+        live = campaign.executions.filter(status__in=Execution.LIVE).exclude(type=Execution.Type.TEST).count()
+        if live >= campaign.max_concurrent_executions:
+            raise ValidationError(
+                {
+                    "max_concurrent_executions": _("Already %(live)d execution(s) running, the limit is %(max)d.")
+                    % {"live": live, "max": campaign.max_concurrent_executions}
+                }
+            )
+    if test_mode:
+        ids = [int(i) for i in (test_contact_ids or []) if str(i).isdigit()]
+        if not ids or len(ids) != len(test_contact_ids or []):
+            raise ValidationError({"test_contact_ids": _("Test mode needs a list of contact ids.")})
+        _check_contact_ids(campaign.organization, ids, field="test_contact_ids")
+        contacts = audience.reachable_contacts(campaign.organization).filter(id__in=ids)
+        execution_type = Execution.Type.TEST
+    else:
+        contacts = audience.audience_queryset(
+            organization=campaign.organization,
+            audience_type=campaign.audience_type,
+            audience_config=campaign.audience_config,
+        )
+    at = clock_now()
+    execution = Execution.objects.create(
+        organization=campaign.organization,
+        campaign=campaign,
+        type=execution_type,
+        triggered_by=user,
+        trigger_event=trigger_event,
+    )
+    total = insert_recipients(execution=execution, contacts=contacts, mapping=campaign.variable_mapping, at=at)
+    errors = missing_variable_report(contacts=contacts, mapping=campaign.variable_mapping)
+    Execution.objects.filter(id=execution.id).update(total_recipients=total, errors=errors)
+    execution.total_recipients, execution.errors = total, errors
+    if campaign.status != Campaign.Status.ACTIVE and not test_mode:
+        campaign.transition(Campaign.Status.ACTIVE)
+    Campaign.objects.filter(id=campaign.id).update(last_executed_at=at)
+    log(
+        campaign=campaign,
+        execution=execution,
+        type=CampaignLog.Type.EXECUTION_STARTED,
+        message=_("Execution started with %(n)d recipient(s).") % {"n": total},
+        details={"test_mode": test_mode},
+    )
+    from campaigns.tasks import queue_dispatch
+
+    transaction.on_commit(lambda: queue_dispatch(execution.id, fan_out=True))
+    return execution
+
+
+def insert_recipients(*, execution: Execution, contacts, mapping: dict, at) -> int:
+    """One `INSERT … SELECT` from the audience query, variables resolved in SQL."""
+    rows = (
+        contacts.order_by()
+        .annotate(
+            r_execution=Value(execution.id),
+            r_variables=variables.expression(mapping),
+            r_status=Value(Recipient.Status.PENDING),
+            r_at=Value(at),
+            r_empty=Value(""),
+            r_zero=Value(0),
+        )
+        .values_list(
+            "r_execution", "id", "phone", "r_variables", "r_status", "r_at", "r_at", "r_empty", "r_empty", "r_zero"
+        )
+    )
+    select_sql, params = rows.query.sql_with_params()
+    columns = [
+        "execution_id",
+        "contact_id",
+        "phone",
+        "variables",
+        "status",
+        "created_at",
+        "next_attempt_at",
+        "provider_message_id",
+        "error",
+        "retry_count",
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {Recipient._meta.db_table} ({', '.join(columns)}) {select_sql}", params)
+        return cursor.rowcount
+
+
+def missing_variable_report(*, contacts, mapping: dict) -> list[dict]:
+    """How many recipients got an empty value for each variable field (one aggregate query)."""
+    used = variables.fields_used(variables.validate_mapping(mapping))
+    checks = {}
+    for name, fields in used.items():
+        for i, field in enumerate(fields):
+            checks[f"m{len(checks)}"] = (name, field, i)
+    if not checks:
+        return []
+    counts = contacts.order_by().aggregate(
+        **{alias: Count("id", filter=variables.missing_filter(field)) for alias, (_n, field, _i) in checks.items()}
+    )
+    return [
+        {
+            "variable": name,
+            "field": field.label,
+            "missing": counts[alias],
+            "message": _("%(n)d recipient(s) have no %(field)s; it was left empty.")
+            % {"n": counts[alias], "field": field.label},
+        }
+        for alias, (name, field, _i) in checks.items()
+        if counts[alias]
+    ]
+
+
+def audience_size(*, campaign: Campaign) -> int:
+    return audience.audience_queryset(
+        organization=campaign.organization,
+        audience_type=campaign.audience_type,
+        audience_config=campaign.audience_config,
+    ).count()
