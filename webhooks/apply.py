@@ -46,7 +46,7 @@ REPLYABLE = ["sent", "delivered", "read", "unknown"]
 class NotRecordedYet(Exception):
     """A status came before the dispatcher recorded the message id of a send it just made.
 
-    The dispatcher records its sends' ids in batches (`campaigns.dispatch`), a moment after
+    The dispatcher records its sends' ids in batches (`campaigns.batch`), a moment after
     the provider answered, and Evolution may report the message in that moment. The event
     is kept for the sweep, which applies it again once the id is on its recipient.
     """

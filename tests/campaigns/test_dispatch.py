@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from campaigns import dispatch, services
+from campaigns import batch, dispatch, services
 from campaigns.models import CampaignLog, Execution, Recipient
 from flows.queries import flow_spec
 from instances.services import set_connection_state
@@ -95,7 +95,7 @@ def test_an_opt_out_after_the_claim_stops_the_send(org_a, evolution):
     [recipient] = dispatch.claim(execution_id=execution.id, size=10, at=timezone.now())
     contact.mark_opted_out(reason="SAIR", source="keyword:SAIR")
 
-    outcome = dispatch.send_one(
+    outcome = batch.send_one(
         recipient,
         campaign=execution.campaign,
         execution=execution,
@@ -109,14 +109,14 @@ def test_an_opt_out_after_the_claim_stops_the_send(org_a, evolution):
 
 
 def test_an_opt_out_during_a_batch_stops_a_later_send_of_it(org_a, evolution, fake_provider, monkeypatch):
-    monkeypatch.setattr(dispatch, "RECHECK_SECONDS", -1)  # as if every send came after a slow one
+    monkeypatch.setattr(batch, "RECHECK_SECONDS", -1)  # as if every send came after a slow one
     first, leaver, last = [ContactFactory(organization=org_a) for _ in range(3)]
     execution = start(CampaignFactory(organization=org_a, instances=[evolution]))
 
     def start_then_opt_out(**kwargs):
         if kwargs["contact"].id == first.id:
             leaver.mark_opted_out(reason="SAIR", source="keyword:SAIR")
-        return dispatch.default_start(**kwargs)
+        return batch.default_start(**kwargs)
 
     assert dispatch.run(execution.id, start=start_then_opt_out) == "done"
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from campaigns import dispatch
+from campaigns import batch, dispatch
 from campaigns.models import CampaignLog, Execution, Recipient
 from contacts.models import Contact
 from flows.models import Conversation, MessageHistory
@@ -141,7 +141,7 @@ def test_a_campaign_followed_by_its_webhooks(
 
     # 2. The dispatcher sends a first batch; the number is logged out right after the third send.
     def start_then_log_out(**kwargs):
-        started = dispatch.default_start(**kwargs)
+        started = batch.default_start(**kwargs)
         if len(handed_out) == 3:
             close = connection(evolution, "close", 401, "2025-03-14T10:31:15.907Z")
             assert deliver(close) == "accepted"

@@ -1,0 +1,259 @@
+"""One claimed batch on its way out: steps 2 and 3 of the dispatcher's claim → commit → send → record.
+
+`campaigns.dispatch` owns step 1 (the claim) and the loop around a batch: it reserves each
+recipient's send slot (`limits`) and hands the recipient to `Batch.send()`. This module
+owns what happens then:
+
+2. `Batch.send()` re-checks the claim and the contact's opt-out and sends the recipient's
+   first message(s) through the flow engine (`flows.services.send_start`). The check is one
+   query for the whole batch and each send acts on a reading at most `RECHECK_SECONDS` old:
+   the claim's own reading when the batch goes out at once, a fresh one after any wait (rate
+   limits) or slow sends.
+3. Outcomes are recorded outside the provider call. Failures at once: a provider that proved
+   it did not accept goes back to `pending` with backoff; a final refusal is `failed`;
+   anything ambiguous is `unknown` and is never sent again automatically. Successes are
+   recorded together (`Batch.record`: their conversations in one transaction, then `sent`
+   with each provider message id), at the latest `RECORD_SECONDS` after the first of them
+   went out, before any wait and when the batch ends.
+`send_one()` does the same for a single claimed recipient; `release()` gives claimed
+recipients back unsent (a refusal of the whole instance here, no free slot in the dispatcher).
+"""
+
+import logging
+import random
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from campaigns import windows
+from campaigns.models import Campaign, CampaignLog, Execution, Recipient, advance_recipients
+from campaigns.services import log
+from instances.providers.base import ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
+
+logger = logging.getLogger(__name__)
+
+# A send acts on a reading of its claim and opt-out at most this old (seconds).
+RECHECK_SECONDS = 0.1
+# Sends that went out are recorded at the latest this long after the first of them (seconds).
+RECORD_SECONDS = 0.1
+
+SENT, FAILED, RETRY, UNKNOWN, OPTED_OUT, LOST, RELEASED = (
+    "sent",
+    "failed",
+    "retry",
+    "unknown",
+    "opted_out",
+    "lost",
+    "released",
+)
+
+
+def default_start(**kwargs):
+    """Send a recipient's first message(s); its batch stores the conversation (`Batch.record`)."""
+    from flows.services import send_start
+
+    return send_start(**kwargs)
+
+
+def release(recipients: list[Recipient], *, until) -> int:
+    """Give claimed recipients back (nothing was sent): they are due again at `until`."""
+    ids = [r.id for r in recipients]
+    return advance_recipients(
+        Recipient.objects.filter(id__in=ids, status=Recipient.Status.SENDING),
+        Recipient.Status.PENDING,
+        next_attempt_at=until,
+        lease_expires_at=None,
+    )
+
+
+def send_one(recipient: Recipient, *, campaign: Campaign, execution: Execution, instance, start=default_start) -> str:
+    """Send one claimed recipient through `instance` and record the outcome; returns it."""
+    batch = Batch([recipient], campaign=campaign, execution=execution, start=start, checked=False)
+    try:
+        return batch.send(recipient, instance=instance)
+    finally:
+        batch.record()
+
+
+class Batch:
+    """Claimed recipients on their way out: re-checked and recorded in bulk (module doc, 2 and 3)."""
+
+    def __init__(self, recipients: list[Recipient], *, campaign, execution, start=default_start, checked=True):
+        self.campaign, self.execution, self.start = campaign, execution, start
+        self.unsent = {recipient.id: recipient for recipient in recipients}
+        self.lost: set[int] = set()
+        # `checked`: the recipients were just read with their contacts (the claim).
+        self.checked_at = time.monotonic() if checked else None
+        self.started: list[tuple] = []  # (recipient, instance, sent start, at), not recorded yet
+        self.first_started_at = 0.0
+
+    def send(self, recipient: Recipient, *, instance) -> str:
+        """Send one recipient of the batch unless it opted out or its claim was lost; returns the outcome."""
+        if self.checked_at is None or time.monotonic() - self.checked_at > RECHECK_SECONDS:
+            self.recheck()
+        self.unsent.pop(recipient.id, None)
+        if recipient.id in self.lost:
+            return LOST  # the lease expired and the sweep took it: never send it now
+        campaign, execution = self.campaign, self.execution
+        at = windows.now()
+        if recipient.contact.opted_out_at is not None or not recipient.contact.is_active:
+            advance_recipients(
+                Recipient.objects.filter(id=recipient.id),
+                Recipient.Status.OPTED_OUT,
+                at=at,
+                lease_expires_at=None,
+                error=_("Opted out before the send."),
+            )
+            log(
+                campaign=campaign,
+                execution=execution,
+                recipient=recipient,
+                type=CampaignLog.Type.CONTACT_OPTED_OUT,
+                message=_("%(phone)s opted out; not sent.") % {"phone": recipient.phone},
+            )
+            return OPTED_OUT
+        try:
+            started = self.start(
+                contact=recipient.contact,
+                instance=instance,
+                flow=campaign.flow,
+                variables=recipient.variables,
+                external_ticket_id="",
+            )
+        except ProviderRejected as error:
+            if getattr(error, "instance_level", False):
+                release([recipient], until=at)
+                return RELEASED
+            return _end(recipient, Recipient.Status.FAILED, error, campaign, execution, instance)
+        except ProviderUnavailable as error:
+            return _retry_or_fail(recipient, error, campaign, execution, instance, at=at)
+        except ProviderOutcomeUnknown as error:
+            return _end(recipient, Recipient.Status.UNKNOWN, error, campaign, execution, instance)
+        except Exception as error:
+            logger.exception("recipient=%s send raised", recipient.id)
+            return _end(recipient, Recipient.Status.UNKNOWN, error, campaign, execution, instance)
+        if not self.started:
+            self.first_started_at = time.monotonic()
+        self.started.append((recipient, instance, started, at))
+        if time.monotonic() - self.first_started_at >= RECORD_SECONDS:
+            self.record()
+        return SENT
+
+    def recheck(self) -> None:
+        """Re-read the claim and the contact's opt-out of every recipient not sent yet, in one query."""
+        states = {
+            recipient_id: (opted_out_at, is_active)
+            for recipient_id, opted_out_at, is_active in Recipient.objects.filter(
+                id__in=list(self.unsent), status=Recipient.Status.SENDING
+            ).values_list("id", "contact__opted_out_at", "contact__is_active")
+        }
+        for recipient_id, recipient in self.unsent.items():
+            if recipient_id not in states:
+                self.lost.add(recipient_id)
+            else:
+                recipient.contact.opted_out_at, recipient.contact.is_active = states[recipient_id]
+        self.checked_at = time.monotonic()
+
+    def record(self) -> None:
+        """Store the conversations of the sends not recorded yet, then mark their recipients `sent`."""
+        if not self.started:
+            return
+        from flows.services import store_starts
+
+        started, self.started = self.started, []
+        campaign, execution = self.campaign, self.execution
+        try:
+            conversations = store_starts([sent_start for _, _, sent_start, _ in started])
+        except Exception as error:
+            # They went out, but nothing says so: the same doubt as a send that raised.
+            logger.exception("execution=%s storing %d sent starts raised", execution.id, len(started))
+            for recipient, instance, _, _ in started:
+                _end(recipient, Recipient.Status.UNKNOWN, error, campaign, execution, instance)
+            return
+        rows = [
+            (recipient.id, instance.id, conversation.id, sent_start.provider_message_id, at)
+            for (recipient, instance, sent_start, at), conversation in zip(started, conversations, strict=True)
+        ]
+        with transaction.atomic():
+            advance_recipients(
+                Recipient.objects.filter(id__in=[row[0] for row in rows]),
+                Recipient.Status.SENT,
+                at=started[0][3],
+                lease_expires_at=None,
+            )
+            record_what_was_sent(rows)
+            # A flow that ended with its first messages completed before its recipient knew
+            # the conversation, so `conversation_completed` found nobody: complete them here.
+            finished = [row[0] for row, c in zip(rows, conversations, strict=True) if c.status == "completed"]
+            if finished:
+                advance_recipients(Recipient.objects.filter(id__in=finished), Recipient.Status.COMPLETED)
+
+
+def record_what_was_sent(rows: list[tuple]) -> int:
+    """Each recipient's instance, conversation, provider message id and send time, in one UPDATE.
+
+    `rows` are (recipient id, instance id, conversation id, provider message id, sent at). Only
+    recipients without a message id yet: one some other change got to first keeps its status
+    and still gets these.
+    """
+    fresh = Recipient.objects.filter(provider_message_id="")
+    if connection.vendor != "postgresql":
+        fields = ["instance_id", "conversation_id", "provider_message_id", "sent_at"]
+        return fresh.bulk_update(
+            [Recipient(id=row[0], **dict(zip(fields, row[1:], strict=True))) for row in rows], fields
+        )
+    values = ", ".join(["(%s::bigint, %s::bigint, %s::bigint, %s::varchar, %s::timestamptz)"] * len(rows))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {Recipient._meta.db_table} AS r
+                SET instance_id = v.instance_id, conversation_id = v.conversation_id,
+                    provider_message_id = v.message_id, sent_at = v.sent_at
+                FROM (VALUES {values}) AS v (id, instance_id, conversation_id, message_id, sent_at)
+                WHERE r.id = v.id AND r.provider_message_id = ''""",
+            [value for row in rows for value in row],
+        )
+        return cursor.rowcount
+
+
+def _retry_or_fail(recipient, error, campaign, execution, instance, *, at) -> str:
+    """The provider proved it did not accept: pending again after a backoff, or failed past the retries."""
+    if not campaign.retry_failed or recipient.retry_count >= campaign.max_retries:
+        return _end(recipient, Recipient.Status.FAILED, error, campaign, execution, instance)
+    delay = min(settings.CAMPAIGNS_RETRY_MAX_SECONDS, settings.CAMPAIGNS_RETRY_BASE_SECONDS * 2**recipient.retry_count)
+    delay *= random.uniform(0.8, 1.2)
+    advance_recipients(
+        Recipient.objects.filter(id=recipient.id),
+        Recipient.Status.PENDING,
+        at=at,
+        lease_expires_at=None,
+        next_attempt_at=at + timedelta(seconds=delay),
+        retry_count=recipient.retry_count + 1,
+        error=str(error)[:1000],
+    )
+    return RETRY
+
+
+def _end(recipient, status, error, campaign, execution, instance) -> str:
+    """Record a final `failed` or `unknown` with its reason and log it; returns the outcome."""
+    advance_recipients(
+        Recipient.objects.filter(id=recipient.id),
+        status,
+        lease_expires_at=None,
+        error=str(error)[:1000],
+        instance_id=instance.id,
+    )
+    failed = status == Recipient.Status.FAILED
+    log(
+        campaign=campaign,
+        execution=execution,
+        recipient=recipient,
+        instance=instance,
+        type=CampaignLog.Type.MESSAGE_FAILED if failed else CampaignLog.Type.MESSAGE_UNKNOWN,
+        severity=CampaignLog.Severity.ERROR if failed else CampaignLog.Severity.WARNING,
+        message=f"{recipient.phone}: {error}",
+        details={"error_type": type(error).__name__},
+    )
+    return FAILED if failed else UNKNOWN
