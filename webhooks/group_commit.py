@@ -17,24 +17,14 @@ from collections.abc import Callable
 
 
 class _Slot:
-    __slots__ = ("item", "result", "error", "leads", "_ready")
+    __slots__ = ("item", "result", "error", "ready", "leads")
 
     def __init__(self, item):
         self.item = item
         self.result = None
         self.error: BaseException | None = None
+        self.ready = threading.Event()
         self.leads = False
-        # Held until the slot's request may go on: its waiter sleeps in one futex and one
-        # release wakes it (an Event's waiter, once woken, waits again for the Event's lock).
-        self._ready = threading.Lock()
-        self._ready.acquire()
-
-    def wait(self) -> None:
-        self._ready.acquire()
-
-    def wake(self) -> None:
-        """Once per wait: when its batch has its results, or when it is to lead the next one."""
-        self._ready.release()
 
 
 class GroupCommit:
@@ -61,13 +51,13 @@ class GroupCommit:
             leads = not self._flushing
             self._flushing = True
         if not leads:
-            slot.wait()
+            slot.ready.wait()
             if not slot.leads:
                 return self._unwrap(slot)
-        self._lead(slot)
+        self._lead()
         return self._unwrap(slot)
 
-    def _lead(self, own: _Slot) -> None:
+    def _lead(self) -> None:
         with self._lock:
             batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
         items, results = [slot.item for slot in batch], None
@@ -87,12 +77,11 @@ class GroupCommit:
                     # Hand over before waking this batch: the next flush starts at once.
                     successor = self._queue[0]
                     successor.leads = True
-                    successor.wake()
+                    successor.ready.set()
                 else:
                     self._flushing = False
             for slot in batch:
-                if slot is not own:  # the leader's own request is not waiting
-                    slot.wake()
+                slot.ready.set()
         if results is not None and self._after is not None:
             self._after(items, results)
 
