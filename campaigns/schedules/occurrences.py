@@ -203,16 +203,24 @@ def move_into_window(instant: datetime, schedule, zone: ZoneInfo) -> datetime:
         return instant
     start, end = window
     local = instant.astimezone(zone)
-    wall = local.time().replace(tzinfo=None)
+    if _is_open(local.time(), start, end):
+        return instant
+    wall = local.time()
+    day = local.date() if (wall < start or start > end) else local.date() + timedelta(days=1)
+    for _ in range(4):
+        opening = to_instant(day, start, zone)
+        # A window that falls wholly in a DST gap does not open that day.
+        if _is_open(opening.astimezone(zone).time(), start, end):
+            return opening
+        day += timedelta(days=1)
+    return opening
+
+
+def _is_open(wall: time, start: time, end: time) -> bool:
+    wall = wall.replace(tzinfo=None)
     if start < end:
-        if start <= wall < end:
-            return instant
-        day = local.date() if wall < start else local.date() + timedelta(days=1)
-    else:
-        if wall >= start or wall < end:
-            return instant
-        day = local.date()
-    return to_instant(day, start, zone)
+        return start <= wall < end
+    return wall >= start or wall < end
 
 
 def window_end_after(instant: datetime, schedule) -> datetime | None:
@@ -255,7 +263,8 @@ def _base(schedule, exceptions: list, first_day: date, last_day: date, taken: di
             continue
         at = move_into_window(instant, schedule, zone)
         if at == previous:
-            yield Skipped(at=instant, reason="window", detail=f"collapsed into {at.isoformat()}")
+            nominal_local = instant.astimezone(zone).isoformat()
+            yield Skipped(at=at, reason="window", detail=f"{nominal_local} collapsed into the window's opening")
             continue
         previous = at
         blocked = blocked_reason(schedule, local_date(at, zone), blackout)
@@ -298,7 +307,7 @@ def events(schedule, exceptions: Iterable, *, after: datetime, until: datetime) 
     for item in stream:
         if isinstance(item, Occurrence):
             if item.at == previous:
-                item = Skipped(at=item.at, reason="window", detail=f"collapsed into {item.at.isoformat()}")
+                item = Skipped(at=item.at, reason="window", detail="collapsed into another occurrence at this time")
             else:
                 previous = item.at
                 count += 1
