@@ -57,6 +57,9 @@ def run_due_schedules(fan_out: bool = True) -> dict:
         # Many schedules due at once: let the other workers share them (SKIP LOCKED).
         for _ in range(settings.SCHEDULES_TICKER_FAN_OUT - 1):
             run_due_schedules.delay(fan_out=False)
-    return ticker.tick(
+    counts = ticker.tick(
         batch_size=settings.SCHEDULES_TICKER_BATCH_SIZE, budget_seconds=settings.SCHEDULES_TICKER_BUDGET_SECONDS
     )
+    if ticker.has_more_due():
+        run_due_schedules.delay(fan_out=False)  # out of budget with work left: don't wait for the next beat
+    return counts

@@ -169,12 +169,8 @@ def nominal(schedule, first_day: date, last_day: date) -> Iterator[datetime]:
                 yield to_instant(day, wall, zone)
             month += interval
     elif kind == "cron":
-        iterator = croniter(config["expression"], datetime.combine(first_day, time.min) - timedelta(seconds=1))
         previous = None
-        while True:
-            wall_time = iterator.get_next(datetime)
-            if wall_time.date() > last_day:
-                return
+        for wall_time in cron_wall_times(config["expression"], first_day, last_day):
             instant = resolve(wall_time, zone)
             if instant != previous:  # two wall times in one gap land on one instant
                 yield instant
@@ -184,6 +180,43 @@ def nominal(schedule, first_day: date, last_day: date) -> Iterator[datetime]:
         for instant in instants:
             if first_day <= local_date(instant, zone) <= last_day:
                 yield instant
+
+
+@lru_cache(maxsize=1024)
+def _cron_fields(expression: str):
+    """(minutes×hours as times, days of month, months, cron weekdays) or None when croniter must walk it."""
+    (minutes, hours, days, months, weekdays), nth = croniter.expand(expression)
+    if nth or "l" in days or "l" in weekdays:
+        return None  # "L" and "#" are rare: croniter's own iteration handles them
+    times = tuple(sorted(time(h, m) for h in hours for m in minutes))
+    star = "*"
+    return (
+        times,
+        None if days == [star] else frozenset(days),
+        None if months == [star] else frozenset(months),
+        None if weekdays == [star] else frozenset(0 if d == 7 else d for d in weekdays),
+    )
+
+
+def cron_wall_times(expression: str, first_day: date, last_day: date) -> Iterator[datetime]:
+    """The expression's local wall times on first_day..last_day, as croniter reads it
+    (day of month and day of week both restricted: either matches)."""
+    fields = _cron_fields(expression)
+    if fields is None:
+        iterator = croniter(expression, datetime.combine(first_day, time.min) - timedelta(seconds=1))
+        while (wall_time := iterator.get_next(datetime)).date() <= last_day:
+            yield wall_time
+        return
+    times, days, months, weekdays = fields
+    day = first_day
+    while day <= last_day:
+        if months is None or day.month in months:
+            on_day = days is None or day.day in days
+            on_weekday = weekdays is None or (day.weekday() + 1) % 7 in weekdays
+            if (on_day or on_weekday) if (days is not None and weekdays is not None) else (on_day and on_weekday):
+                for wall in times:
+                    yield datetime.combine(day, wall)
+        day += timedelta(days=1)
 
 
 # --- rules 3–8 -------------------------------------------------------------------------

@@ -36,6 +36,8 @@ from campaigns.services import log, start_campaign
 logger = logging.getLogger(__name__)
 # At most this many past occurrences are looked at (and recorded missed) per schedule and tick.
 MAX_DUE_SCAN = 10_000
+# A schedule whose handling failed unexpectedly is looked at again this much later.
+RETRY_AFTER = timedelta(minutes=5)
 
 
 def tick(*, at=None, batch_size: int = 50, budget_seconds: float = 25.0) -> dict:
@@ -52,7 +54,12 @@ def tick(*, at=None, batch_size: int = 50, budget_seconds: float = 25.0) -> dict
                 .order_by("next_scheduled_at")[:batch_size]
             )
             for schedule in due:
-                handle_due(schedule=schedule, at=now, counts=counts)
+                try:
+                    with transaction.atomic():
+                        handle_due(schedule=schedule, at=now, counts=counts)
+                except Exception:  # one broken schedule must not hold the others back (logged)
+                    logger.exception("schedule %s: handling the due occurrence failed; retried later", schedule.id)
+                    Schedule.objects.filter(id=schedule.id).update(next_scheduled_at=now + RETRY_AFTER)
         counts["schedules"] += len(due)
         if len(due) < batch_size:
             break

@@ -117,3 +117,27 @@ def test_a_window_wholly_inside_a_dst_gap_opens_the_next_day():
         "2026-03-09T06:10:00+00:00",  # 8 March has no 02:10–02:50; that day's occurrence collapses into the 9th's
         "2026-03-10T06:10:00+00:00",
     ]
+
+
+CRON_FIELDS = st.tuples(
+    st.sampled_from(["0", "*/15", "5,35", "59", "0-10/5"]),
+    st.sampled_from(["9", "*/6", "0,12", "1-3", "23"]),
+    st.sampled_from(["*", "1", "15,31", "29", "1-7", "*/10"]),
+    st.sampled_from(["*", "2", "1,7", "JAN-MAR", "*/4"]),
+    st.sampled_from(["*", "MON-FRI", "SUN", "1-5", "0,6", "7", "TUE-THU"]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(fields=CRON_FIELDS, start=st.dates(min_value=date(2025, 1, 1), max_value=date(2028, 12, 1)))
+def test_the_cron_fast_path_agrees_with_croniter(fields, start):
+    from croniter import croniter
+
+    expression = " ".join(fields)
+    last = start + timedelta(days=70)
+    ours = list(occurrences.cron_wall_times(expression, start, last))[:50]
+    iterator = croniter(expression, datetime.combine(start, time.min) - timedelta(seconds=1))
+    theirs = []
+    while len(theirs) < len(ours) + 1 and (wall := iterator.get_next(datetime)).date() <= last:
+        theirs.append(wall)
+    assert ours == theirs[: len(ours)] and (len(ours) == 50 or len(theirs) == len(ours))
