@@ -110,21 +110,21 @@ def bench_ticker(n: int) -> None:
     from campaigns import windows
 
     due = (windows.now() + timedelta(seconds=20)).replace(second=0, microsecond=0) + timedelta(minutes=1)
-    local = due.astimezone(ZoneInfo("America/Sao_Paulo"))
-    Schedule.objects.bulk_create(
-        [
+    schedules = []
+    for i, c in enumerate(campaigns):
+        at = due + timedelta(seconds=i % 60)  # all within the same minute
+        local = at.astimezone(ZoneInfo("America/Sao_Paulo"))
+        schedules.append(
             Schedule(
                 organization=org,
                 campaign=c,
                 recurrence_type="once",
                 start_date=local.date(),
                 start_time=local.time(),
-                next_scheduled_at=due + timedelta(seconds=i % 60),  # all within the same minute
+                next_scheduled_at=at,
             )
-            for i, c in enumerate(campaigns)
-        ],
-        batch_size=2000,
-    )
+        )
+    Schedule.objects.bulk_create(schedules, batch_size=2000)
     publish_under_test_prefix()
     workers = Workers(2, env={"LOG_LEVEL": "ERROR", "CONN_MAX_AGE": "60"}).start()
     try:

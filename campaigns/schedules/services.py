@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from campaigns import windows
-from campaigns.models import Campaign, Execution
+from campaigns.models import Campaign
 from campaigns.schedules import occurrences, validation
 from campaigns.schedules.models import Schedule, ScheduleException, ScheduleRun
 
@@ -121,13 +121,14 @@ def resume_schedule(*, schedule: Schedule) -> Schedule:
 @transaction.atomic
 def trigger_schedule(*, schedule: Schedule, user=None) -> ScheduleRun:
     """One run now, outside the recurrence (recorded as kind "manual"), through the usual start."""
-    from campaigns.schedules.ticker import start_run
+    from campaigns.schedules.ticker import count_start, start_run
 
     schedule = Schedule.objects.select_for_update().select_related("campaign").get(id=schedule.id)
     run = ScheduleRun.objects.create(
         schedule=schedule, scheduled_for=windows.now(), kind=ScheduleRun.Kind.MANUAL, status=ScheduleRun.Status.BUFFERED
     )
     start_run(schedule=schedule, run=run, user=user, strict=True)
+    count_start(schedule=schedule, at=run.started_at)
     return run
 
 
@@ -171,12 +172,4 @@ def backfill_schedule(*, schedule: Schedule, start, end) -> list[ScheduleRun]:
 def preview(*, schedule: Schedule, count: int, days_ahead: int, at=None) -> occurrences.Preview:
     return occurrences.preview(
         schedule, schedule.exceptions.all(), after=at or windows.now(), count=count, days_ahead=days_ahead
-    )
-
-
-def live_executions(campaign_id: int) -> int:
-    return (
-        Execution.objects.filter(campaign_id=campaign_id, status__in=Execution.LIVE)
-        .exclude(type=Execution.Type.TEST)
-        .count()
     )

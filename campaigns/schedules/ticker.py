@@ -22,7 +22,7 @@ import time
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -30,7 +30,6 @@ from campaigns import windows
 from campaigns.models import CampaignLog, Execution
 from campaigns.schedules import occurrences
 from campaigns.schedules.models import Schedule, ScheduleRun
-from campaigns.schedules.services import live_executions
 from campaigns.services import log, start_campaign
 
 logger = logging.getLogger(__name__)
@@ -51,6 +50,7 @@ def tick(*, at=None, batch_size: int = 50, budget_seconds: float = 25.0) -> dict
                 Schedule.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(is_active=True, is_paused=False, next_scheduled_at__lte=now)
                 .select_related("campaign")
+                .prefetch_related("exceptions")
                 .order_by("next_scheduled_at")[:batch_size]
             )
             for schedule in due:
@@ -87,16 +87,19 @@ def handle_due(*, schedule: Schedule, at, counts: dict) -> None:
     if late:
         record_missed(schedule=schedule, missed=late, at=at)
         counts["missed"] += len(late)
+    changes = {}
     if due and due[-1] not in late:
         occurrence = due[-1]
         run = take_run(schedule=schedule, occurrence=occurrence)
         if run is not None:
             outcome = decide(schedule=schedule, run=run)
             counts[outcome] += 1
+            if outcome == "started":
+                changes = {"last_executed_at": run.started_at, "execution_count": F("execution_count") + 1}
     after = max(at, due[-1].at) if due else at
     upcoming = occurrences.next_occurrence(schedule, exceptions, after=after)
     schedule.next_scheduled_at = upcoming.at if upcoming else None
-    Schedule.objects.filter(id=schedule.id).update(next_scheduled_at=schedule.next_scheduled_at)
+    Schedule.objects.filter(id=schedule.id).update(next_scheduled_at=schedule.next_scheduled_at, **changes)
 
 
 def deadline(schedule: Schedule, occurrence: occurrences.Occurrence):
@@ -109,34 +112,58 @@ def deadline(schedule: Schedule, occurrence: occurrences.Occurrence):
 
 
 def take_run(*, schedule: Schedule, occurrence) -> ScheduleRun | None:
-    """The occurrence's unique run row, or None when someone already took it."""
-    try:
-        with transaction.atomic():
-            return ScheduleRun.objects.create(
-                schedule=schedule,
-                scheduled_for=occurrence.at,
-                status=ScheduleRun.Status.BUFFERED,
-                settings=occurrence.modified,
-            )
-    except IntegrityError:
+    """The occurrence's unique run row, or None when someone already took it.
+
+    One `INSERT … ON CONFLICT DO NOTHING RETURNING id` (PostgreSQL, SQLite ≥ 3.35): no
+    savepoint, and the answer says whether this ticker took it.
+    """
+    run = ScheduleRun(
+        schedule=schedule,
+        scheduled_for=occurrence.at,
+        status=ScheduleRun.Status.BUFFERED,
+        settings=occurrence.modified,
+        created_at=windows.now(),
+    )
+    fields = [ScheduleRun._meta.get_field(name) for name in RUN_COLUMNS]
+    values = [field.get_db_prep_save(getattr(run, field.attname), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {ScheduleRun._meta.db_table} ({', '.join(f.column for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            "ON CONFLICT (schedule_id, scheduled_for) DO NOTHING RETURNING id",
+            values,
+        )
+        row = cursor.fetchone()
+    if row is None:
         logger.info("schedule %s: occurrence %s already handled", schedule.id, occurrence.at.isoformat())
         return None
+    run.pk = row[0]
+    run._state.adding = False
+    return run
+
+
+RUN_COLUMNS = ("schedule", "scheduled_for", "kind", "status", "reason", "detail", "settings", "created_at")
 
 
 def decide(*, schedule: Schedule, run: ScheduleRun) -> str:
-    """Apply the overlap policy to a fresh run: start it, leave it buffered, or skip it."""
-    live = live_executions(schedule.campaign_id)
-    limit = run.settings.get("max_concurrent_executions") or schedule.campaign.max_concurrent_executions
+    """Apply the overlap policy to a fresh run: start it, leave it buffered, or skip it.
+
+    The start's own check of live executions is the overlap test (skip and buffer_one
+    allow none alongside; allow up to max_concurrent_executions), so a start costs no
+    extra count.
+    """
     policy = schedule.overlap_policy
-    busy = live >= limit if policy == Schedule.OverlapPolicy.ALLOW else live > 0
-    if busy and policy == Schedule.OverlapPolicy.BUFFER_ONE:
+    execution, busy = start_run(schedule=schedule, run=run, max_live=None if policy == "allow" else 1)
+    if execution is not None:
+        return "started"
+    if not busy:
+        return "skipped"  # refused for another reason (campaign paused, archived…): recorded by start_run
+    if policy == Schedule.OverlapPolicy.BUFFER_ONE:
         waiting = ScheduleRun.objects.filter(schedule=schedule, status=ScheduleRun.Status.BUFFERED).exclude(id=run.id)
         if not waiting.exists():
             return "buffered"
-    if busy:
-        skip_run(schedule=schedule, run=run, reason="overlap", detail=_("An execution of this campaign is running."))
-        return "skipped"
-    return "started" if start_run(schedule=schedule, run=run) else "skipped"
+    skip_run(schedule=schedule, run=run, reason="overlap", detail=_("An execution of this campaign is running."))
+    return "skipped"
 
 
 def skip_run(*, schedule: Schedule, run: ScheduleRun, reason: str, detail: str) -> None:
@@ -152,28 +179,36 @@ def skip_run(*, schedule: Schedule, run: ScheduleRun, reason: str, detail: str) 
     )
 
 
-def start_run(*, schedule: Schedule, run: ScheduleRun, user=None, strict: bool = False) -> Execution | None:
-    """Start the run's execution with the manual start's service; a refusal skips the run (or raises, if strict)."""
+def start_run(
+    *, schedule: Schedule, run: ScheduleRun, user=None, strict: bool = False, max_live: int | None = None
+) -> tuple[Execution | None, bool]:
+    """Start the run's execution with the manual start's service: (execution, False) when it started.
+
+    Over the live-executions limit it returns (None, True) and leaves the run to the
+    caller's overlap policy; any other refusal skips the run (or raises, if strict).
+    """
     at = windows.now()
     try:
-        with transaction.atomic():
-            execution = start_campaign(
-                campaign=schedule.campaign,
-                user=user,
-                execution_type=Execution.Type.SCHEDULED,
-                trigger_event=run.scheduled_for.isoformat(),
-                settings=run.settings,
-            )
+        # start_campaign is atomic: a refusal rolls its own savepoint back.
+        execution = start_campaign(
+            campaign=schedule.campaign,
+            user=user,
+            execution_type=Execution.Type.SCHEDULED,
+            trigger_event=run.scheduled_for.isoformat(),
+            settings=run.settings,
+            max_live=max_live,
+        )
     except ValidationError as error:
         if strict:
             raise
+        if "max_concurrent_executions" in error.message_dict:
+            return None, True
         detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
         skip_run(schedule=schedule, run=run, reason="refused", detail=detail)
-        return None
+        return None, False
     ScheduleRun.objects.filter(id=run.id).update(status=ScheduleRun.Status.STARTED, execution=execution, started_at=at)
     run.status, run.execution, run.started_at = ScheduleRun.Status.STARTED, execution, at
-    Schedule.objects.filter(id=schedule.id).update(last_executed_at=at, execution_count=F("execution_count") + 1)
-    return execution
+    return execution, False
 
 
 def record_missed(*, schedule: Schedule, missed: list, at) -> None:
@@ -223,9 +258,14 @@ def start_buffered(*, at=None) -> int:
             if run is None or run.schedule.is_paused or not run.schedule.is_active:
                 continue
             schedule = run.schedule
-            live = live_executions(schedule.campaign_id)
             limit = run.settings.get("max_concurrent_executions") or schedule.campaign.max_concurrent_executions
-            busy = live >= limit if schedule.overlap_policy == Schedule.OverlapPolicy.ALLOW else live > 0
-            if not busy and start_run(schedule=schedule, run=run):
+            max_live = limit if schedule.overlap_policy == Schedule.OverlapPolicy.ALLOW else 1
+            execution, _busy = start_run(schedule=schedule, run=run, max_live=max_live)  # busy: it waits on
+            if execution is not None:
+                count_start(schedule=schedule, at=run.started_at)
                 started += 1
     return started
+
+
+def count_start(*, schedule: Schedule, at) -> None:
+    Schedule.objects.filter(id=schedule.id).update(last_executed_at=at, execution_count=F("execution_count") + 1)

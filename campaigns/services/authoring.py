@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns import audience, variables
-from campaigns.models import Campaign, CampaignInstance, Execution
+from campaigns.models import Campaign, CampaignInstance, Execution, Schedule
 from campaigns.schedules import triggers
 from campaigns.services.controls import cancel_execution
 from contacts.models import Contact
@@ -138,3 +138,4 @@ def delete_campaign(*, campaign: Campaign, user=None) -> None:
         cancel_execution(execution=execution, user=user)
     campaign.transition(Campaign.Status.ARCHIVED)
     Campaign.objects.filter(id=campaign.id).update(deleted_at=timezone.now())
+    Schedule.objects.filter(campaign=campaign).update(is_active=False)

@@ -26,11 +26,13 @@ def start_campaign(
     execution_type: str = Execution.Type.MANUAL,
     trigger_event: str = "",
     settings: dict | None = None,
+    max_live: int | None = None,
 ) -> Execution:
     """Create the execution and its recipients, then queue the dispatcher on commit.
 
     `settings` are campaign settings this execution runs with instead (a schedule's
-    `modify` exception), e.g. {"rate_limit_per_hour": 3000}.
+    `modify` exception), e.g. {"rate_limit_per_hour": 3000}; `max_live` a lower limit of
+    live executions than `max_concurrent_executions` (a schedule's overlap policy).
     """
     settings = settings or {}
     campaign = Campaign.objects.select_for_update().select_related("organization").get(id=campaign.id)
@@ -41,6 +43,7 @@ def start_campaign(
     if not test_mode:
         live = campaign.executions.filter(status__in=Execution.LIVE).exclude(type=Execution.Type.TEST).count()
         limit = settings.get("max_concurrent_executions") or campaign.max_concurrent_executions
+        limit = min(limit, max_live) if max_live else limit
         if live >= limit:
             raise ValidationError(
                 {

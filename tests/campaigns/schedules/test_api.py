@@ -338,3 +338,9 @@ def test_bad_triggers_are_a_400_naming_the_field(alice_client, automation, trigg
     response = alice_client.post("/api/v1/flow-automations", {**automation, **trigger}, format="json")
     assert response.status_code == 400 and field in response.json(), response.json()
     assert not Campaign.objects.exists() and not Schedule.objects.exists()
+
+
+def test_deleting_the_automation_stops_its_schedule(alice_client, campaign):
+    alice_client.post(url(campaign), WEEKLY, format="json")
+    assert alice_client.delete(f"/api/v1/flow-automations/{campaign.id}").status_code == 204
+    assert not Schedule.objects.get(campaign=campaign).is_active
