@@ -10,6 +10,7 @@ from accounts.admin import TenantAdmin
 from accounts.queries import organization_ids_for
 from campaigns import services, stats
 from campaigns.models import Campaign, CampaignLog, Execution, Recipient
+from campaigns.schedules.admin import ScheduleInline
 from contacts.models import Contact
 from flows.models import Flow
 from instances.models import WhatsAppInstance
@@ -101,12 +102,21 @@ class ExecutionInline(admin.TabularInline):
 
 @admin.register(Campaign)
 class CampaignAdmin(TenantAdmin):
-    list_display = ["name", "status", "progress", "audience_type", "total_sent", "total_failed", "last_executed_at"]
+    list_display = [
+        "name",
+        "status",
+        "progress",
+        "audience_type",
+        "total_sent",
+        "total_failed",
+        "last_executed_at",
+        "next_run",
+    ]
     list_filter = ["status", "trigger_type", "audience_type"]
     search_fields = ["name", "description"]
-    list_select_related = ["template", "flow"]
+    list_select_related = ["template", "flow", "schedule"]
     form = CampaignForm
-    inlines = [ExecutionInline]
+    inlines = [ScheduleInline, ExecutionInline]
     fieldsets = [
         (None, {"fields": "organization name description status".split()}),
         (_("What is sent"), {"fields": "template flow whatsapp_number more_whatsapp_numbers variable_mapping".split()}),
@@ -153,6 +163,11 @@ class CampaignAdmin(TenantAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(deleted_at__isnull=True)
+
+    @admin.display(description=_("next run"), ordering="schedule__next_scheduled_at")
+    def next_run(self, campaign):
+        schedule = getattr(campaign, "schedule", None)
+        return schedule.next_scheduled_at if schedule and schedule.next_scheduled_at else "-"
 
     @admin.display(description=_("progress of the last execution"))
     def progress(self, campaign):

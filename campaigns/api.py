@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from accounts.api import TenantModelViewSet, TenantPrimaryKeyRelatedField, TenantReadOnlyViewSet
 from campaigns import queries, services, stats
-from campaigns.models import Campaign, Execution, Recipient
+from campaigns.models import Campaign, Execution, Recipient, Schedule
 from flows.models import Flow, FlowTemplate
 from instances.models import WhatsAppInstance
 
@@ -33,6 +33,8 @@ class CampaignSerializer(serializers.ModelSerializer):
     whatsapp_number_ids = serializers.ListField(
         child=TenantPrimaryKeyRelatedField(queryset=WhatsAppInstance.objects.all()), write_only=True, required=False
     )
+    # The schedule's next occurrence (`/flow-automations/{id}/schedule`), null without one.
+    next_scheduled_at = serializers.SerializerMethodField()
 
     class Meta:
         model = Campaign
@@ -72,6 +74,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "total_completed",
             "total_failed",
             "last_executed_at",
+            "next_scheduled_at",
         ]
         read_only_fields = [
             "organization",
@@ -92,6 +95,13 @@ class CampaignSerializer(serializers.ModelSerializer):
         elif self.instance is None:
             raise serializers.ValidationError({"whatsapp_number_id": ["This field is required."]})
         return attrs
+
+    def get_next_scheduled_at(self, campaign):
+        try:
+            value = campaign.schedule.next_scheduled_at
+        except Schedule.DoesNotExist:
+            return None
+        return serializers.DateTimeField().to_representation(value) if value else None
 
     def to_representation(self, campaign):
         data = super().to_representation(campaign)
@@ -182,7 +192,11 @@ class RequeueSerializer(serializers.Serializer):
 
 
 class CampaignViewSet(TenantModelViewSet):
-    queryset = Campaign.objects.filter(deleted_at__isnull=True).prefetch_related("campaign_instances")
+    queryset = (
+        Campaign.objects.filter(deleted_at__isnull=True)
+        .select_related("schedule")
+        .prefetch_related("campaign_instances")
+    )
     serializer_class = CampaignSerializer
     filterset_fields = ["status", "trigger_type", "audience_type"]
     search_fields = ["name", "description"]

@@ -85,7 +85,7 @@ def run(execution_id: int, *, start=default_start, budget_seconds: float | None 
         return "stopped"
     if execution.status == Execution.Status.QUEUED:
         execution.transition(Execution.Status.RUNNING, source=Execution.Status.QUEUED, started_at=windows.now())
-    campaign = execution.campaign
+    campaign = execution.campaign_with_settings()
     deadline = time.monotonic() + (budget_seconds or settings.CAMPAIGNS_TASK_BUDGET_SECONDS)
     max_sleep = settings.CAMPAIGNS_MAX_SLEEP_SECONDS
     beaten_at = -HEARTBEAT_SECONDS

@@ -45,3 +45,21 @@ def sweep() -> dict:
 def refresh_campaign_totals() -> int:
     """Campaign totals follow the statuses webhooks report after an execution ended."""
     return stats.refresh_recent_campaign_totals(days=settings.CAMPAIGNS_TOTALS_REFRESH_DAYS)
+
+
+@shared_task(ignore_result=True)
+def run_due_schedules(fan_out: bool = True) -> dict:
+    """The schedules' ticker (beat, every 30 s). Exactly once lives in `ScheduleRun`'s unique row,
+    so copies running at once (two beats, a slow tick overlapping the next) are harmless."""
+    from campaigns.schedules import ticker
+
+    if fan_out and ticker.has_more_due():
+        # Many schedules due at once: let the other workers share them (SKIP LOCKED).
+        for _ in range(settings.SCHEDULES_TICKER_FAN_OUT - 1):
+            run_due_schedules.delay(fan_out=False)
+    counts = ticker.tick(
+        batch_size=settings.SCHEDULES_TICKER_BATCH_SIZE, budget_seconds=settings.SCHEDULES_TICKER_BUDGET_SECONDS
+    )
+    if ticker.has_more_due():
+        run_due_schedules.delay(fan_out=False)  # out of budget with work left: don't wait for the next beat
+    return counts

@@ -1,7 +1,8 @@
 from accounts.api import ApiRouter
 from campaigns.api import CampaignViewSet, ExecutionViewSet
+from campaigns.schedules import api as schedules_api
 
 router = ApiRouter()
 router.register("flow-automations", CampaignViewSet, basename="flow-automation")
 router.register("executions", ExecutionViewSet, basename="execution")
-urlpatterns = router.urls
+urlpatterns = [*schedules_api.urlpatterns(), *router.urls]

@@ -283,6 +283,18 @@ SYSTEM_PERIODIC_TASKS["campaigns: refresh totals"] = {
     "every_seconds": 60,
 }
 
+# SCHEDULES (campaigns.schedules; docs/schedules.md)
+# ------------------------------------------------------------------------------
+# The ticker locks this many due schedules per transaction, works up to the budget, and
+# when more are due asks FAN_OUT - 1 other workers to share them.
+SCHEDULES_TICKER_BATCH_SIZE = env.int("SCHEDULES_TICKER_BATCH_SIZE", default=50)
+SCHEDULES_TICKER_BUDGET_SECONDS = env.float("SCHEDULES_TICKER_BUDGET_SECONDS", default=25)
+SCHEDULES_TICKER_FAN_OUT = env.int("SCHEDULES_TICKER_FAN_OUT", default=2)
+SYSTEM_PERIODIC_TASKS["campaigns: run due schedules"] = {
+    "task": "campaigns.tasks.run_due_schedules",
+    "every_seconds": 30,
+}
+
 # FLOWS
 # ------------------------------------------------------------------------------
 # Defaults of the bot controls; each organization may override them in the admin

@@ -10,6 +10,7 @@ from campaigns.models.campaign import Campaign, CampaignInstance
 from campaigns.models.execution import Execution
 from campaigns.models.log import CampaignLog, SendSlot
 from campaigns.models.recipient import Recipient, advance_recipients, recipient_sources
+from campaigns.schedules.models import Schedule, ScheduleException, ScheduleRun
 
 __all__ = [
     "Campaign",
@@ -17,6 +18,9 @@ __all__ = [
     "CampaignLog",
     "Execution",
     "Recipient",
+    "Schedule",
+    "ScheduleException",
+    "ScheduleRun",
     "SendSlot",
     "advance_recipients",
     "recipient_sources",

@@ -66,6 +66,9 @@ class Execution(TenantModel):
     error_message = models.TextField(_("error"), blank=True)
     errors = models.JSONField(_("errors"), default=list, blank=True)
     stats = models.JSONField(_("final counts"), default=dict, blank=True)
+    # Campaign settings this execution runs with instead (a schedule's `modify` exception),
+    # e.g. {"rate_limit_per_hour": 3000}; kept as they were when it started.
+    settings = models.JSONField(_("changed settings"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("execution")
@@ -82,6 +85,17 @@ class Execution(TenantModel):
 
     def __str__(self):
         return f"{self.campaign} #{self.id}"
+
+    def campaign_with_settings(self):
+        """Its campaign, with the settings this execution runs with (`settings`) applied in memory."""
+        from datetime import time
+
+        campaign = self.campaign
+        for name, value in (self.settings or {}).items():
+            if name.startswith("execution_window_") and isinstance(value, str):
+                value = time.fromisoformat(value)
+            setattr(campaign, name, value)
+        return campaign
 
     def transition(self, to: str, *, source: str | None = None, **fields) -> bool:
         """Move to `to` (from `source` only, if given) when the machine allows it; checked in the UPDATE."""

@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns import audience, variables
-from campaigns.models import Campaign, CampaignInstance, Execution
+from campaigns.models import Campaign, CampaignInstance, Execution, Schedule
+from campaigns.schedules import triggers
 from campaigns.services.controls import cancel_execution
 from contacts.models import Contact
 
@@ -42,6 +43,13 @@ def validate_campaign(*, organization, template, flow, instances: list, fields: 
     start, end = fields.get("execution_window_start"), fields.get("execution_window_end")
     if (start is None) != (end is None):
         errors["execution_window_end"] = _("Give both the start and the end of the window, or neither.")
+    errors.update(
+        triggers.check_trigger(
+            fields.get("trigger_type", "manual"),
+            fields.get("trigger_config"),
+            fields.get("time_zone") or organization.time_zone,
+        )
+    )
     try:
         variables.validate_mapping(fields.get("variable_mapping", {}))
     except ValidationError as error:
@@ -76,6 +84,7 @@ def create_campaign(*, organization, template, flow, instances: list, created_by
     campaign.full_clean(exclude=["instances"])
     campaign.save()
     _set_instances(campaign, instances)
+    triggers.apply_trigger(campaign=campaign)
     return campaign
 
 
@@ -100,6 +109,8 @@ def update_campaign(
     campaign.save(update_fields=[*fields, "template", "flow", "updated_at"])
     if instances is not None:
         _set_instances(campaign, instances)
+    if {"trigger_type", "trigger_config", "time_zone"} & set(fields):
+        triggers.apply_trigger(campaign=campaign)
     return campaign
 
 
@@ -127,3 +138,4 @@ def delete_campaign(*, campaign: Campaign, user=None) -> None:
         cancel_execution(execution=execution, user=user)
     campaign.transition(Campaign.Status.ARCHIVED)
     Campaign.objects.filter(id=campaign.id).update(deleted_at=timezone.now())
+    Schedule.objects.filter(campaign=campaign).update(is_active=False)

@@ -25,8 +25,16 @@ def start_campaign(
     test_contact_ids: list | None = None,
     execution_type: str = Execution.Type.MANUAL,
     trigger_event: str = "",
+    settings: dict | None = None,
+    max_live: int | None = None,
 ) -> Execution:
-    """Create the execution and its recipients, then queue the dispatcher on commit."""
+    """Create the execution and its recipients, then queue the dispatcher on commit.
+
+    `settings` are campaign settings this execution runs with instead (a schedule's
+    `modify` exception), e.g. {"rate_limit_per_hour": 3000}; `max_live` a lower limit of
+    live executions than `max_concurrent_executions` (a schedule's overlap policy).
+    """
+    settings = settings or {}
     campaign = Campaign.objects.select_for_update().select_related("organization").get(id=campaign.id)
     if campaign.deleted_at or campaign.status == Campaign.Status.ARCHIVED:
         raise ValidationError({"status": _("This campaign is archived and cannot start.")})
@@ -34,11 +42,13 @@ def start_campaign(
         raise ValidationError({"status": _("This campaign is paused: resume it before starting it again.")})
     if not test_mode:
         live = campaign.executions.filter(status__in=Execution.LIVE).exclude(type=Execution.Type.TEST).count()
-        if live >= campaign.max_concurrent_executions:
+        limit = settings.get("max_concurrent_executions") or campaign.max_concurrent_executions
+        limit = min(limit, max_live) if max_live else limit
+        if live >= limit:
             raise ValidationError(
                 {
                     "max_concurrent_executions": _("Already %(live)d execution(s) running, the limit is %(max)d.")
-                    % {"live": live, "max": campaign.max_concurrent_executions}
+                    % {"live": live, "max": limit}
                 }
             )
     if test_mode:
@@ -61,6 +71,7 @@ def start_campaign(
         type=execution_type,
         triggered_by=user,
         trigger_event=trigger_event,
+        settings=settings,
     )
     total = insert_recipients(execution=execution, contacts=contacts, mapping=campaign.variable_mapping, at=at)
     errors = missing_variable_report(contacts=contacts, mapping=campaign.variable_mapping)

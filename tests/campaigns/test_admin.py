@@ -111,6 +111,8 @@ def new_campaign(org_a, setup, **changes) -> dict:
         "max_retries": "3",
         "executions-TOTAL_FORMS": "0",
         "executions-INITIAL_FORMS": "0",
+        "schedule-TOTAL_FORMS": "0",
+        "schedule-INITIAL_FORMS": "0",
     }
     return {**data, **changes}
 

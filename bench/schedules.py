@@ -1,0 +1,177 @@
+"""Schedule benchmarks, against PostgreSQL and Redis (DATABASE_URL, REDIS_URL).
+
+    DATABASE_URL=... REDIS_URL=... SECRET_KEY=x python bench/schedules.py [-n 10000] [--part preview|ticker|all]
+
+1. Preview: the calculator's next 10 occurrences for each recurrence type, holidays
+   (BR-SP, optional ones too), weekends and a window on; median and p99 in µs over many
+   calls (targets: p99 < 5 ms).
+2. Ticker: N schedules due in the same minute, each campaign's audience one contact, 2
+   real worker processes (which also run the executions' dispatchers). The clock starts
+   when the occurrence is due and the first tick is sent (as beat would); it stops when
+   every schedule's run is `started`. Then checks each occurrence started exactly once
+   (target: 10,000 within 60 s).
+The database must be migrated; the benchmark creates its own organization and removes it.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import date, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("REDIS_KEY_PREFIX", f"bench{os.getpid()}")
+
+
+def bench_preview(calls: int) -> None:
+    from datetime import UTC, datetime
+
+    from campaigns.models import Schedule
+    from campaigns.schedules import occurrences
+
+    common = {
+        "start_date": date(2025, 11, 1),
+        "start_time": clock_time(9),
+        "execution_window_start": clock_time(9),
+        "execution_window_end": clock_time(18),
+        "execution_timezone": "America/Sao_Paulo",
+        "skip_weekends": True,
+        "skip_holidays": True,
+        "holiday_subdivision": "SP",
+        "include_optional_holidays": True,
+        "blackout_dates": ["2025-12-25", "2026-01-01"],
+    }
+    configs = {
+        "once": {"recurrence_type": "once", "start_date": date(2026, 3, 2)},
+        "daily": {"recurrence_type": "daily", "recurrence_config": {"interval": 1}},
+        "weekly": {"recurrence_type": "weekly", "recurrence_config": {"days": ["MON", "WED", "FRI"], "interval": 2}},
+        "monthly": {"recurrence_type": "monthly", "recurrence_config": {"day": 31, "interval": 1}},
+        "cron": {"recurrence_type": "cron", "recurrence_config": {"expression": "0 9,15 * * MON-FRI"}},
+        "custom": {
+            "recurrence_type": "custom",
+            "recurrence_config": {"dates": [f"2026-{m:02d}-{d:02d}T12:00:00Z" for m in range(1, 13) for d in (5, 20)]},
+        },
+    }
+    after = datetime(2025, 12, 15, tzinfo=UTC)
+    print(f"preview of 10 occurrences (holidays BR-SP + optional, weekends, window), {calls:,} calls each:")
+    for name, fields in configs.items():
+        schedule = Schedule(**(common | fields))
+        occurrences.preview(schedule, [], after=after, count=10, days_ahead=365)  # holiday tables loaded once
+        samples = []
+        for i in range(calls):
+            at = after + timedelta(hours=i % 2000)
+            started = time.perf_counter_ns()
+            occurrences.preview(schedule, [], after=at, count=10, days_ahead=365)
+            samples.append((time.perf_counter_ns() - started) / 1000)
+        samples.sort()
+        p99 = samples[int(len(samples) * 0.99) - 1]
+        print(f"  {name:8s} median {statistics.median(samples):7.0f} µs   p99 {p99:7.0f} µs   (target p99 < 5000 µs)")
+
+
+def bench_ticker(n: int) -> None:
+    from dispatch import drop_organization, make_contacts, organization
+    from django.db import connection
+
+    from campaigns.models import Campaign, CampaignInstance, Execution, Schedule, ScheduleRun
+    from campaigns.tasks import run_due_schedules
+    from contacts.models import Contact
+    from instances.models import WhatsAppInstance
+    from tests.campaigns.workers import Workers, publish_under_test_prefix
+    from tests.factories.campaigns import make_flow
+
+    org = organization("bench-schedules")
+    make_contacts(org, n)
+    flow = make_flow(org, "Olá {{customer_name}}", wait_for_reply=False)
+    instance = WhatsAppInstance.objects.create(organization=org, name=f"bench-sandbox-{os.getpid()}")
+    contact_ids = list(Contact.objects.filter(organization=org).order_by("id").values_list("id", flat=True))
+    campaigns = Campaign.objects.bulk_create(
+        [
+            Campaign(
+                organization=org,
+                name=f"Agendada {i}",
+                template=flow.template,
+                flow=flow,
+                audience_type="custom",
+                audience_config={"contact_ids": [contact_id]},
+                variable_mapping={"customer_name": "{{contact.name}}"},
+            )
+            for i, contact_id in enumerate(contact_ids)
+        ],
+        batch_size=2000,
+    )
+    CampaignInstance.objects.bulk_create([CampaignInstance(campaign=c, instance=instance) for c in campaigns], 2000)
+    from campaigns import windows
+
+    due = (windows.now() + timedelta(seconds=20)).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    schedules = []
+    for i, c in enumerate(campaigns):
+        at = due + timedelta(seconds=i % 60)  # all within the same minute
+        local = at.astimezone(ZoneInfo("America/Sao_Paulo"))
+        schedules.append(
+            Schedule(
+                organization=org,
+                campaign=c,
+                recurrence_type="once",
+                start_date=local.date(),
+                start_time=local.time(),
+                next_scheduled_at=at,
+            )
+        )
+    Schedule.objects.bulk_create(schedules, batch_size=2000)
+    publish_under_test_prefix()
+    workers = Workers(2, env={"LOG_LEVEL": "ERROR", "CONN_MAX_AGE": "60"}).start()
+    try:
+        last_due = due + timedelta(seconds=59)
+        while windows.now() < last_due:
+            time.sleep(0.2)
+        started_at = time.perf_counter()
+        run_due_schedules.delay()  # the beat's tick after the minute
+        while ScheduleRun.objects.filter(schedule__organization=org, status="started").count() < n:
+            time.sleep(0.5)
+            if time.perf_counter() - started_at > 600:
+                break
+        elapsed = time.perf_counter() - started_at
+    finally:
+        workers.stop()
+    runs = ScheduleRun.objects.filter(schedule__organization=org)
+    executions = Execution.objects.filter(campaign__organization=org)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT campaign_id FROM campaigns_execution WHERE organization_id = %s "
+            "GROUP BY campaign_id HAVING count(*) > 1) twice",
+            [org.id],
+        )
+        doubled = cursor.fetchone()[0]
+    started = runs.filter(status="started").count()
+    print(
+        f"ticker, 2 workers: {started:,} of {n:,} schedules due in one minute started in {elapsed:.1f}s "
+        f"after the minute's last occurrence ({started / elapsed:.0f} starts/s; target: all within 60 s); "
+        f"runs {runs.count():,}, executions {executions.count():,}, campaigns started twice: {doubled}"
+    )
+    drop_organization(org.slug)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-n", type=int, default=10_000, help="schedules due in the same minute")
+    parser.add_argument("--calls", type=int, default=2_000, help="preview calls per recurrence type")
+    parser.add_argument("--part", choices=["all", "preview", "ticker"], default="all")
+    args = parser.parse_args()
+    import django
+
+    django.setup()
+    if args.part in ("all", "preview"):
+        bench_preview(args.calls)
+    if args.part in ("all", "ticker"):
+        bench_ticker(args.n)
+
+
+if __name__ == "__main__":
+    main()

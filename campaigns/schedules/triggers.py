@@ -1,0 +1,74 @@
+"""A campaign's `trigger_type` "scheduled" and "cron" are schedules.
+
+`scheduled` with `trigger_config.scheduled_at` (an ISO time: "start later") is a `once`
+schedule; `cron` with `trigger_config.expression` a `cron` schedule, both in the
+campaign's time zone. Saving the campaign creates or updates its schedule. `webhook`
+is refused until inbound business events exist.
+"""
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from campaigns import windows
+from campaigns.schedules import services, validation
+from campaigns.schedules.models import Schedule
+
+
+def check_trigger(trigger_type: str, trigger_config, time_zone: str) -> dict:
+    """Errors naming the field, as validate_campaign collects them."""
+    config = trigger_config if isinstance(trigger_config, dict) else None
+    if trigger_type in ("scheduled", "cron") and config is None:
+        return {"trigger_config": _("Must be an object.")}
+    try:
+        if trigger_type == "webhook":
+            return {"trigger_type": _("Webhook triggers are not available yet; use manual, scheduled or cron.")}
+        if trigger_type == "scheduled":
+            if config.get("scheduled_at") in (None, ""):
+                return {"trigger_config.scheduled_at": _("Give the time to start, e.g. 2025-11-25T09:00:00-03:00.")}
+            validation.parse_datetime(config["scheduled_at"], "trigger_config.scheduled_at", time_zone)
+        if trigger_type == "cron":
+            validation.check_cron(config.get("expression"), "trigger_config.expression")
+    except ValidationError as error:
+        return error.message_dict
+    return {}
+
+
+def schedule_body(campaign) -> dict | None:
+    config = campaign.trigger_config or {}
+    if campaign.trigger_type == "scheduled":
+        at = validation.parse_datetime(config["scheduled_at"], "trigger_config.scheduled_at", campaign.time_zone)
+        if at <= windows.now():
+            raise ValidationError({"trigger_config.scheduled_at": _("Must be in the future.")})
+        return {
+            "recurrence_type": "once",
+            "start_date": at.isoformat(),
+            "start_time": None,
+            "end_date": None,
+            "recurrence_config": {},
+            "execution_timezone": campaign.time_zone,
+        }
+    if campaign.trigger_type == "cron":
+        today = windows.now().astimezone(validation.ZoneInfo(campaign.time_zone)).date().isoformat()
+        return {
+            "recurrence_type": "cron",
+            "start_date": today,
+            "start_time": "00:00:00",
+            "end_date": None,
+            "recurrence_config": {"expression": config["expression"]},
+            "execution_timezone": campaign.time_zone,
+        }
+    return None
+
+
+def apply_trigger(*, campaign) -> Schedule | None:
+    """Create or update the campaign's schedule from its trigger (a no-op for manual).
+
+    Called when the trigger changes, inside the campaign's save: a refusal rolls it back.
+    """
+    body = schedule_body(campaign)
+    if body is None:
+        return None
+    existing = Schedule.objects.filter(campaign=campaign).first()
+    if existing is None:
+        return services.create_schedule(campaign=campaign, data=body)
+    return services.update_schedule(schedule=existing, data=body)
