@@ -291,9 +291,15 @@ FLOWS_BOT_DEFAULTS = {
     "BOT_ENABLED": env.bool("BOT_ENABLED", default=True),
     "BOT_STATUS": env("BOT_STATUS", default="active"),
     "TEST_MODE": env.bool("TEST_MODE", default=False),
-    "TEST_CONTACT_IDS": env.list("TEST_CONTACT_IDS", default=[]),
+    # The old chatbot's singular TEST_CONTACT_ID (a GOSAC contact id, e.g. 24914) is read too.
+    "TEST_CONTACT_IDS": [
+        *env.list("TEST_CONTACT_IDS", default=[]),
+        *([env("TEST_CONTACT_ID")] if env("TEST_CONTACT_ID", default="") else []),
+    ],
     "DEBOUNCE_TIME": env.int("DEBOUNCE_TIME", default=3000),  # milliseconds
     "MESSAGE_COOLDOWN": env.int("MESSAGE_COOLDOWN", default=2),  # seconds
+    # GOSAC: a closed ticket, or one a person has taken (ticket.userId), is not the bot's.
+    "BOT_SKIP_TAKEN_TICKETS": env.bool("BOT_SKIP_TAKEN_TICKETS", default=True),
 }
 # Files contacts send are downloaded into media storage up to this size; off keeps the URL only.
 FLOWS_DOWNLOAD_FILES = env.bool("FLOWS_DOWNLOAD_FILES", default=True)
