@@ -182,6 +182,18 @@ def get_bot_settings(*, organization_id: int) -> BotSettings:
     return BotSettings(**values)
 
 
+def bot_summary(*, organization_id: int | None) -> dict:
+    """What `/health` tells of the bot: an organization's controls, or the environment's defaults."""
+    if organization_id is None:
+        bot = BotSettings(**default_settings())
+    else:
+        bot = get_bot_settings(organization_id=organization_id)
+    summary = {"bot_enabled": bot.BOT_ENABLED, "bot_status": bot.BOT_STATUS, "test_mode": bot.TEST_MODE}
+    if organization_id is not None:
+        summary["organization"] = organization_id
+    return summary
+
+
 def describe_settings(*, organization_id: int) -> dict[str, dict]:
     """Every key, the bot's then the organization's own, with its type, value and description.
 
