@@ -20,7 +20,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from campaigns import limits, windows
@@ -63,7 +64,12 @@ def claim(*, execution_id: int, size: int, at) -> list[Recipient]:
         ids = [r.id for r in batch]
         lease = at + timedelta(seconds=settings.CAMPAIGNS_LEASE_SECONDS)
         moved = advance_recipients(
-            Recipient.objects.filter(id__in=ids), Recipient.Status.SENDING, at=at, lease_expires_at=lease
+            Recipient.objects.filter(id__in=ids),
+            Recipient.Status.SENDING,
+            at=at,
+            lease_expires_at=lease,
+            started_at=Coalesce(F("started_at"), Value(at)),
+            last_retry_at=Case(When(retry_count__gt=0, then=Value(at)), default=F("last_retry_at")),
         )
         if moved != len(batch):  # impossible while the rows are locked: claim nothing rather than guess
             raise RuntimeError(f"claimed {moved} of {len(batch)} locked recipients")

@@ -43,7 +43,8 @@ def validate_campaign(*, organization, template, flow, instances: list, fields: 
     if (start is None) != (end is None):
         errors["execution_window_end"] = _("Give both the start and the end of the window, or neither.")
     try:
-        variables.validate_mapping(fields.get("variable_mapping", {}))
+        parsed = variables.validate_mapping(fields.get("variable_mapping", {}))
+        variables.check_columns(parsed, organization=organization)
     except ValidationError as error:
         errors.update(error.message_dict)
     try:
