@@ -98,6 +98,8 @@ class CampaignSerializer(serializers.ModelSerializer):
         numbers = [link.instance_id for link in campaign.campaign_instances.all()]
         data["whatsapp_number_id"] = numbers[0] if numbers else None
         data["whatsapp_number_ids"] = numbers
+        # The old API shows when a schedule starts it next; none until the campaign has one.
+        data.setdefault("next_scheduled_at", None)
         return data
 
 

@@ -219,10 +219,14 @@ class FileAnalyticsView(APIView):
 class ExportFlowsView(APIView):
     """`GET /export/flows/<id>`: the project's document, or the old chatbot's with `?format=legacy`."""
 
+    def perform_content_negotiation(self, request, force=False):
+        # `?format=` is DRF's renderer override; here it names the document's shape instead.
+        return super().perform_content_negotiation(request, force=True)
+
     def get(self, request, template_id):
         template = get_object_or_404(FlowTemplate, id=template_id, organization__in=list(organization_roles(request)))
         shape = request.query_params.get("format", "")
-        if shape not in ("", "whatsflow", "legacy"):
+        if shape not in ("", "json", "api", "whatsflow", "legacy"):
             raise ValidationError({"format": ["Must be whatsflow or legacy."]})
         return Response(export_legacy(template) if shape == "legacy" else export_template(template))
 

@@ -8,7 +8,7 @@ import requests
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from contacts.models import Contact
@@ -80,10 +80,11 @@ def handle_inbound_message(
     if row is None:
         return InboundOutcome(accepted=False, reason="duplicate")
     if ticket_status or ticket_user_id:
-        # The conversation keeps the ticket's latest state (shown in the API and the admin).
-        Conversation.objects.filter(contact=contact, instance=instance, status=Conversation.Status.ACTIVE).update(
-            external_ticket_status=ticket_status[:32], external_ticket_user_id=ticket_user_id[:64]
-        )
+        # The ticket's conversations (and the active one) keep its latest state (API and admin).
+        same_ticket = Q(external_ticket_id=external_ticket_id) if external_ticket_id else Q(pk__in=[])
+        Conversation.objects.filter(contact=contact, instance=instance).filter(
+            same_ticket | Q(status=Conversation.Status.ACTIVE)
+        ).update(external_ticket_status=ticket_status[:32], external_ticket_user_id=ticket_user_id[:64])
     if reason:
         return InboundOutcome(accepted=False, reason=reason, history_id=row.id)
     if debounce.note_arrival(instance_id=instance.id, contact_id=contact.id, debounce_ms=bot.DEBOUNCE_TIME):

@@ -6,6 +6,9 @@ media message `body` holds the file name.
 """
 
 import hashlib
+from datetime import UTC
+
+from django.utils import timezone
 
 from contacts.phones import InvalidPhone, normalize_phone
 from webhooks.events import IncomingMessage, Unhandled
@@ -59,11 +62,12 @@ def parse(payload) -> IncomingMessage | Unhandled:
 def content_key(*, contact: str, ticket: str, body: str, at: str) -> str:
     """A message id for a GOSAC message that came without one, so a redelivery is seen as a repeat.
 
-    Without a time two equal messages of one ticket could not be told apart: no key then
-    (each is stored), rather than dropping a real second "ok".
+    The time is the message's `createdAt`; a body without one (the old docs' example has
+    none) is keyed by the minute it arrived, so a redelivery within that minute is a
+    repeat and the same text sent again later is a new message.
     """
     if not at:
-        return ""
+        at = "received:" + timezone.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
     digest = hashlib.sha256("\x1f".join((contact, ticket, body, at)).encode()).hexdigest()
     return f"content:{digest[:48]}"
 
