@@ -168,10 +168,17 @@ def _status_counts(execution, context) -> dict:
 
 class ExecutionDetailSerializer(ExecutionSerializer):
     progress = serializers.SerializerMethodField()
+    numbers = serializers.SerializerMethodField()
 
     class Meta(ExecutionSerializer.Meta):
-        fields = [*ExecutionSerializer.Meta.fields, "progress"]
+        fields = [*ExecutionSerializer.Meta.fields, "progress", "numbers"]
         read_only_fields = fields
+
+    def get_numbers(self, execution) -> list[dict]:
+        """The campaign's numbers and whether each can send now (why an execution waits or paused)."""
+        from instances.connection import describe
+
+        return [describe(instance) for instance in execution.campaign.ordered_instances()]
 
     def get_progress(self, execution) -> dict:
         counts = _status_counts(execution, self.context)
