@@ -104,14 +104,10 @@ class FlowTemplateSerializer(serializers.ModelSerializer):
         """Active flows (the old API's count); `flow_count` counts them all."""
         return _count(template, "active_flows_count", template.flows)
 
-    def create(self, validated_data):
+    def validate(self, attrs):
         # The old clients name the author in `created_by`; the token's user is who created it.
-        validated_data.pop("created_by", None)
-        return super().create(validated_data)
-
-    def update(self, instance, validated_data):
-        validated_data.pop("created_by", None)
-        return super().update(instance, validated_data)
+        attrs.pop("created_by", None)
+        return super().validate(attrs)
 
 
 class FlowSerializer(OldNamesMixin, serializers.ModelSerializer):

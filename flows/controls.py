@@ -269,7 +269,12 @@ def set_setting(
         kind = kind or (existing.value_type if existing else SystemSetting.Type.STRING)
         own_description = existing.description if existing else ""
     typed = parse_setting(key, value, kind=kind)
-    defaults = {"value": encode_setting(key, typed, kind=kind), "value_type": kind}
+    encoded = encode_setting(key, typed, kind=kind)
+    if "\x00" in encoded:
+        raise SettingError(_("Must not contain NUL characters."))  # PostgreSQL text cannot hold them
+    if description is not None and "\x00" in str(description):
+        raise SettingFieldError("description", _("Must not contain NUL characters."))
+    defaults = {"value": encoded, "value_type": kind}
     if description is not None:
         defaults["description"] = str(description)[:300]
     elif key in SETTINGS:

@@ -164,14 +164,15 @@ def test_3_flow_templates_list_active_ones_with_flows_count(alice_client, contra
     assert {t["name"] for t in everything} == {"Atendimento Loja", "Antigo"}
 
 
-def test_3_create_a_flow_template(alice_client, org_a):
+def test_3_create_a_flow_template(alice_client, alice, org_a):
     body = {"name": "Suporte", "description": "Atendimento de suporte", "created_by": "admin"}
 
     response = alice_client.post(f"{API}/flow-templates", body, format="json")
 
     assert response.status_code == 201
     assert response.json()["status"] == "created" and response.json()["id"]
-    assert FlowTemplate.objects.get(id=response.json()["id"]).organization == org_a
+    template = FlowTemplate.objects.get(id=response.json()["id"])
+    assert template.organization == org_a and template.created_by == alice
 
 
 def test_3_design_down_to_messages_with_the_old_bodies(alice_client, contract_rows):
@@ -325,6 +326,7 @@ def test_4_put_a_setting_with_type_and_description(key, body, stored, alice_clie
         ("FLAG", {"value": 1, "type": "date"}, "type"),
         ("BOT_ENABLED", {"value": True, "type": "string"}, "type"),
         ("bad-key", {"value": 1, "type": "number"}, "key"),
+        ("NOTE", {"value": "a\x00b", "type": "string"}, "value"),
     ],
 )
 def test_4_a_bad_setting_is_a_400_naming_the_field(key, body, field, alice_client, org_a):
