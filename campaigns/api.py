@@ -174,8 +174,13 @@ class ExecutionDetailSerializer(ExecutionSerializer):
         fields = [*ExecutionSerializer.Meta.fields, "progress", "numbers"]
         read_only_fields = fields
 
-    def get_numbers(self, execution) -> list[dict]:
-        """The campaign's numbers and whether each can send now (why an execution waits or paused)."""
+    def get_numbers(self, execution) -> list[dict] | None:
+        """The campaign's numbers and whether each can send now (why an execution waits or paused).
+
+        Lists leave it null (one query per row otherwise); the execution's own page has it.
+        """
+        if self.context.get("listing"):
+            return None
         from instances.connection import describe
 
         return [describe(instance) for instance in execution.campaign.ordered_instances()]
@@ -297,7 +302,7 @@ class ExecutionViewSet(TenantReadOnlyViewSet):
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         counts = queries.execution_status_counts(execution_ids=[execution.id for execution in page])
-        context = {**self.get_serializer_context(), "status_counts": counts}
+        context = {**self.get_serializer_context(), "status_counts": counts, "listing": True}
         return self.get_paginated_response(self.get_serializer(page, many=True, context=context).data)
 
     @action(detail=True, methods=["get"])

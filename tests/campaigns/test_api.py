@@ -309,3 +309,17 @@ def test_max_concurrent_executions_defaults_to_the_old_50(alice_client, setup):
     response = alice_client.post(URL, body, format="json")
 
     assert response.status_code == 201 and response.json()["max_concurrent_executions"] == 50
+
+
+def test_the_execution_list_costs_a_fixed_number_of_queries(alice_client, setup, django_assert_max_num_queries):
+    flow, instance, contacts = setup
+    campaign = CampaignFactory(
+        organization=contacts[0].organization, instances=[instance], max_concurrent_executions=10
+    )
+    for _ in range(5):
+        alice_client.post(f"{URL}/{campaign.id}/start")
+
+    with django_assert_max_num_queries(12):
+        listed = alice_client.get("/api/v1/executions").json()["results"]
+
+    assert len(listed) == 5 and all(e["messages_sent"] == 0 and e["numbers"] is None for e in listed)
