@@ -199,3 +199,44 @@ def test_the_admin_shows_todays_cap(admin_client, org_a, fake_provider):
 
     assert "40 of 40 left" in listing and "40 of 40 left" in page
     assert 'name="sending_since"' in page and 'name="warmed_up"' in page and 'name="daily_cap"' in page
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_adding_a_number_in_the_admin_learns_its_state_after_commit(
+    admin_client, org_a, fake_provider, django_capture_on_commit_callbacks
+):
+    form = {
+        "organization": org_a.id,
+        "name": "Loja admin",
+        "provider": "evolution",
+        "phone_number": "",
+        "status": "active",
+        "base_url": fake_provider.url,
+        "instance_name": "loja-admin",
+        "api_version": "v2",
+        "api_key": "evo-key-admin",
+        "integration_key": "",
+        "configure_webhook_on_save": "on",
+        "sending_since": "2021-06-01",
+        "daily_cap": "",
+        "sandbox_config": "{}",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post("/admin/instances/whatsappinstance/add/", form)
+
+    assert response.status_code == 302
+    instance = WhatsAppInstance.objects.get(instance_name="loja-admin")
+    assert instance.connection_state == "open" and instance.sending_since == date(2021, 6, 1)
+    assert [r.path for r in fake_provider.requests_to(WEBHOOK)] == ["/webhook/set/loja-admin"]
+
+
+def test_the_admin_execution_page_names_the_numbers_and_why(admin_client, org_a, fake_provider):
+    ContactFactory(organization=org_a)
+    number = never_checked(org_a, fake_provider)
+    fake_provider.respond("GET", STATE, status=500, json={"error": "down"})
+    execution = services.start_campaign(campaign=CampaignFactory(organization=org_a, instances=[number]))
+    assert dispatch.run(execution.id) == "stopped"
+
+    page = admin_client.get(f"/admin/campaigns/execution/{execution.id}/change/").content.decode()
+
+    assert "loja-rj: state never learned Connection check failed" in page
