@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.template.response import TemplateResponse
 from django.utils.functional import cached_property
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import TenantAdmin
@@ -318,6 +320,7 @@ class ExecutionAdmin(TenantAdmin):
         "type",
         "status",
         "pause_reason",
+        "pause_detail",
         "total_recipients",
         "started_at",
         "completed_at",
@@ -325,8 +328,20 @@ class ExecutionAdmin(TenantAdmin):
     list_filter = ["status", "type", "pause_reason"]
     list_select_related = ["campaign"]
     search_fields = ["campaign__name"]
-    readonly_fields = [f.name for f in Execution._meta.fields]
+    readonly_fields = [*(f.name for f in Execution._meta.fields), "numbers"]
     actions = ["pause", "resume", "cancel", "requeue"]
+
+    @admin.display(description=_("WhatsApp numbers"))
+    def numbers(self, obj):
+        """Each number of the campaign and why it can or cannot send now."""
+        from instances.connection import describe
+
+        rows = [describe(instance) for instance in obj.campaign.ordered_instances()]
+        return format_html_join(
+            mark_safe("<br>"),
+            "{}: {} {}",
+            ((row["name"], row["why"], row["connection_reason"]) for row in rows),
+        )
 
     def has_add_permission(self, request):
         return False

@@ -108,18 +108,37 @@ class CampaignSerializer(serializers.ModelSerializer):
         numbers = [link.instance_id for link in campaign.campaign_instances.all()]
         data["whatsapp_number_id"] = numbers[0] if numbers else None
         data["whatsapp_number_ids"] = numbers
+        # The old API shows when a schedule starts it next; none until the campaign has one.
+        data.setdefault("next_scheduled_at", None)
         return data
 
 
+MESSAGE_COUNTS = ("sent", "delivered", "read", "replied", "completed")
+
+
 class ExecutionSerializer(serializers.ModelSerializer):
+    """An execution, with the old API's names beside ours and live counts from recipient states.
+
+    `messages_<status>` count recipients that reached the status (a read message was
+    delivered and sent too), as the campaign's `total_*` do; `messages_failed` the failed.
+    A list passes the page's counts in the context (`status_counts`, one grouped query).
+    """
+
     flow_automation_id = serializers.IntegerField(source="campaign_id", read_only=True)
+    automation_id = serializers.IntegerField(source="campaign_id", read_only=True)
+    execution_type = serializers.CharField(source="type", read_only=True)
+    triggered_by = serializers.SerializerMethodField()
 
     class Meta:
         model = Execution
         fields = [
             "id",
             "flow_automation_id",
+            "automation_id",
             "type",
+            "execution_type",
+            "triggered_by",
+            "trigger_event",
             "status",
             "pause_reason",
             "pause_detail",
@@ -134,16 +153,50 @@ class ExecutionSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def get_triggered_by(self, execution):
+        user = execution.triggered_by
+        return {"id": user.id, "username": user.username} if user is not None else None
+
+    def to_representation(self, execution):
+        data = super().to_representation(execution)
+        counts = _status_counts(execution, self.context)
+        for name in MESSAGE_COUNTS:
+            data[f"messages_{name}"] = sum(counts[status] for status in stats.REACHED[name])
+        data["messages_failed"] = counts["failed"]
+        return data
+
+
+def _status_counts(execution, context) -> dict:
+    counts = (context.get("status_counts") or {}).get(execution.id)
+    if counts is None:
+        counts = getattr(execution, "_status_counts", None)
+    if counts is None:
+        counts = stats.status_counts(execution.recipients.all())
+    execution._status_counts = counts
+    return counts
+
 
 class ExecutionDetailSerializer(ExecutionSerializer):
     progress = serializers.SerializerMethodField()
+    numbers = serializers.SerializerMethodField()
 
     class Meta(ExecutionSerializer.Meta):
-        fields = [*ExecutionSerializer.Meta.fields, "progress"]
+        fields = [*ExecutionSerializer.Meta.fields, "progress", "numbers"]
         read_only_fields = fields
 
+    def get_numbers(self, execution) -> list[dict] | None:
+        """The campaign's numbers and whether each can send now (why an execution waits or paused).
+
+        Lists leave it null (one query per row otherwise); the execution's own page has it.
+        """
+        if self.context.get("listing"):
+            return None
+        from instances.connection import describe
+
+        return [describe(instance) for instance in execution.campaign.ordered_instances()]
+
     def get_progress(self, execution) -> dict:
-        counts = stats.status_counts(execution.recipients.all())
+        counts = _status_counts(execution, self.context)
         total = sum(counts.values())
         done = total - counts["pending"] - counts["sending"]
         return {
@@ -167,6 +220,8 @@ class RecipientSerializer(serializers.ModelSerializer):
             "provider_message_id",
             "conversation_id",
             "retry_count",
+            "started_at",
+            "last_retry_at",
             "next_attempt_at",
             "error",
             "created_at",
@@ -219,12 +274,17 @@ class CampaignViewSet(TenantModelViewSet):
         body = StartSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         execution = services.start_campaign(campaign=self.get_object(), user=request.user, **body.validated_data)
-        return Response(ExecutionDetailSerializer(execution).data, status=status.HTTP_202_ACCEPTED)
+        data = ExecutionDetailSerializer(execution).data
+        # The old answer's `started_at` is when the start was accepted; the execution's own
+        # `started_at` is set when a dispatcher first runs it (GET shows that one).
+        data["started_at"] = data["started_at"] or data["created_at"]
+        return Response(data, status=status.HTTP_202_ACCEPTED)
 
     @action(detail=True, methods=["get"])
     def executions(self, request, pk=None):
-        page = self.paginate_queryset(self.get_object().executions.order_by("-id"))
-        return self.get_paginated_response(ExecutionSerializer(page, many=True).data)
+        page = self.paginate_queryset(self.get_object().executions.select_related("triggered_by").order_by("-id"))
+        counts = queries.execution_status_counts(execution_ids=[execution.id for execution in page])
+        return self.get_paginated_response(ExecutionSerializer(page, many=True, context={"status_counts": counts}).data)
 
     @action(detail=True, methods=["get"])
     def stats(self, request, pk=None):
@@ -244,7 +304,7 @@ class CampaignViewSet(TenantModelViewSet):
 
 
 class ExecutionViewSet(TenantReadOnlyViewSet):
-    queryset = Execution.objects.select_related("campaign")
+    queryset = Execution.objects.select_related("campaign", "triggered_by")
     serializer_class = ExecutionDetailSerializer
     filterset_fields = ["status", "type", "campaign"]
     ordering_fields = ["id", "created_at"]
@@ -252,6 +312,12 @@ class ExecutionViewSet(TenantReadOnlyViewSet):
     def filter_queryset(self, queryset):
         # Query parameters filter the list; on a detail route `?status=` filters its recipients.
         return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        counts = queries.execution_status_counts(execution_ids=[execution.id for execution in page])
+        context = {**self.get_serializer_context(), "status_counts": counts, "listing": True}
+        return self.get_paginated_response(self.get_serializer(page, many=True, context=context).data)
 
     @action(detail=True, methods=["get"])
     def recipients(self, request, pk=None):

@@ -20,7 +20,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from campaigns import limits, windows
@@ -28,6 +29,7 @@ from campaigns.batch import RELEASED, Batch, default_start, release
 from campaigns.models import Campaign, CampaignLog, Execution, Recipient, advance_recipients
 from campaigns.services import log, pause_execution
 from campaigns.stats import finalize_execution
+from instances import connection
 from instances.services import counting_in_batches
 
 # The execution's heartbeat (the sweep restarts executions whose beat is stale) is written at most this often.
@@ -42,6 +44,17 @@ def usable_instances(campaign: Campaign) -> list:
         if i.status == "active" and (i.connection_state == "open" or i.provider == "sandbox")
     ]
     return sorted(instances, key=lambda i: -i.health_score)
+
+
+def no_number_detail(campaign: Campaign) -> str:
+    """Which numbers the campaign has and why none can send, e.g. "Loja SP: close (Logged out (401))"."""
+    parts = []
+    for instance in campaign.ordered_instances():
+        about = connection.describe(instance)
+        reason = f" ({about['connection_reason']})" if about["connection_reason"] else ""
+        parts.append(f"{about['name']}: {about['why']}{reason}")
+    text = _("No connected WhatsApp number: %(numbers)s.") % {"numbers": "; ".join(parts) or "-"}
+    return text[:300]
 
 
 def claim(*, execution_id: int, size: int, at) -> list[Recipient]:
@@ -63,7 +76,12 @@ def claim(*, execution_id: int, size: int, at) -> list[Recipient]:
         ids = [r.id for r in batch]
         lease = at + timedelta(seconds=settings.CAMPAIGNS_LEASE_SECONDS)
         moved = advance_recipients(
-            Recipient.objects.filter(id__in=ids), Recipient.Status.SENDING, at=at, lease_expires_at=lease
+            Recipient.objects.filter(id__in=ids),
+            Recipient.Status.SENDING,
+            at=at,
+            lease_expires_at=lease,
+            started_at=Coalesce(F("started_at"), Value(at)),
+            last_retry_at=Case(When(retry_count__gt=0, then=Value(at)), default=F("last_retry_at")),
         )
         if moved != len(batch):  # impossible while the rows are locked: claim nothing rather than guess
             raise RuntimeError(f"claimed {moved} of {len(batch)} locked recipients")
@@ -100,11 +118,14 @@ def run(execution_id: int, *, start=default_start, budget_seconds: float | None 
             wait_until(execution, windows.next_opening(campaign, at), _("Outside the execution window."))
             return "waiting"
         instances = usable_instances(campaign)
+        if not instances and connection.check_unknown(campaign.ordered_instances()):
+            # A number added a moment ago (or not heard from lately) is asked before giving up.
+            instances = usable_instances(campaign)
         if not instances:
             pause_execution(
                 execution=execution,
                 reason=Execution.PauseReason.INSTANCE_DISCONNECTED,
-                detail=_("No connected WhatsApp number to send through."),
+                detail=no_number_detail(campaign),
             )
             return "stopped"
         spacing = limits.spacing(campaign) if (campaign.rate_limit_per_hour or campaign.min_interval_seconds) else 0

@@ -15,7 +15,7 @@ database. Celery's `rate_limit` is per worker process, so it is not used.
 import random
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -70,14 +70,42 @@ class Reservation:
 
 
 def daily_cap(instance, at: datetime) -> int:
-    """Sends allowed today through `instance`; 0 means no cap."""
+    """Sends allowed today through `instance`; 0 means no cap.
+
+    The number's own `daily_cap` wins; else a number marked `warmed_up` has the default
+    cap; else the warm-up ladder counts from `sending_since` (when the operator says it
+    started sending, here or elsewhere) or, failing that, from when it was added here.
+    """
     if instance.provider == "sandbox":
         return 0
-    age = at - instance.created_at
-    for days, cap in settings.CAMPAIGNS_WARMUP_LADDER:
-        if age < timedelta(days=days):
-            return cap
+    if getattr(instance, "daily_cap", None) is not None:
+        return instance.daily_cap
+    if not getattr(instance, "warmed_up", False):
+        since = getattr(instance, "sending_since", None)
+        started = datetime.combine(since, datetime.min.time(), tzinfo=UTC) if since else instance.created_at
+        age = at - started
+        for days, cap in settings.CAMPAIGNS_WARMUP_LADDER:
+            if age < timedelta(days=days):
+                return cap
     return settings.CAMPAIGNS_INSTANCE_DAILY_CAP
+
+
+def cap_status(instance, at: datetime | None = None) -> dict:
+    """Today's cap of `instance` and the campaign sends left under it (None: no cap), for the API and the admin.
+
+    `used` is the limiter's own count for the organization's local day, the one the cap is checked against.
+    """
+    at = at or timezone.now()
+    cap = daily_cap(instance, at)
+    day = local_day(instance.organization.time_zone, at)
+    name = f"instance:{instance.id}:day:{day}"
+    client = get_redis()
+    if client is not None:
+        used = int(client.get(key("limits", name)) or 0)
+    else:
+        slot = SendSlot.objects.filter(key=name, expires_at__gt=timezone.now()).values_list("value", flat=True).first()
+        used = int(slot or 0)
+    return {"cap": cap or None, "used": used, "left": max(cap - used, 0) if cap else None, "day": day}
 
 
 def spacing(campaign) -> float:

@@ -1,6 +1,6 @@
 """Reads about campaigns, executions and recipients."""
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from campaigns.models import Campaign, Execution, Recipient
 
@@ -45,3 +45,17 @@ def report_rows(*, execution: Execution, chunk_size: int = 2000):
 
 def live_executions(*, campaign: Campaign) -> QuerySet[Execution]:
     return campaign.executions.filter(status__in=Execution.LIVE)
+
+
+def execution_status_counts(*, execution_ids: list[int]) -> dict[int, dict[str, int]]:
+    """{execution id: {status: recipients}} for several executions in one grouped query (the status index)."""
+    counts: dict[int, dict[str, int]] = {i: dict.fromkeys(Recipient.Status.values, 0) for i in execution_ids}
+    rows = (
+        Recipient.objects.filter(execution_id__in=execution_ids)
+        .order_by()
+        .values_list("execution_id", "status")
+        .annotate(n=Count("id"))
+    )
+    for execution_id, status, n in rows:
+        counts[execution_id][status] = n
+    return counts

@@ -1,8 +1,14 @@
 """Variable mapping: `{"customer_name": "{{contact.name}}", "discount": "10%"}`.
 
-A value is text in which `{{contact.name}}`, `{{contact.phone}}`, `{{contact.email}}`
+A value is text in which `{{contact.name}}`, `{{contact.phone}}`, `{{contact.email}}`,
+`{{contact.created_at}}`, `{{contact.last_interaction_at}}` (ISO 8601, UTC, to the second)
 and `{{contact.custom_fields.KEY}}` are replaced by the contact's data; everything else
 is kept as written. A missing field resolves to "" and is reported.
+
+`{{contact.<column>}}` names a contact field or, failing that, a custom field of that name
+(a CSV column imported as one): the old Flow Automation API's rule. Which one it is
+needs the organization's data, so `check_columns()` says whether any of its contacts has
+such a custom field; one that none has is an unknown variable (400 naming it).
 
 The same mapping compiles to a database expression (`expression()`), so recipients of a
 large audience get their variables in one `INSERT … SELECT`, and to Python (`resolve()`)
@@ -11,14 +17,16 @@ for the odd single contact.
 
 import re
 from dataclasses import dataclass
+from datetime import UTC
 
 from django.core.exceptions import ValidationError
-from django.db.models import CharField, Q, TextField, Value
+from django.db.models import CharField, Func, Q, TextField, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, Concat, JSONObject
 from django.utils.translation import gettext as _
 
-CONTACT_FIELDS = ("name", "phone", "email")
+CONTACT_FIELDS = ("name", "phone", "email", "created_at", "last_interaction_at")
+TIME_FIELDS = ("created_at", "last_interaction_at")
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 CUSTOM_KEY = re.compile(r"^[A-Za-z0-9_\-]{1,100}$")
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -30,9 +38,12 @@ class Field:
 
     name: str
     key: str = ""
+    column: bool = False  # written `contact.<key>`: a custom field, since no contact field has that name
 
     @property
     def label(self) -> str:
+        if self.column:
+            return f"contact.{self.key}"
         return f"contact.custom_fields.{self.key}" if self.key else f"contact.{self.name}"
 
 
@@ -40,12 +51,35 @@ def parse_field(path: str) -> Field:
     parts = path.split(".")
     if parts[0] == "contact" and len(parts) == 2 and parts[1] in CONTACT_FIELDS:
         return Field(parts[1])
+    if parts[0] == "contact" and len(parts) == 2 and parts[1] != "custom_fields" and CUSTOM_KEY.match(parts[1]):
+        return Field("custom_fields", parts[1], column=True)
     if parts[0] == "contact" and len(parts) == 3 and parts[1] == "custom_fields" and CUSTOM_KEY.match(parts[2]):
         return Field("custom_fields", parts[2])
-    raise ValidationError(
-        _("Unknown variable {{%(path)s}}: use contact.name, contact.phone, contact.email or contact.custom_fields.KEY.")
-        % {"path": path}
-    )
+    raise ValidationError(_unknown_message(path))
+
+
+def _unknown_message(path: str) -> str:
+    return _(
+        "Unknown variable {{%(path)s}}: use contact.name, contact.phone, contact.email, contact.created_at, "
+        "contact.custom_fields.KEY or contact.KEY for a custom field your contacts have."
+    ) % {"path": path}
+
+
+def check_columns(parsed: dict[str, list], *, organization) -> None:
+    """ValidationError naming each `{{contact.<column>}}` that no contact of `organization` has as a custom field."""
+    from contacts.models import Contact
+
+    errors = {}
+    for name, fields in fields_used(parsed).items():
+        for field in fields:
+            if not field.column:
+                continue
+            known = Contact.objects.filter(organization=organization, custom_fields__has_key=field.key).exists()
+            if not known:
+                errors[name] = _unknown_message(field.label)
+                break
+    if errors:
+        raise ValidationError({"variable_mapping": [errors]})
 
 
 def split_template(text: str) -> list[str | Field]:
@@ -87,9 +121,32 @@ def fields_used(parsed: dict[str, list]) -> dict[str, list[Field]]:
     return {name: [piece for piece in pieces if isinstance(piece, Field)] for name, pieces in parsed.items()}
 
 
+class IsoSeconds(Func):
+    """A timestamp as ISO 8601 text in UTC to the second, e.g. 2025-11-20T12:00:00+00:00."""
+
+    output_field = TextField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')",
+            **extra,
+        )
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="strftime('%%Y-%%m-%%dT%%H:%%M:%%S+00:00', %(expressions)s)")
+
+
+def iso_seconds(value) -> str:
+    return value.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
 def _field_expression(field: Field):
     if field.key:
         return Coalesce(Cast(KeyTextTransform(field.key, "custom_fields"), TextField()), Value(""))
+    if field.name in TIME_FIELDS:
+        return Coalesce(IsoSeconds(field.name), Value(""), output_field=TextField())
     return Coalesce(field.name, Value(""), output_field=CharField())
 
 
@@ -124,6 +181,8 @@ def missing_filter(field: Field) -> Q:
             | Q(**{f"custom_fields__{field.key}": None})
             | Q(**{f"custom_fields__{field.key}": ""})
         )
+    if field.name in TIME_FIELDS:
+        return Q(**{f"{field.name}__isnull": True})
     return Q(**{field.name: ""}) | Q(**{f"{field.name}__isnull": True})
 
 
@@ -137,6 +196,8 @@ def resolve(mapping: dict, contact) -> tuple[dict[str, str], list[str]]:
                 text.append(piece)
                 continue
             value = (contact.custom_fields or {}).get(piece.key) if piece.key else getattr(contact, piece.name)
+            if piece.name in TIME_FIELDS and value is not None:
+                value = iso_seconds(value)
             if value in (None, ""):
                 missing.append(piece.label)
                 value = ""

@@ -242,6 +242,13 @@ SYSTEM_PERIODIC_TASKS["instances: flush daily counters"] = {
     "task": "instances.tasks.flush_instance_counters",
     "every_seconds": 10,
 }
+# Numbers that work when added (docs/contract.md): a state nothing reported on for this
+# long is asked again by the beat job below, and by a dispatcher that has no open number.
+INSTANCES_CONNECTION_STALE_SECONDS = env.int("INSTANCES_CONNECTION_STALE_SECONDS", default=900)
+SYSTEM_PERIODIC_TASKS["instances: refresh stale connection states"] = {
+    "task": "instances.tasks.refresh_stale_connections",
+    "every_seconds": 300,
+}
 # Midnight differs per organization's time zone: reset whoever's local date moved on.
 SYSTEM_PERIODIC_TASKS["instances: reset daily counters"] = {
     "task": "instances.tasks.reset_daily_counters",
@@ -272,6 +279,9 @@ CAMPAIGNS_RETRY_MAX_SECONDS = env.float("CAMPAIGNS_RETRY_MAX_SECONDS", default=3
 CAMPAIGNS_WARMUP_LADDER = [(1, 40), (3, 80), (7, 150), (14, 300), (21, 600)]
 # Daily cap of numbers past the ladder; 0 = none.
 CAMPAIGNS_INSTANCE_DAILY_CAP = env.int("CAMPAIGNS_INSTANCE_DAILY_CAP", default=0)
+# What the instances API and admin call to show a number's cap today and what is left of it
+# (the limiter that keeps the count is the campaigns app's; instances does not import it).
+INSTANCES_DAILY_CAP_STATUS = "campaigns.limits.cap_status"
 # Dotted path of a `now()` the dispatcher lives by; "" = the system clock (tests move it).
 CAMPAIGNS_CLOCK = env("CAMPAIGNS_CLOCK", default="")
 SYSTEM_PERIODIC_TASKS["campaigns: sweep"] = {"task": "campaigns.tasks.sweep", "every_seconds": 30}
@@ -303,9 +313,15 @@ FLOWS_BOT_DEFAULTS = {
     "BOT_ENABLED": env.bool("BOT_ENABLED", default=True),
     "BOT_STATUS": env("BOT_STATUS", default="active"),
     "TEST_MODE": env.bool("TEST_MODE", default=False),
-    "TEST_CONTACT_IDS": env.list("TEST_CONTACT_IDS", default=[]),
+    # The old chatbot's singular TEST_CONTACT_ID (a GOSAC contact id, e.g. 24914) is read too.
+    "TEST_CONTACT_IDS": [
+        *env.list("TEST_CONTACT_IDS", default=[]),
+        *([env("TEST_CONTACT_ID")] if env("TEST_CONTACT_ID", default="") else []),
+    ],
     "DEBOUNCE_TIME": env.int("DEBOUNCE_TIME", default=3000),  # milliseconds
     "MESSAGE_COOLDOWN": env.int("MESSAGE_COOLDOWN", default=2),  # seconds
+    # GOSAC: a closed ticket, or one a person has taken (ticket.userId), is not the bot's.
+    "BOT_SKIP_TAKEN_TICKETS": env.bool("BOT_SKIP_TAKEN_TICKETS", default=True),
 }
 # Files contacts send are downloaded into media storage up to this size; off keeps the URL only.
 FLOWS_DOWNLOAD_FILES = env.bool("FLOWS_DOWNLOAD_FILES", default=True)

@@ -63,9 +63,17 @@ class ContactSerializer(serializers.ModelSerializer):
         ]
         validators = []  # phone uniqueness is create-or-get, handled by the service
 
+    def to_internal_value(self, data):
+        # The old bulk-dispatch screen sends the phone as `whatsapp_id` (digits, e.g. 5511999999999).
+        if hasattr(data, "get") and "whatsapp_id" in data and "phone" not in data:
+            data = {**{key: data[key] for key in data}, "phone": data["whatsapp_id"]}
+            data.pop("whatsapp_id")
+        return super().to_internal_value(data)
+
     def to_representation(self, instance):
         data = super().to_representation(instance)
         data["tags"] = sorted(tag.name for tag in instance.tags.all())
+        data["whatsapp_id"] = instance.phone.lstrip("+")
         return data
 
     def validate_custom_fields(self, value):

@@ -191,9 +191,9 @@ def parse_chunks(
                 errors.append(record)
                 row_phones.append(None)
                 continue
+            if not record or (len(record) == 1 and not record[0].strip()):
+                continue  # a blank line is not a row (in CSV and in a list of numbers alike)
             if len(record) != width:
-                if not record or (len(record) == 1 and not record[0].strip()):
-                    continue  # a blank line is not a row
                 if len(record) > width:
                     reason = _("%(count)d columns, the header has %(width)d.") % {"count": len(record), "width": width}
                     errors.append(RowError(row_number, "", reason))

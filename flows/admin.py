@@ -174,7 +174,17 @@ class ScheduledSendInline(admin.TabularInline):
 
 @admin.register(Conversation)
 class ConversationAdmin(TenantAdmin):
-    list_display = ["id", "contact", "instance", "flow", "subflow", "status", "waiting_for", "last_interaction_at"]
+    list_display = [
+        "id",
+        "contact",
+        "instance",
+        "flow",
+        "subflow",
+        "status",
+        "waiting_for",
+        "external_ticket_status",
+        "last_interaction_at",
+    ]
     list_filter = ["status", "waiting_for"]
     list_select_related = ["contact", "instance", "flow", "subflow"]
     search_fields = ["contact__phone", "contact__name", "external_ticket_id"]

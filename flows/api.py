@@ -1,5 +1,14 @@
-"""Flow design and conversations over the API (`/api/v1/`): templates (chatbots) down to messages."""
+"""Flow design and conversations over the API (`/api/v1/`): templates (chatbots) down to messages.
 
+The old chatbot's clients send other names for the same fields (`template_id`,
+`flow_id`, `parent_subflow_id`, `subflow_id`, `message_text`): each serializer accepts
+them (`ALIASES`, the project's name wins when both are sent) and answers both. A flow
+message written with the old names waits for a reply unless told otherwise, as there.
+Nested lists (`templates/<id>/flows`, `flows/<id>/subflows`) and `flow-templates`
+show active rows only; `?include_inactive=true` shows the rest.
+"""
+
+from django.db.models import Count, Q
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -38,21 +47,90 @@ class ModelCleanMixin:
         return {f.name: getattr(self.instance, f.name) for f in self.Meta.model._meta.concrete_fields}
 
 
+class OldNamesMixin:
+    """Accepts and answers the old API's field names: `ALIASES = {"old": "ours"}`."""
+
+    ALIASES: dict = {}
+
+    def to_internal_value(self, data):
+        if hasattr(data, "get") and any(old in data for old in self.ALIASES):
+            data = {key: data[key] for key in data}
+            for old, ours in self.ALIASES.items():
+                if old in data:
+                    value = data.pop(old)
+                    data.setdefault(ours, value)
+            self.used_old_names = True
+        return super().to_internal_value(data)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        for old, ours in self.ALIASES.items():
+            if ours in data:
+                data[old] = data[ours]
+        return data
+
+
+def include_inactive(request) -> bool:
+    return str(request.query_params.get("include_inactive", "")).lower() in ("1", "true", "yes")
+
+
+def _count(obj, name: str, related) -> int:
+    value = getattr(obj, name, None)
+    return value if value is not None else related.filter(is_active=True).count()
+
+
 class FlowTemplateSerializer(serializers.ModelSerializer):
     flow_count = serializers.IntegerField(read_only=True)
+    flows_count = serializers.SerializerMethodField()
+    created_by = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=200)
 
     class Meta:
         model = FlowTemplate
-        fields = ["id", "organization", "name", "description", "is_active", "flow_count", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "organization",
+            "name",
+            "description",
+            "is_active",
+            "flow_count",
+            "flows_count",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["organization"]
 
+    def get_flows_count(self, template) -> int:
+        """Active flows (the old API's count); `flow_count` counts them all."""
+        return _count(template, "active_flows_count", template.flows)
 
-class FlowSerializer(serializers.ModelSerializer):
+    def validate(self, attrs):
+        # The old clients name the author in `created_by`; the token's user is who created it.
+        attrs.pop("created_by", None)
+        return super().validate(attrs)
+
+
+class FlowSerializer(OldNamesMixin, serializers.ModelSerializer):
+    ALIASES = {"template_id": "template"}
     template = TemplateField(queryset=FlowTemplate.objects.all())
+    subflows_count = serializers.SerializerMethodField()
 
     class Meta:
         model = Flow
-        fields = ["id", "template", "name", "description", "is_default", "is_active", "order_index", "updated_at"]
+        fields = [
+            "id",
+            "template",
+            "name",
+            "description",
+            "is_default",
+            "is_active",
+            "order_index",
+            "subflows_count",
+            "updated_at",
+        ]
+
+    def get_subflows_count(self, flow) -> int:
+        return _count(flow, "active_subflows_count", flow.subflows)
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
@@ -67,21 +145,44 @@ class FlowSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class SubflowSerializer(ModelCleanMixin, serializers.ModelSerializer):
+class SubflowSerializer(OldNamesMixin, ModelCleanMixin, serializers.ModelSerializer):
+    ALIASES = {"flow_id": "flow", "parent_subflow_id": "parent"}
     flow = FlowField(queryset=Flow.objects.all())
     parent = SubflowField(queryset=Subflow.objects.all(), required=False, allow_null=True)
+    messages_count = serializers.SerializerMethodField()
 
     class Meta:
         model = Subflow
-        fields = ["id", "flow", "parent", "name", "description", "trigger_keywords", "order_index", "is_active"]
+        fields = [
+            "id",
+            "flow",
+            "parent",
+            "name",
+            "description",
+            "trigger_keywords",
+            "order_index",
+            "is_active",
+            "messages_count",
+        ]
+
+    def get_messages_count(self, subflow) -> int:
+        return _count(subflow, "active_messages_count", subflow.messages)
 
 
-class FlowMessageSerializer(ModelCleanMixin, serializers.ModelSerializer):
+class FlowMessageSerializer(OldNamesMixin, ModelCleanMixin, serializers.ModelSerializer):
+    ALIASES = {"subflow_id": "subflow", "message_text": "text"}
     subflow = SubflowField(queryset=Subflow.objects.all())
 
     class Meta:
         model = FlowMessage
         fields = ["id", "subflow", *MESSAGE_FIELDS]
+
+    def to_internal_value(self, data):
+        attrs = super().to_internal_value(data)
+        if getattr(self, "used_old_names", False) and "wait_for_response" not in attrs and not self.partial:
+            # The old API's default; the project's names keep the model's (no wait).
+            attrs["wait_for_response"] = not attrs.get("wait_for_file", False)
+        return attrs
 
 
 class ConversationSerializer(serializers.ModelSerializer):
@@ -102,6 +203,8 @@ class ConversationSerializer(serializers.ModelSerializer):
             "contact_phone",
             "instance",
             "external_ticket_id",
+            "external_ticket_status",
+            "external_ticket_user_id",
             "flow",
             "template_name",
             "flow_name",
@@ -161,20 +264,42 @@ class FlowTemplateViewSet(TenantModelViewSet):
     search_fields = ["name"]
     filterset_fields = ["is_active"]
 
+    active_only = False
+
     def get_queryset(self):
-        return templates_with_counts(super().get_queryset())
+        queryset = templates_with_counts(super().get_queryset())
+        if self.active_only and self.action == "list" and not include_inactive(self.request):
+            queryset = queryset.filter(is_active=True)
+        return queryset
 
     def perform_create(self, serializer):
         serializer.save(organization=self.get_write_organization(), created_by=self.request.user)
 
+    def create(self, request, *args, **kwargs):
+        response = super().create(request, *args, **kwargs)
+        response.data = {**response.data, "status": "created"}  # the old API's answer
+        return response
+
     @action(detail=True, methods=["get"])
     def flows(self, request, pk=None):
-        template = self.get_object()
-        return Response(FlowSerializer(template.flows.order_by("order_index", "id"), many=True).data)
+        flows = self.get_object().flows.annotate(
+            active_subflows_count=Count("subflows", filter=Q(subflows__is_active=True))
+        )
+        if not include_inactive(request):
+            flows = flows.filter(is_active=True)
+        return Response(FlowSerializer(flows.order_by("order_index", "id"), many=True).data)
+
+
+class OldFlowTemplateViewSet(FlowTemplateViewSet):
+    """`/flow-templates`, the old chatbot's path: its list shows active templates only."""
+
+    active_only = True
 
 
 class FlowViewSet(TenantModelViewSet):
-    queryset = Flow.objects.select_related("template")
+    queryset = Flow.objects.select_related("template").annotate(
+        active_subflows_count=Count("subflows", filter=Q(subflows__is_active=True))
+    )
     serializer_class = FlowSerializer
     organization_field = "template__organization"
     filterset_fields = ["template", "is_default", "is_active"]
@@ -184,12 +309,18 @@ class FlowViewSet(TenantModelViewSet):
 
     @action(detail=True, methods=["get"])
     def subflows(self, request, pk=None):
-        flow = self.get_object()
-        return Response(SubflowSerializer(flow.subflows.order_by("order_index", "id"), many=True).data)
+        subflows = self.get_object().subflows.annotate(
+            active_messages_count=Count("messages", filter=Q(messages__is_active=True))
+        )
+        if not include_inactive(request):
+            subflows = subflows.filter(is_active=True)
+        return Response(SubflowSerializer(subflows.order_by("order_index", "id"), many=True).data)
 
 
 class SubflowViewSet(TenantModelViewSet):
-    queryset = Subflow.objects.select_related("flow__template")
+    queryset = Subflow.objects.select_related("flow__template").annotate(
+        active_messages_count=Count("messages", filter=Q(messages__is_active=True))
+    )
     serializer_class = SubflowSerializer
     organization_field = "flow__template__organization"
     filterset_fields = ["flow", "parent", "is_active"]

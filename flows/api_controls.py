@@ -6,7 +6,7 @@ body), else the caller's only one.
 
 from datetime import timedelta
 
-from django.db.models import Avg, Count
+from django.db.models import Avg, Count, Q
 from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -20,6 +20,7 @@ from accounts.queries import organization_roles
 from flows import controls
 from flows.models import Conversation, FlowTemplate, MessageHistory, ReceivedFile
 from flows.transfer import TransferError, export_template, import_template
+from flows.transfer_legacy import export_legacy, import_legacy, is_legacy
 
 
 def organization_for(request, *, write: bool = False) -> Organization:
@@ -42,37 +43,54 @@ def organization_for(request, *, write: bool = False) -> Organization:
 
 
 class SettingsView(APIView):
-    """`GET /settings`: every bot setting with its type, value and default."""
+    """`GET /settings`: an object keyed by setting, `{"BOT_ENABLED": {"value", "type", "description", …}}`."""
 
     def get(self, request):
         organization = organization_for(request)
         return Response(controls.describe_settings(organization_id=organization.id))
 
 
+class SettingInput(serializers.Serializer):
+    value = serializers.JSONField()
+    type = serializers.CharField(required=False, max_length=16)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
 class SettingDetailView(APIView):
-    """`PUT /settings/<key>` with `{"value": ...}`."""
+    """`PUT /settings/<key>` with `{"value", "type", "description"}`; a new key is the organization's own."""
 
     def put(self, request, key):
         organization = organization_for(request, write=True)
-        if key not in controls.SETTINGS:
-            raise ValidationError({"key": [f"Unknown setting {key}."]})
-        if not hasattr(request.data, "get") or "value" not in request.data:
-            raise ValidationError({"value": ["This field is required."]})
+        data = SettingInput(data=request.data)
+        data.is_valid(raise_exception=True)
         try:
-            controls.set_setting(organization_id=organization.id, key=key, value=request.data["value"])
+            controls.set_setting(
+                organization_id=organization.id,
+                key=key,
+                value=data.validated_data["value"],
+                kind=data.validated_data.get("type"),
+                description=data.validated_data.get("description"),
+            )
+        except controls.SettingFieldError as exc:
+            raise ValidationError({exc.field: [str(exc)]}) from None
         except controls.SettingError as exc:
             raise ValidationError({"value": [str(exc)]}) from None
-        described = controls.describe_settings(organization_id=organization.id)
-        return Response(next(item for item in described if item["key"] == key))
+        return Response(controls.describe_settings(organization_id=organization.id)[key])
 
 
 def _bot_status(organization_id: int) -> dict:
     bot = controls.get_bot_settings(organization_id=organization_id)
     return {
+        # The old chatbot's names ...
+        "bot_enabled": bot.BOT_ENABLED,
+        "bot_status": bot.BOT_STATUS,
+        "test_mode": bot.TEST_MODE,
+        "test_contact_id": bot.test_contact_id,
+        "debounce_time": bot.DEBOUNCE_TIME,
+        # ... and ours.
         "enabled": bot.BOT_ENABLED,
         "status": bot.BOT_STATUS,
         "answering": bot.answers,
-        "test_mode": bot.TEST_MODE,
         "test_contact_ids": list(bot.TEST_CONTACT_IDS),
     }
 
@@ -83,12 +101,14 @@ class BotStatusView(APIView):
 
 
 class BotEnableView(APIView):
+    """`POST /bot/enable` → `{"status": "enabled", …}` (the old answer; `bot_status` keeps the bot's status)."""
+
     enabled = True
 
     def post(self, request):
         organization = organization_for(request, write=True)
         controls.set_bot_enabled(organization_id=organization.id, enabled=self.enabled)
-        return Response(_bot_status(organization.id))
+        return Response({**_bot_status(organization.id), "status": "enabled" if self.enabled else "disabled"})
 
 
 class BotDisableView(BotEnableView):
@@ -101,7 +121,7 @@ class TestModeInput(serializers.Serializer):
 
 
 class BotTestModeView(APIView):
-    """`POST /bot/test-mode` with `{"enabled": true, "contact_ids": [12, "+5511…"]}`."""
+    """`POST /bot/test-mode` with `{"enabled": true, "contact_ids": [12, "+5511…", "24914"]}`."""
 
     def post(self, request):
         organization = organization_for(request, write=True)
@@ -115,54 +135,79 @@ class BotTestModeView(APIView):
         return Response(_bot_status(organization.id))
 
 
+class PeriodInput(serializers.Serializer):
+    days = serializers.IntegerField(min_value=1, max_value=3660, default=30)
+
+
+def _since(request):
+    period = PeriodInput(data=request.query_params)
+    period.is_valid(raise_exception=True)
+    return timezone.now() - timedelta(days=period.validated_data["days"])
+
+
 class ConversationAnalyticsView(APIView):
-    """By status, by flow, and messages per day (in/out) over the last 30 days."""
+    """The last 30 days (`?days=`): conversations by status and by flow, messages and conversations per day."""
 
     def get(self, request):
         organization = organization_for(request)
-        conversations = Conversation.objects.filter(organization=organization)
-        since = timezone.now() - timedelta(days=30)
+        since = _since(request)
+        conversations = Conversation.objects.filter(organization=organization, started_at__gte=since)
         per_day = (
             MessageHistory.objects.filter(organization=organization, created_at__gte=since)
             .annotate(day=TruncDate("created_at"))
-            .values("day", "direction")
-            .annotate(count=Count("id"))
-            .order_by("day", "direction")
+            .values("day")
+            .annotate(
+                messages_count=Count("id"),
+                conversations_count=Count("conversation", distinct=True),
+                inbound=Count("id", filter=Q(direction=MessageHistory.Direction.INBOUND)),
+                outbound=Count("id", filter=Q(direction=MessageHistory.Direction.OUTBOUND)),
+            )
+            .order_by("day")
         )
-        days: dict = {}
-        for row in per_day:
-            entry = days.setdefault(row["day"].isoformat(), {"date": row["day"].isoformat(), "in": 0, "out": 0})
-            entry[row["direction"]] = row["count"]
         return Response(
             {
-                "by_status": {
-                    row["status"]: row["count"]
+                "by_status": [
+                    {"status": row["status"], "count": row["count"]}
                     for row in conversations.values("status").annotate(count=Count("id")).order_by("status")
-                },
+                ],
                 "by_flow": [
                     {"flow": row["flow"], "flow_name": row["flow__name"], "count": row["count"]}
                     for row in conversations.values("flow", "flow__name").annotate(count=Count("id")).order_by("flow")
                 ],
-                "messages_per_day": list(days.values()),
+                "daily_messages": [
+                    {
+                        "date": row["day"].isoformat(),
+                        "messages_count": row["messages_count"],
+                        "conversations_count": row["conversations_count"],
+                        "in": row["inbound"],
+                        "out": row["outbound"],
+                    }
+                    for row in per_day
+                ],
             }
         )
 
 
 class FileAnalyticsView(APIView):
+    """Files received in the last 30 days (`?days=`) by type, with their average size."""
+
     def get(self, request):
         organization = organization_for(request)
         rows = (
-            ReceivedFile.objects.filter(organization=organization)
+            ReceivedFile.objects.filter(organization=organization, created_at__gte=_since(request))
             .values("file_type")
             .annotate(count=Count("id"), average_size=Avg("size"))
             .order_by("file_type")
         )
         return Response(
             {
-                "by_type": [
+                "files_by_type": [
                     {
                         "file_type": row["file_type"],
                         "count": row["count"],
+                        "avg_size_mb": round(row["average_size"] / (1024 * 1024), 3)
+                        if row["average_size"] is not None
+                        else None,
                         "average_size": round(row["average_size"]) if row["average_size"] is not None else None,
                     }
                     for row in rows
@@ -172,13 +217,22 @@ class FileAnalyticsView(APIView):
 
 
 class ExportFlowsView(APIView):
+    """`GET /export/flows/<id>`: the project's document, or the old chatbot's with `?format=legacy`."""
+
+    def perform_content_negotiation(self, request, force=False):
+        # `?format=` is DRF's renderer override; here it names the document's shape instead.
+        return super().perform_content_negotiation(request, force=True)
+
     def get(self, request, template_id):
         template = get_object_or_404(FlowTemplate, id=template_id, organization__in=list(organization_roles(request)))
-        return Response(export_template(template))
+        shape = request.query_params.get("format", "")
+        if shape not in ("", "json", "api", "whatsflow", "legacy"):
+            raise ValidationError({"format": ["Must be whatsflow or legacy."]})
+        return Response(export_legacy(template) if shape == "legacy" else export_template(template))
 
 
 class ImportFlowsView(APIView):
-    """`POST /import/flows` with an exported document: a new template, all or nothing."""
+    """`POST /import/flows` with an exported document (ours or the old one): a new template, all or nothing."""
 
     def post(self, request):
         organization = organization_for(request, write=True)
@@ -186,8 +240,12 @@ class ImportFlowsView(APIView):
         if hasattr(document, "dict") and not isinstance(document, dict):
             document = document.dict()
         document = {key: value for key, value in document.items() if key != "organization"}
+        importer = import_legacy if is_legacy(document) else import_template
         try:
-            template = import_template(organization=organization, document=document, created_by=request.user)
+            template = importer(organization=organization, document=document, created_by=request.user)
         except TransferError as exc:
             raise ValidationError({exc.path: [str(exc).split(": ", 1)[1]]}) from None
-        return Response({"id": template.id, "name": template.name, "document": export_template(template)}, status=201)
+        return Response(
+            {"id": template.id, "name": template.name, "status": "imported", "document": export_template(template)},
+            status=201,
+        )

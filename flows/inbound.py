@@ -8,7 +8,7 @@ import requests
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from contacts.models import Contact
@@ -41,11 +41,15 @@ def handle_inbound_message(
     provider_message_id: str = "",
     external_ticket_id: str = "",
     external_contact_id: str = "",
+    ticket_status: str = "",
+    ticket_user_id: str = "",
 ) -> InboundOutcome:
     """A message from `contact` to `instance`, already past the provider's filters.
 
     Checks the bot controls, stores the message (once per provider id) and queues its
-    burst; the engine runs when the contact pauses (`process_when_quiet`).
+    burst; the engine runs when the contact pauses (`process_when_quiet`). A GOSAC ticket
+    that is closed or that a person took (`ticket_user_id`) is left to people while
+    BOT_SKIP_TAKEN_TICKETS is on (the default).
     """
     from flows.tasks import process_burst
 
@@ -55,8 +59,12 @@ def handle_inbound_message(
         reason = "bot_disabled"
     elif bot.BOT_STATUS != "active":
         reason = f"bot_{bot.BOT_STATUS}"
-    elif bot.TEST_MODE and not bot.is_test_contact(contact):
+    elif bot.TEST_MODE and not bot.is_test_contact(contact, external_contact_id=external_contact_id):
         reason = "not_a_test_contact"
+    elif bot.BOT_SKIP_TAKEN_TICKETS and ticket_status.lower() == "closed":
+        reason = "ticket_closed"
+    elif bot.BOT_SKIP_TAKEN_TICKETS and ticket_user_id:
+        reason = "ticket_taken_by_a_person"
     row = store_inbound(
         instance=instance,
         contact=contact,
@@ -65,10 +73,18 @@ def handle_inbound_message(
         provider_message_id=provider_message_id,
         external_ticket_id=external_ticket_id,
         external_contact_id=external_contact_id,
+        ticket_status=ticket_status,
+        ticket_user_id=ticket_user_id,
         processed=bool(reason),
     )
     if row is None:
         return InboundOutcome(accepted=False, reason="duplicate")
+    if ticket_status or ticket_user_id:
+        # The ticket's conversations (and the active one) keep its latest state (API and admin).
+        same_ticket = Q(external_ticket_id=external_ticket_id) if external_ticket_id else Q(pk__in=[])
+        Conversation.objects.filter(contact=contact, instance=instance).filter(
+            same_ticket | Q(status=Conversation.Status.ACTIVE)
+        ).update(external_ticket_status=ticket_status[:32], external_ticket_user_id=ticket_user_id[:64])
     if reason:
         return InboundOutcome(accepted=False, reason=reason, history_id=row.id)
     if debounce.note_arrival(instance_id=instance.id, contact_id=contact.id, debounce_ms=bot.DEBOUNCE_TIME):
@@ -86,6 +102,8 @@ def store_inbound(
     provider_message_id: str = "",
     external_ticket_id: str = "",
     external_contact_id: str = "",
+    ticket_status: str = "",
+    ticket_user_id: str = "",
     processed: bool,
     at=None,
 ) -> MessageHistory | None:
@@ -108,6 +126,8 @@ def store_inbound(
         provider_message_id=provider_message_id,
         external_ticket_id=external_ticket_id,
         external_contact_id=external_contact_id,
+        external_ticket_status=ticket_status[:32],
+        external_ticket_user_id=ticket_user_id[:64],
         processed_at=timezone.now() if processed else None,
     )
     try:
@@ -191,6 +211,8 @@ def process_burst(*, instance_id: int, contact_id: int) -> str:
                 flow=flow,
                 external_ticket_id=last.external_ticket_id,
                 external_contact_id=last.external_contact_id,
+                external_ticket_status=last.external_ticket_status,
+                external_ticket_user_id=last.external_ticket_user_id,
                 variables=initial_variables(contact, None),
                 last_interaction_at=now,
             )
@@ -227,7 +249,7 @@ def _combine(rows: list[MessageHistory]) -> engine.Inbound:
 
 def _follow_external_ids(conversation: Conversation, last: MessageHistory) -> None:
     changed = []
-    for field in ("external_ticket_id", "external_contact_id"):
+    for field in ("external_ticket_id", "external_contact_id", "external_ticket_status", "external_ticket_user_id"):
         value = getattr(last, field)
         if value and getattr(conversation, field) != value:
             setattr(conversation, field, value)

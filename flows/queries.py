@@ -3,7 +3,7 @@
 import threading
 from collections import OrderedDict
 
-from django.db.models import Count, F, Prefetch
+from django.db.models import Count, F, Prefetch, Q
 
 from flows import engine
 from flows.models import Conversation, Flow, FlowMessage, FlowTemplate, Subflow
@@ -85,7 +85,10 @@ def active_conversation(*, contact_id: int, instance_id: int) -> Conversation | 
 
 def templates_with_counts(queryset=None):
     queryset = FlowTemplate.objects.all() if queryset is None else queryset
-    return queryset.annotate(flow_count=Count("flows", distinct=True)).order_by("name", "id")
+    return queryset.annotate(
+        flow_count=Count("flows", distinct=True),
+        active_flows_count=Count("flows", filter=Q(flows__is_active=True), distinct=True),
+    ).order_by("name", "id")
 
 
 def conversations_with_names(queryset=None):

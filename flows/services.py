@@ -382,6 +382,8 @@ def handle_inbound_message(
     provider_message_id: str = "",
     external_ticket_id: str = "",
     external_contact_id: str = "",
+    ticket_status: str = "",
+    ticket_user_id: str = "",
 ):
     """The entry point of every provider's inbound message (see `flows.inbound`)."""
     from flows.inbound import handle_inbound_message as handle
@@ -394,4 +396,6 @@ def handle_inbound_message(
         provider_message_id=provider_message_id,
         external_ticket_id=external_ticket_id,
         external_contact_id=external_contact_id,
+        ticket_status=ticket_status,
+        ticket_user_id=ticket_user_id,
     )

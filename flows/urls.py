@@ -6,6 +6,7 @@ from flows import api, api_controls
 router = ApiRouter()
 router.register("templates", api.FlowTemplateViewSet, basename="flow-template")
 router.register("chatbots", api.FlowTemplateViewSet, basename="chatbot")
+router.register("flow-templates", api.OldFlowTemplateViewSet, basename="old-flow-template")
 router.register("flows", api.FlowViewSet, basename="flow")
 router.register("subflows", api.SubflowViewSet, basename="subflow")
 router.register("flow-messages", api.FlowMessageViewSet, basename="flow-message")

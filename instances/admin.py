@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.admin import TenantAdmin
-from instances import services
+from instances import connection, services
 from instances.api import SECRET_FIELDS, TestMessageSerializer, mask
 from instances.models import SandboxMessage, WhatsAppInstance
 from instances.providers.base import ProviderError
@@ -74,6 +74,10 @@ class WhatsAppInstanceForm(forms.ModelForm):
             "api_version",
             "api_key",
             "integration_key",
+            "configure_webhook_on_save",
+            "sending_since",
+            "warmed_up",
+            "daily_cap",
             "sandbox_config",
         ]
 
@@ -123,18 +127,30 @@ class WhatsAppInstanceAdmin(TenantAdmin):
         "read_today",
         "failed_today",
         "replies_today",
+        "cap_today",
         "last_connected_at",
     ]
     list_filter = ["provider", "connection_state", NeedsQrLoginFilter, "status", HealthFilter]
     search_fields = ["name", "instance_name", "phone_number"]
     list_select_related = ["organization"]
-    readonly_fields = ["webhook_url", *WhatsAppInstance.REPORTED_FIELDS]
+    readonly_fields = ["webhook_url", "cap_today", *WhatsAppInstance.REPORTED_FIELDS]
     fieldsets = [
         (None, {"fields": ["organization", "name", "provider", "phone_number", "status"]}),
         (
             _("Provider settings"),
-            {"fields": ["base_url", "instance_name", "api_version", "api_key", "integration_key", "webhook_url"]},
+            {
+                "fields": [
+                    "base_url",
+                    "instance_name",
+                    "api_version",
+                    "api_key",
+                    "integration_key",
+                    "configure_webhook_on_save",
+                    "webhook_url",
+                ]
+            },
         ),
+        (_("Warm-up and daily cap"), {"fields": ["sending_since", "warmed_up", "daily_cap", "cap_today"]}),
         (_("Sandbox"), {"fields": ["sandbox_config"], "classes": ["collapse"]}),
         (
             _("Connection and health"),
@@ -145,6 +161,7 @@ class WhatsAppInstanceAdmin(TenantAdmin):
                     "health_score",
                     "last_connected_at",
                     "last_disconnected_at",
+                    "connection_checked_at",
                 ]
             },
         ),
@@ -175,6 +192,20 @@ class WhatsAppInstanceAdmin(TenantAdmin):
     @admin.display(description=_("health"), ordering="health_score")
     def health_badge(self, obj):
         return format_html(BADGE, health_color(obj.health_score), obj.health_score)
+
+    @admin.display(description=_("cap today"))
+    def cap_today(self, obj):
+        if not obj.pk:
+            return ""
+        status = connection.cap_today(obj) or {}
+        if status.get("cap") is None:
+            return _("no cap")
+        return _("%(left)d of %(cap)d left") % {"left": status["left"], "cap": status["cap"]}
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # After the admin's transaction commits: configure the webhook and learn the state.
+        connection.queue_refresh(instance=obj)
 
     @admin.display(description=_("webhook URL"))
     def webhook_url(self, obj):

@@ -4,7 +4,7 @@ from rest_framework.response import Response
 
 from accounts.api import TenantModelViewSet
 from contacts.phones import InvalidPhone, normalize_phone
-from instances import services
+from instances import connection, services
 from instances.models import WhatsAppInstance
 from instances.providers.base import ProviderError, ProviderOutcomeUnknown, ProviderRejected
 
@@ -22,6 +22,8 @@ class WhatsAppInstanceSerializer(serializers.ModelSerializer):
     api_key_hint = serializers.SerializerMethodField()
     integration_key_hint = serializers.SerializerMethodField()
     webhook_url = serializers.SerializerMethodField()
+    daily_cap_today = serializers.SerializerMethodField()
+    daily_cap_left = serializers.SerializerMethodField()
 
     class Meta:
         model = WhatsAppInstance
@@ -54,6 +56,13 @@ class WhatsAppInstanceSerializer(serializers.ModelSerializer):
             "disconnects_today",
             "last_connected_at",
             "last_disconnected_at",
+            "connection_checked_at",
+            "configure_webhook_on_save",
+            "sending_since",
+            "warmed_up",
+            "daily_cap",
+            "daily_cap_today",
+            "daily_cap_left",
             "created_at",
             "updated_at",
         ]
@@ -67,6 +76,19 @@ class WhatsAppInstanceSerializer(serializers.ModelSerializer):
 
     def get_webhook_url(self, obj) -> str:
         return services.webhook_url(obj)
+
+    def _cap(self, obj) -> dict:
+        cache = self.context.setdefault("_caps", {})
+        if obj.id not in cache:
+            cache[obj.id] = connection.cap_today(obj) or {}
+        return cache[obj.id]
+
+    def get_daily_cap_today(self, obj) -> int | None:
+        """Campaign sends allowed today through this number (None: no cap)."""
+        return self._cap(obj).get("cap")
+
+    def get_daily_cap_left(self, obj) -> int | None:
+        return self._cap(obj).get("left")
 
     def validate(self, attrs):
         # The model's clean() holds the per-provider rules; run it on the would-be row.
@@ -110,6 +132,17 @@ class WhatsAppInstanceViewSet(TenantModelViewSet):
     filterset_fields = ["provider", "connection_state", "needs_qr_login", "status", "api_version"]
     search_fields = ["name", "instance_name", "phone_number"]
     ordering_fields = ["name", "health_score", "sent_today", "created_at"]
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("organization")
+
+    def perform_create(self, serializer):
+        super().perform_create(serializer)
+        connection.queue_refresh(instance=serializer.instance)
+
+    def perform_update(self, serializer):
+        super().perform_update(serializer)
+        connection.queue_refresh(instance=serializer.instance)
 
     @action(detail=True, methods=["post"], url_path="test-message", serializer_class=TestMessageSerializer)
     def test_message(self, request, pk=None):

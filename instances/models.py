@@ -135,6 +135,29 @@ class WhatsAppInstance(TenantModel):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     last_connected_at = models.DateTimeField(_("last connected at"), null=True, blank=True)
     last_disconnected_at = models.DateTimeField(_("last disconnected at"), null=True, blank=True)
+    # When the connection state was last learned (a check or a provider event); empty: never.
+    connection_checked_at = models.DateTimeField(_("connection state learned at"), null=True, blank=True)
+    configure_webhook_on_save = models.BooleanField(
+        _("configure the webhook on save"),
+        default=True,
+        help_text=_("Evolution: point the instance's webhook at this product each time it is saved"),
+    )
+    # The warm-up ladder (CAMPAIGNS_WARMUP_LADDER) counts from here, not from the row's creation.
+    sending_since = models.DateField(
+        _("sending since"),
+        null=True,
+        blank=True,
+        help_text=_("When this number started sending (here or elsewhere), e.g. 2023-05-01; empty: when it was added"),
+    )
+    warmed_up = models.BooleanField(
+        _("warmed up"), default=False, help_text=_("The number is past its warm-up: no ladder cap")
+    )
+    daily_cap = models.PositiveIntegerField(
+        _("daily cap"),
+        null=True,
+        blank=True,
+        help_text=_("Campaign sends a day through this number, overriding the ladder and the default; 0 = none"),
+    )
 
     COUNTER_FIELDS = {
         "sent": "sent_today",
@@ -160,6 +183,7 @@ class WhatsAppInstance(TenantModel):
         "disconnects_today",
         "last_connected_at",
         "last_disconnected_at",
+        "connection_checked_at",
     )
 
     class Meta:

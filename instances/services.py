@@ -143,8 +143,18 @@ def set_connection_state(
             if old_state == state:
                 if mark and rows.exclude(**mark).update(**mark, connection_reason=reason[:255], updated_at=now):
                     _refresh_connection_fields(instance)
+                else:
+                    # Nothing changed, but the state is known as of now (the stale-state refresh skips it).
+                    rows.update(connection_checked_at=now)
+                    instance.connection_checked_at = now
                 return False
-            changes = {"connection_state": state, "connection_reason": reason[:255], "updated_at": now, **mark}
+            changes = {
+                "connection_state": state,
+                "connection_reason": reason[:255],
+                "updated_at": now,
+                "connection_checked_at": now,
+                **mark,
+            }
             if state == WhatsAppInstance.ConnectionState.OPEN:
                 changes["last_connected_at"] = now
             elif state == WhatsAppInstance.ConnectionState.CLOSE:
@@ -180,6 +190,7 @@ def _refresh_connection_fields(instance: WhatsAppInstance) -> None:
             "health_score",
             "disconnects_today",
             "counters_date",
+            "connection_checked_at",
         ]
     )
 

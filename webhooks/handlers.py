@@ -52,6 +52,8 @@ def handle_incoming_message(instance, event: IncomingMessage) -> Result:
         provider_message_id=event.message_id,
         external_ticket_id=event.ticket_id,
         external_contact_id=event.contact_id,
+        ticket_status=event.ticket_status,
+        ticket_user_id=event.ticket_user_id,
     )
     return Result("accepted" if outcome.accepted else "ignored", outcome.reason)
 

@@ -76,7 +76,13 @@ class Campaign(TenantModel):
         blank=True,
         help_text=_('e.g. {"customer_name": "{{contact.name}}", "discount": "10%"}'),
     )
-    max_concurrent_executions = models.PositiveIntegerField(_("max concurrent executions"), default=1)
+    # How many executions of this campaign may be live (queued, running or paused) at once;
+    # a start beyond it is refused. 50 is the old Flow Automation API's default.
+    max_concurrent_executions = models.PositiveIntegerField(
+        _("max concurrent executions"),
+        default=50,
+        help_text=_("Executions of this campaign live at the same time (queued, running or paused), e.g. 50"),
+    )
     rate_limit_per_hour = models.PositiveIntegerField(
         _("messages per hour"), null=True, blank=True, help_text=_("Empty for no limit, e.g. 500")
     )

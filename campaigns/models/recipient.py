@@ -68,6 +68,9 @@ class Recipient(models.Model):
     error = models.TextField(_("error"), blank=True, default="")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    # The first claim (the old API's `started_at`) and the latest claim of a retry.
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    last_retry_at = models.DateTimeField(_("last retry at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)

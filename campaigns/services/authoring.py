@@ -51,7 +51,8 @@ def validate_campaign(*, organization, template, flow, instances: list, fields: 
         )
     )
     try:
-        variables.validate_mapping(fields.get("variable_mapping", {}))
+        parsed = variables.validate_mapping(fields.get("variable_mapping", {}))
+        variables.check_columns(parsed, organization=organization)
     except ValidationError as error:
         errors.update(error.message_dict)
     try:

@@ -36,6 +36,12 @@ class Conversation(TenantModel):
     external_contact_id = models.CharField(
         _("external contact id"), max_length=64, blank=True, help_text=_("GOSAC's contact id, which replies go to")
     )
+    external_ticket_status = models.CharField(
+        _("ticket status"), max_length=32, blank=True, help_text=_("GOSAC's ticket.status, e.g. open, pending, closed")
+    )
+    external_ticket_user_id = models.CharField(
+        _("ticket taken by"), max_length=64, blank=True, help_text=_("GOSAC's ticket.userId: the person attending it")
+    )
     flow = models.ForeignKey(
         Flow, on_delete=models.SET_NULL, null=True, related_name="conversations", verbose_name=_("flow")
     )
@@ -117,6 +123,8 @@ class MessageHistory(TenantModel):
     provider_message_id = models.CharField(_("provider message id"), max_length=128, blank=True)
     external_ticket_id = models.CharField(_("external ticket id"), max_length=64, blank=True)
     external_contact_id = models.CharField(_("external contact id"), max_length=64, blank=True)
+    external_ticket_status = models.CharField(_("ticket status"), max_length=32, blank=True)
+    external_ticket_user_id = models.CharField(_("ticket taken by"), max_length=64, blank=True)
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 

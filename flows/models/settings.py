@@ -35,6 +35,6 @@ class SystemSetting(TenantModel):
         from flows.controls import SettingError, parse_setting
 
         try:
-            parse_setting(self.key, self.value)
+            parse_setting(self.key, self.value, kind=self.value_type)
         except SettingError as exc:
             raise ValidationError({"value": str(exc)}) from None

@@ -3,12 +3,14 @@
 GOSAC addresses people by its own contact id, not by phone number. Callers that know
 the id (a conversation that started with a GOSAC webhook) pass it as `phone`; an
 E.164 number is sent as its digits. GOSAC's API has no media message nor connection
-state endpoint: media goes as a text with its link, and the state is the stored one.
+state endpoint: media goes as a text with its link, and a configured integration is
+reported as open (a send refused for its credentials closes it).
 """
 
 import re
 
 from instances import http
+from instances.models import WhatsAppInstance
 from instances.providers.answers import accepted_json, json_or_none, parse_timestamp, raise_for_status_class
 from instances.providers.base import Provider, ProviderOutcomeUnknown, ProviderRejected, SendResult
 
@@ -40,7 +42,10 @@ class Gosac(Provider):
         return self.send_text(instance, phone, f"{caption}\n{url}".strip())
 
     def connection_state(self, instance) -> str:
-        return instance.connection_state
+        # GOSAC reports no connection state: a configured integration is taken as open, and a
+        # send it refuses for the instance's credentials closes it (instances.services._send).
+        configured = instance.base_url and instance.api_key and instance.integration_key
+        return WhatsAppInstance.ConnectionState.OPEN if configured else WhatsAppInstance.ConnectionState.CLOSE
 
     def get_contact(self, instance, contact: str) -> dict:
         response = http.request("GET", _url(instance, f"contacts/{contact_id(contact)}"), headers=_headers(instance))

@@ -23,3 +23,11 @@ def test_it_answers_with_and_without_the_slash(url_name, alice_client):
     assert url.startswith("/api/v1/")
     assert alice_client.get(url).status_code == 200
     assert alice_client.get(url + "/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/me", "/api/v1/settings", "/api/v1/bot/status", "/api/v1/analytics/conversations"]
+)
+def test_plain_views_answer_with_and_without_the_slash(path, alice_client):
+    assert alice_client.get(path).status_code == 200
+    assert alice_client.get(path + "/").status_code == 200

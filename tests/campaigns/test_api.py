@@ -2,6 +2,7 @@
 
 import csv
 import io
+from datetime import UTC
 
 import pytest
 
@@ -226,3 +227,99 @@ def test_executions_of_a_campaign_are_listed(alice_client, org_a):
     alice_client.post(f"{URL}/{campaign.id}/start", {}, format="json")
     body = alice_client.get(f"{URL}/{campaign.id}/executions").json()
     assert body["count"] == 1 and body["results"][0]["flow_automation_id"] == campaign.id
+
+
+def test_contact_created_at_and_a_csv_column_resolve(alice_client, setup, org_a):
+    flow, instance, contacts = setup
+    contacts[0].custom_fields = {"company": "ACME", "loyalty_points": "120"}
+    contacts[0].save(update_fields=["custom_fields"])
+    body = example(flow, instance, contacts)
+    body["variable_mapping"] = {
+        "timestamp": "{{contact.created_at}}",
+        "company": "{{contact.company}}",
+        "points": "{{contact.custom_fields.loyalty_points}}",
+    }
+
+    created = alice_client.post(URL, body, format="json")
+    assert created.status_code == 201, created.json()
+    started = alice_client.post(f"{URL}/{created.json()['id']}/start")
+
+    assert started.status_code == 202, started.json()
+    by_contact = {r.contact_id: r.variables for r in Recipient.objects.all()}
+    stamp = contacts[0].created_at.astimezone(UTC).replace(microsecond=0).isoformat()
+    assert by_contact[contacts[0].id] == {"timestamp": stamp, "company": "ACME", "points": "120"}
+    assert by_contact[contacts[1].id] == {
+        "timestamp": contacts[1].created_at.astimezone(UTC).replace(microsecond=0).isoformat(),
+        "company": "",
+        "points": "",
+    }
+    assert {e["field"] for e in Execution.objects.get().errors} == {
+        "contact.company",
+        "contact.custom_fields.loyalty_points",
+    }
+
+
+def test_a_column_no_contact_has_is_an_unknown_variable(alice_client, setup):
+    body = example(*setup)
+    body["variable_mapping"] = {"company": "{{contact.company}}"}
+    unknown_column = alice_client.post(URL, body, format="json")
+    body["variable_mapping"] = {"bad": "{{contact.custom_fields}}"}
+    bad_syntax = alice_client.post(URL, body, format="json")
+
+    assert unknown_column.status_code == 400 and bad_syntax.status_code == 400
+    assert "{{contact.company}}" in str(unknown_column.json()["variable_mapping"])
+    assert "{{contact.custom_fields}}" in str(bad_syntax.json()["variable_mapping"])
+
+
+def test_start_answers_the_old_fields_and_executions_count_live(alice_client, setup, alice):
+    flow, instance, contacts = setup
+    campaign = alice_client.post(URL, example(flow, instance, contacts), format="json").json()
+
+    started = alice_client.post(
+        f"{URL}/{campaign['id']}/start", {"test_mode": False, "test_contact_ids": []}, format="json"
+    )
+
+    body = started.json()
+    assert started.status_code == 202
+    assert (body["automation_id"], body["execution_type"], body["status"], body["total_recipients"]) == (
+        campaign["id"],
+        "manual",
+        "queued",
+        2,
+    )
+    assert body["started_at"] is not None
+    Recipient.objects.filter(contact=contacts[0]).update(status="read")
+    Recipient.objects.filter(contact=contacts[1]).update(status="failed")
+    listed = alice_client.get(f"{URL}/{campaign['id']}/executions").json()["results"][0]
+    detail = alice_client.get(f"/api/v1/executions/{body['id']}").json()
+    for execution in (listed, detail):
+        counts = {
+            k: execution[f"messages_{k}"] for k in ("sent", "delivered", "read", "replied", "completed", "failed")
+        }
+        assert counts == {"sent": 1, "delivered": 1, "read": 1, "replied": 0, "completed": 0, "failed": 1}
+        assert execution["triggered_by"] == {"id": alice.id, "username": "alice"} and execution["trigger_event"] == ""
+    recipients = alice_client.get(f"/api/v1/executions/{body['id']}/recipients").json()["results"]
+    assert {"started_at", "last_retry_at"} <= set(recipients[0])
+
+
+def test_max_concurrent_executions_defaults_to_the_old_50(alice_client, setup):
+    body = example(*setup)
+    del body["max_concurrent_executions"]
+
+    response = alice_client.post(URL, body, format="json")
+
+    assert response.status_code == 201 and response.json()["max_concurrent_executions"] == 50
+
+
+def test_the_execution_list_costs_a_fixed_number_of_queries(alice_client, setup, django_assert_max_num_queries):
+    flow, instance, contacts = setup
+    campaign = CampaignFactory(
+        organization=contacts[0].organization, instances=[instance], max_concurrent_executions=10
+    )
+    for _ in range(5):
+        alice_client.post(f"{URL}/{campaign.id}/start")
+
+    with django_assert_max_num_queries(12):
+        listed = alice_client.get("/api/v1/executions").json()["results"]
+
+    assert len(listed) == 5 and all(e["messages_sent"] == 0 and e["numbers"] is None for e in listed)

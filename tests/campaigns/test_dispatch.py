@@ -66,10 +66,14 @@ def test_a_5xx_is_retried_later_and_then_sent(org_a, evolution, fake_provider):
     recipient = Recipient.objects.get(execution=execution)
     assert outcome.startswith("later:") and recipient.status == "pending" and recipient.retry_count == 1
     assert recipient.next_attempt_at > timezone.now()
-    with time_machine.travel(timezone.now() + timedelta(minutes=5), tick=False):
+    first_claim = recipient.started_at
+    assert first_claim is not None and recipient.last_retry_at is None
+    later = timezone.now() + timedelta(minutes=5)
+    with time_machine.travel(later, tick=False):
         assert dispatch.run(execution.id) == "done"
     recipient.refresh_from_db()
     assert recipient.status == "sent"
+    assert recipient.started_at == first_claim and recipient.last_retry_at >= later - timedelta(seconds=1)
     assert numbers(fake_provider) == [contact.phone.lstrip("+")] * 2
 
 

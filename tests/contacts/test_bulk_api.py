@@ -63,3 +63,26 @@ def test_neither_or_both_inputs_is_a_400(alice_client):
     response = alice_client.post(URL, {"numbers": "11999999999", "csv": "phone\n"}, format="json")
     assert response.status_code == 400
     assert "numbers" in response.data
+
+
+@pytest.mark.django_db
+def test_blank_lines_of_numbers_are_skipped_not_invalid(bob_client, org_a):
+    response = bob_client.post(URL, {"numbers": "11 99999-9999\n\n   \n11 98888-7777\n"}, format="json")
+
+    assert response.status_code == 200, response.data
+    assert (response.data["created"], response.data["invalid"], response.data["errors"]) == (2, 0, [])
+    assert len(response.data["ids"]) == 2 and None not in response.data["ids"]
+
+
+@pytest.mark.django_db
+def test_the_old_bulk_screen_creates_a_contact_by_whatsapp_id_or_gets_it(bob_client, org_a):
+    body = {"whatsapp_id": "5511999999999", "name": "João", "email": "j@x.com"}
+
+    created = bob_client.post("/api/v1/contacts", body, format="json")
+    again = bob_client.post("/api/v1/contacts", body, format="json")
+    neither = bob_client.post("/api/v1/contacts", {"name": "x"}, format="json")
+
+    assert created.status_code == 201 and again.status_code == 200
+    assert created.json()["id"] == again.json()["id"] == Contact.objects.get(phone="+5511999999999").id
+    assert created.json()["whatsapp_id"] == "5511999999999" and created.json()["phone"] == "+5511999999999"
+    assert neither.status_code == 400 and "phone" in neither.json()

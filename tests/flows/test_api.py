@@ -86,12 +86,12 @@ def test_conversations_with_names_and_history(alice_client, org_a):
 
 
 def test_settings_and_bot_controls(alice_client, org_a):
-    settings = {s["key"]: s for s in alice_client.get("/api/v1/settings").json()}
+    settings = alice_client.get("/api/v1/settings").json()
     assert settings["BOT_ENABLED"]["value"] is True and settings["BOT_ENABLED"]["is_default"]
 
     put = alice_client.put("/api/v1/settings/DEBOUNCE_TIME", {"value": 1500}, format="json")
     bad = alice_client.put("/api/v1/settings/BOT_STATUS", {"value": "sleeping"}, format="json")
-    unknown = alice_client.put("/api/v1/settings/NOPE", {"value": 1}, format="json")
+    unknown = alice_client.put("/api/v1/settings/bad-key", {"value": 1}, format="json")
     assert put.status_code == 200 and put.json()["value"] == 1500
     assert bad.status_code == 400 and "value" in bad.json()
     assert unknown.status_code == 400 and "key" in unknown.json()
@@ -144,7 +144,10 @@ def test_analytics(alice_client, org_a):
     conversations = alice_client.get("/api/v1/analytics/conversations").json()
     files = alice_client.get("/api/v1/analytics/files").json()
 
-    assert conversations["by_status"] == {"active": 1, "completed": 1}
+    assert conversations["by_status"] == [{"status": "active", "count": 1}, {"status": "completed", "count": 1}]
     assert conversations["by_flow"] == [{"flow": flow.id, "flow_name": "F1", "count": 2}]
-    assert [(d["in"], d["out"]) for d in conversations["messages_per_day"]] == [(1, 2)]
-    assert files["by_type"] == [{"file_type": "application/pdf", "count": 2, "average_size": 200}]
+    daily = conversations["daily_messages"]
+    assert [(d["in"], d["out"], d["messages_count"], d["conversations_count"]) for d in daily] == [(1, 2, 3, 1)]
+    assert files["files_by_type"] == [
+        {"file_type": "application/pdf", "count": 2, "avg_size_mb": 0.0, "average_size": 200}
+    ]

@@ -5,6 +5,11 @@ Whaticket: `mediaType` is "chat" for text, "application" for documents, and for 
 media message `body` holds the file name.
 """
 
+import hashlib
+from datetime import UTC
+
+from django.utils import timezone
+
 from contacts.phones import InvalidPhone, normalize_phone
 from webhooks.events import IncomingMessage, Unhandled
 from webhooks.parsers.checked import BadPayload, Checked
@@ -28,13 +33,20 @@ def parse(payload) -> IncomingMessage | Unhandled:
     media_type = data.get("mediaType", "chat").string()
     body = data.get("body", "").optional_string()
     is_file = media_type not in ("chat", "text")
+    contact_id = _text(data.get("contactId")) or _text(contact.get("id"))
+    ticket_id = _text(data.get("ticketId")) or _text(ticket.get("id"))
+    message_id = _text(data.get("id")) or _text(data.get("messageId"))
+    if not message_id:
+        message_id = content_key(
+            contact=contact_id or phone, ticket=ticket_id, body=body, at=data.get("createdAt", "").optional_string()
+        )
     return IncomingMessage(
         provider="gosac",
-        message_id=_text(data.get("id")) or _text(data.get("messageId")),
+        message_id=message_id,
         phone=phone,
         contact_name=contact.get("name", "").optional_string(),
-        contact_id=_text(data.get("contactId")) or _text(contact.get("id")),
-        ticket_id=_text(data.get("ticketId")) or _text(ticket.get("id")),
+        contact_id=contact_id,
+        ticket_id=ticket_id,
         ticket_status=ticket.get("status", "").optional_string(),
         ticket_user_id=_text(ticket.get("userId")),
         text="" if is_file else body,
@@ -45,6 +57,19 @@ def parse(payload) -> IncomingMessage | Unhandled:
         from_me=data.get("fromMe").boolean(default=False),
         from_group=data.get("fromGroup").boolean(default=False),
     )
+
+
+def content_key(*, contact: str, ticket: str, body: str, at: str) -> str:
+    """A message id for a GOSAC message that came without one, so a redelivery is seen as a repeat.
+
+    The time is the message's `createdAt`; a body without one (the old docs' example has
+    none) is keyed by the minute it arrived, so a redelivery within that minute is a
+    repeat and the same text sent again later is a new message.
+    """
+    if not at:
+        at = "received:" + timezone.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+    digest = hashlib.sha256("\x1f".join((contact, ticket, body, at)).encode()).hexdigest()
+    return f"content:{digest[:48]}"
 
 
 def _text(value: Checked) -> str:
