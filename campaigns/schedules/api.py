@@ -200,13 +200,27 @@ def urlpatterns():
         re_path(
             base + r"/?$",
             view({"get": "retrieve", "post": "create", "put": "update", "patch": "update", "delete": "destroy"}),
+            name="flow-automation-schedule",
         ),
-        re_path(base + r"/exceptions/?$", view({"get": "exceptions", "post": "exceptions"})),
-        re_path(base + r"/exceptions/(?P<exception_id>\d+)/?$", view({"delete": "delete_exception"})),
-        re_path(base + r"/preview/?$", view({"get": "preview"})),
-        re_path(base + r"/pause/?$", view({"post": "pause"})),
-        re_path(base + r"/resume/?$", view({"post": "resume"})),
-        re_path(base + r"/trigger/?$", view({"post": "trigger"})),
-        re_path(base + r"/backfill/?$", view({"post": "backfill"})),
-        re_path(base + r"/runs/?$", view({"get": "runs"})),
+        re_path(
+            base + r"/exceptions/?$",
+            view({"get": "exceptions", "post": "exceptions"}),
+            name="flow-automation-schedule-exceptions",
+        ),
+        re_path(
+            base + r"/exceptions/(?P<exception_id>\d+)/?$",
+            view({"delete": "delete_exception"}),
+            name="flow-automation-schedule-exception",
+        ),
+        *(
+            re_path(base + rf"/{verb}/?$", view({method: verb}), name=f"flow-automation-schedule-{verb}")
+            for method, verb in (
+                ("get", "preview"),
+                ("post", "pause"),
+                ("post", "resume"),
+                ("post", "trigger"),
+                ("post", "backfill"),
+                ("get", "runs"),
+            )
+        ),
     ]

@@ -1,5 +1,7 @@
 """Viewers read and never write, on every tenant-scoped endpoint."""
 
+import re
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -14,7 +16,9 @@ def _routes(action_method: str, action: str, patterns=None):
         elif isinstance(pattern, URLPattern):
             cls = getattr(pattern.callback, "cls", None)
             actions = getattr(pattern.callback, "actions", None) or {}
-            if cls is not None and issubclass(cls, TenantScopedMixin) and actions.get(action_method) == action:
+            # Routes nested under an object (a campaign's schedule) have role tests of their own.
+            nested = re.search(r"\)[^)]*[a-z]", pattern.pattern.regex.pattern)
+            if cls and issubclass(cls, TenantScopedMixin) and actions.get(action_method) == action and not nested:
                 yield pattern.name, cls
 
 
