@@ -99,24 +99,27 @@ def _bounded(params, name: str, default: int, low: int, high: int) -> int:
 
 
 class ScheduleViewSet(TenantScopedMixin, viewsets.GenericViewSet):
+    """Nested under one automation, so its actions are not the router's list/detail
+    `create`/`destroy` (their URLs take the automation's id)."""
+
     queryset = Campaign.objects.filter(deleted_at__isnull=True)
     filter_backends = []
 
     def _schedule(self) -> Schedule:
         return get_object_or_404(Schedule, campaign=self.get_object())
 
-    def retrieve(self, request, pk=None):
+    def read(self, request, pk=None):
         return Response(schedule_data(self._schedule()))
 
-    def create(self, request, pk=None):
+    def add(self, request, pk=None):
         schedule = services.create_schedule(campaign=self.get_object(), data=request.data)
         return Response(schedule_data(schedule), status=status.HTTP_201_CREATED)
 
-    def update(self, request, pk=None):
+    def change(self, request, pk=None):
         schedule = services.update_schedule(schedule=self._schedule(), data=request.data)
         return Response(schedule_data(schedule))
 
-    def destroy(self, request, pk=None):
+    def remove(self, request, pk=None):
         services.delete_schedule(schedule=self._schedule())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -199,28 +202,15 @@ def urlpatterns():
     return [
         re_path(
             base + r"/?$",
-            view({"get": "retrieve", "post": "create", "put": "update", "patch": "update", "delete": "destroy"}),
+            view({"get": "read", "post": "add", "put": "change", "patch": "change", "delete": "remove"}),
             name="flow-automation-schedule",
         ),
-        re_path(
-            base + r"/exceptions/?$",
-            view({"get": "exceptions", "post": "exceptions"}),
-            name="flow-automation-schedule-exceptions",
-        ),
-        re_path(
-            base + r"/exceptions/(?P<exception_id>\d+)/?$",
-            view({"delete": "delete_exception"}),
-            name="flow-automation-schedule-exception",
-        ),
-        *(
-            re_path(base + rf"/{verb}/?$", view({method: verb}), name=f"flow-automation-schedule-{verb}")
-            for method, verb in (
-                ("get", "preview"),
-                ("post", "pause"),
-                ("post", "resume"),
-                ("post", "trigger"),
-                ("post", "backfill"),
-                ("get", "runs"),
-            )
-        ),
+        re_path(base + r"/exceptions/?$", view({"get": "exceptions", "post": "exceptions"})),
+        re_path(base + r"/exceptions/(?P<exception_id>\d+)/?$", view({"delete": "delete_exception"})),
+        re_path(base + r"/preview/?$", view({"get": "preview"})),
+        re_path(base + r"/pause/?$", view({"post": "pause"})),
+        re_path(base + r"/resume/?$", view({"post": "resume"})),
+        re_path(base + r"/trigger/?$", view({"post": "trigger"})),
+        re_path(base + r"/backfill/?$", view({"post": "backfill"})),
+        re_path(base + r"/runs/?$", view({"get": "runs"})),
     ]

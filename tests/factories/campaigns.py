@@ -1,6 +1,6 @@
 import factory
 
-from campaigns.models import Campaign, CampaignInstance, CampaignLog, Execution, Recipient
+from campaigns.models import Campaign, CampaignInstance, CampaignLog, Execution, Recipient, Schedule
 from flows.models import Flow, FlowMessage, FlowTemplate, Subflow
 from instances.models import WhatsAppInstance
 
@@ -86,9 +86,25 @@ def make_log(organization) -> CampaignLog:
     )
 
 
+def make_schedule(organization):
+    from datetime import date, time
+
+    from campaigns.models import Schedule
+
+    campaign = CampaignFactory(organization=organization)
+    return Schedule.objects.create(
+        organization=organization,
+        campaign=campaign,
+        recurrence_type="daily",
+        start_date=date(2030, 1, 1),
+        start_time=time(9),
+    )
+
+
 TENANT_FACTORIES = {
     Campaign: lambda organization: CampaignFactory(organization=organization),
     Execution: lambda organization: ExecutionFactory(organization=organization),
     Recipient: make_recipient,
     CampaignLog: make_log,
+    Schedule: make_schedule,
 }
