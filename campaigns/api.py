@@ -207,6 +207,11 @@ class CampaignViewSet(TenantModelViewSet):
         execution = services.start_campaign(campaign=self.get_object(), user=request.user, **body.validated_data)
         return Response(ExecutionDetailSerializer(execution).data, status=status.HTTP_202_ACCEPTED)
 
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        """A campaign with a trigger (an inbound event) goes live without starting now."""
+        return Response({"activated": services.activate_campaign(campaign=self.get_object())})
+
     @action(detail=True, methods=["get"])
     def executions(self, request, pk=None):
         page = self.paginate_queryset(self.get_object().executions.order_by("-id"))

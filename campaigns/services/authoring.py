@@ -4,6 +4,8 @@ A campaign can be edited only while it is a draft or paused (`check_editable`); 
 one cancels its live executions through the operator controls.
 """
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +15,9 @@ from campaigns import audience, variables
 from campaigns.models import Campaign, CampaignInstance, Execution
 from campaigns.services.controls import cancel_execution
 from contacts.models import Contact
+
+# The name of an inbound event (`POST /api/v1/events`) a campaign may subscribe to.
+EVENT_NAME = re.compile(r"[\w.:-]{1,100}")
 
 CAMPAIGN_FIELDS = (
     "name description trigger_type trigger_config audience_type audience_config variable_mapping "
@@ -42,6 +47,13 @@ def validate_campaign(*, organization, template, flow, instances: list, fields: 
     start, end = fields.get("execution_window_start"), fields.get("execution_window_end")
     if (start is None) != (end is None):
         errors["execution_window_end"] = _("Give both the start and the end of the window, or neither.")
+    if fields.get("trigger_type") == Campaign.TriggerType.WEBHOOK:
+        event = (fields.get("trigger_config") or {}).get("event")
+        if not isinstance(event, str) or not EVENT_NAME.fullmatch(event):
+            errors["trigger_config"] = _(
+                'A webhook trigger needs {"event": "<name>"}, e.g. {"event": "payment.overdue"} '
+                "(letters, digits, . _ : -; up to 100)."
+            )
     try:
         variables.validate_mapping(fields.get("variable_mapping", {}))
     except ValidationError as error:
@@ -127,3 +139,15 @@ def delete_campaign(*, campaign: Campaign, user=None) -> None:
         cancel_execution(execution=execution, user=user)
     campaign.transition(Campaign.Status.ARCHIVED)
     Campaign.objects.filter(id=campaign.id).update(deleted_at=timezone.now())
+
+
+def activate_campaign(*, campaign: Campaign) -> bool:
+    """Draft -> active without starting: a campaign that starts on a trigger (an inbound event) goes live."""
+    if campaign.trigger_type == Campaign.TriggerType.MANUAL:
+        raise ValidationError({"trigger_type": _("A manual campaign goes live when it is started.")})
+    activated = Campaign.objects.filter(id=campaign.id, status=Campaign.Status.DRAFT).update(
+        status=Campaign.Status.ACTIVE, updated_at=timezone.now()
+    )
+    if activated:
+        campaign.status = Campaign.Status.ACTIVE
+    return bool(activated)

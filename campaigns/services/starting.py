@@ -25,8 +25,15 @@ def start_campaign(
     test_contact_ids: list | None = None,
     execution_type: str = Execution.Type.MANUAL,
     trigger_event: str = "",
+    contact_ids: list[int] | None = None,
+    extra_variables: dict | None = None,
 ) -> Execution:
-    """Create the execution and its recipients, then queue the dispatcher on commit."""
+    """Create the execution and its recipients, then queue the dispatcher on commit.
+
+    `contact_ids` replaces the campaign's audience (an inbound event starts it for one
+    contact; opted-out and inactive contacts are still left out); `extra_variables` are
+    added to every recipient's variables (an event's `{"event": data}`).
+    """
     campaign = Campaign.objects.select_for_update().select_related("organization").get(id=campaign.id)
     if campaign.deleted_at or campaign.status == Campaign.Status.ARCHIVED:
         raise ValidationError({"status": _("This campaign is archived and cannot start.")})
@@ -48,6 +55,8 @@ def start_campaign(
         _check_contact_ids(campaign.organization, ids, field="test_contact_ids")
         contacts = audience.reachable_contacts(campaign.organization).filter(id__in=ids)
         execution_type = Execution.Type.TEST
+    elif contact_ids is not None:
+        contacts = audience.reachable_contacts(campaign.organization).filter(id__in=contact_ids)
     else:
         contacts = audience.audience_queryset(
             organization=campaign.organization,
@@ -63,6 +72,9 @@ def start_campaign(
         trigger_event=trigger_event,
     )
     total = insert_recipients(execution=execution, contacts=contacts, mapping=campaign.variable_mapping, at=at)
+    if extra_variables and total:
+        for recipient in Recipient.objects.filter(execution=execution).only("id", "variables"):
+            Recipient.objects.filter(id=recipient.id).update(variables={**recipient.variables, **extra_variables})
     errors = missing_variable_report(contacts=contacts, mapping=campaign.variable_mapping)
     Execution.objects.filter(id=execution.id).update(total_recipients=total, errors=errors)
     execution.total_recipients, execution.errors = total, errors
