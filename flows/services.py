@@ -25,6 +25,7 @@ from flows.models import Conversation, Flow, MessageHistory, ScheduledSend, Subf
 from flows.queries import flow_spec
 from flows.signals import conversation_completed
 from instances.providers.base import ProviderError, ProviderUnavailable, SendResult
+from integrations.services import webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -361,6 +362,19 @@ def _queue_sends_on_commit(scheduled: list[ScheduledSend]) -> None:
 
 
 def _signal_completed_on_commit(conversation: Conversation) -> None:
+    # The outbound webhook's event is written now, in the transaction that completes it.
+    webhooks.enqueue_event(
+        organization_id=conversation.organization_id,
+        type="conversation.completed",
+        key=f"conversation.completed:{conversation.id}",
+        payload={
+            "conversation_id": conversation.id,
+            "contact_id": conversation.contact_id,
+            "phone": conversation.contact.phone,
+            "flow_id": conversation.flow_id,
+            "variables": conversation.variables,
+        },
+    )
     transaction.on_commit(lambda: conversation_completed.send(sender=Conversation, conversation=conversation))
 
 

@@ -110,7 +110,7 @@ def enqueue_events_from(queryset) -> int:
         cursor.execute(
             f"INSERT INTO {table} (organization_id, type, key, payload, occurred_at, created_at) "
             f"SELECT q.*, %s FROM ({select_sql}) q WHERE true ON CONFLICT DO NOTHING",
-            [*params, timezone.now()],
+            [timezone.now(), *params],
         )
         count = cursor.rowcount
     return count
