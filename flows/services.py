@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from flows import engine
+from flows.actions import request_action
 from flows.models import Conversation, Flow, MessageHistory, ScheduledSend, Subflow
 from flows.queries import flow_spec
 from flows.signals import conversation_completed
@@ -162,6 +163,10 @@ def _store_starts(starts: list[SentStart]) -> list[Conversation]:
     with transaction.atomic():
         _end_active([(started.contact.id, started.instance.id) for started in starts], now=now)
         Conversation.objects.bulk_create(conversations)
+        for conversation, started in zip(conversations, starts, strict=True):
+            if started.decision.action is not None and conversation.waiting_for == engine.WAIT_ACTION:
+                request_action(conversation=conversation, request=started.decision.action)
+                conversation.save(update_fields=["state"])
         MessageHistory.objects.bulk_create(
             [
                 _outbound_history(conversation, outgoing, result)
@@ -279,12 +284,15 @@ def apply_decision(
         _set_position(conversation, decision.position, completed=decision.completed, now=now)
     conversation.variables = decision.variables
     conversation.last_interaction_at = now
+    if decision.action is not None:
+        request_action(conversation=conversation, request=decision.action)
     conversation.save(
         update_fields=[
             "subflow",
             "current_message",
             "waiting_for",
             "variables",
+            "state",
             "status",
             "completed_at",
             "last_interaction_at",
