@@ -55,3 +55,13 @@ def google_integration(org_a, fake_google):
     return create_integration(
         organization=org_a, kind="google", name="google-loja", secrets={"service_account": fake_google.service_account}
     )
+
+
+@pytest.fixture
+def eager_celery():
+    """Plumbing only: queued tasks run in the test's process (the claims are tested on their own)."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
