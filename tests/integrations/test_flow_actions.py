@@ -101,7 +101,7 @@ def send_file(instance, contact, url, captured):
 
 
 def test_a_conversation_looks_up_a_row_uploads_the_file_and_opens_a_ticket(
-    chat, fake_provider, fake_google, fake_pontta, django_capture_on_commit_callbacks, alice_client
+    chat, fake_provider, fake_google, fake_pontta, django_capture_on_commit_callbacks, alice_client, admin_client
 ):
     instance, contact = chat
     fake_google.sheets["pedidos"] = [["pedido", "status", "previsao"], ["A100", "em separação", "12/05"]]
@@ -135,6 +135,8 @@ def test_a_conversation_looks_up_a_row_uploads_the_file_and_opens_a_ticket(
     shown = alice_client.get(f"/api/v1/conversations/{conversation.id}/actions")
     assert [r["status"] for r in shown.data["results"]] == ["succeeded"] * 3
     assert shown.data["results"][0]["integration_name"] == "pontta-loja"
+    page = admin_client.get(f"/admin/flows/conversation/{conversation.id}/change/").content.decode()
+    assert page.count("<td>Succeeded</td>") == 3 and "Google Drive: upload a file" in page
 
 
 def test_a_refused_action_goes_to_the_on_error_subflow(
