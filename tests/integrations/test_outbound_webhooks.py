@@ -57,6 +57,10 @@ def test_sends_enqueue_one_signed_event_per_recipient_and_the_receiver_verifies_
     assert {b["data"]["phone"] for b in bodies} == {c.phone for c in contacts}
     assert all(b["type"] == "recipient.sent" and b["id"].startswith("evt_") for b in bodies)
     assert bodies[0]["data"]["flow_automation_id"] == execution.campaign_id
+    # The event carries the provider's message id (recorded in the same transaction as the move).
+    by_phone = {r.phone: r for r in Recipient.objects.filter(execution=execution)}
+    assert all(b["data"]["provider_message_id"] == by_phone[b["data"]["phone"]].provider_message_id for b in bodies)
+    assert all(b["data"]["provider_message_id"].startswith("3EB0") for b in bodies)
     request = fake_receiver.requests_to(r"^/hooks")[0]
     assert request.header("whatsflow-event-id") == bodies[0]["id"]
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"delivered"}
