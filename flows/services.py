@@ -23,10 +23,10 @@ from django.utils import timezone
 from flows import engine
 from flows.actions import request_action
 from flows.models import Conversation, Flow, MessageHistory, ScheduledSend, Subflow
+from flows.outbound import enqueue_conversation_completed
 from flows.queries import flow_spec
 from flows.signals import conversation_completed
 from instances.providers.base import ProviderError, ProviderUnavailable, SendResult
-from integrations.services import webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -370,19 +370,7 @@ def _queue_sends_on_commit(scheduled: list[ScheduledSend]) -> None:
 
 
 def _signal_completed_on_commit(conversation: Conversation) -> None:
-    # The outbound webhook's event is written now, in the transaction that completes it.
-    webhooks.enqueue_event(
-        organization_id=conversation.organization_id,
-        type="conversation.completed",
-        key=f"conversation.completed:{conversation.id}",
-        payload={
-            "conversation_id": conversation.id,
-            "contact_id": conversation.contact_id,
-            "phone": conversation.contact.phone,
-            "flow_id": conversation.flow_id,
-            "variables": conversation.variables,
-        },
-    )
+    enqueue_conversation_completed(conversation=conversation)
     transaction.on_commit(lambda: conversation_completed.send(sender=Conversation, conversation=conversation))
 
 
