@@ -13,6 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from integrations.jsoncheck import json_problem
+
 logger = logging.getLogger(__name__)
 
 _VARIABLE = re.compile(r"^[A-Za-z_][\w]{0,63}$")
@@ -31,6 +33,8 @@ def validate_action_config(action: str, config) -> dict:
         return {"action": _("Unknown action.")}
     if not isinstance(config, dict):
         return {"action_config": _("Must be a JSON object.")}
+    if problem := json_problem(config):
+        return {"action_config": problem}
     unknown = set(config) - {"integration", "params", "outputs"}
     if unknown:
         return {"action_config": _("Unknown key %(key)s.") % {"key": sorted(unknown)[0]}}

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel
 from integrations import crypto
+from integrations.jsoncheck import json_problem
 
 # What each kind keeps in `settings` (plain) and in its secrets (encrypted).
 SETTINGS_FIELDS = {
@@ -93,6 +94,8 @@ class Integration(TenantModel):
         errors = {}
         if not isinstance(self.settings, dict):
             raise ValidationError({"settings": _("Must be a JSON object.")})
+        if problem := json_problem(self.settings):
+            raise ValidationError({"settings": problem})
         for field, required in SETTINGS_FIELDS.get(self.kind, {}).items():
             value = self.settings.get(field)
             if required and not (isinstance(value, str) and value.strip()):
@@ -112,6 +115,8 @@ def validate_secrets(kind: str, secrets, *, creating: bool) -> dict:
         secrets = {}
     if not isinstance(secrets, dict):
         raise ValidationError({"secrets": _("Must be a JSON object.")})
+    if problem := json_problem(secrets):
+        raise ValidationError({"secrets": problem})
     known = SECRET_FIELDS.get(kind, {})
     for name in secrets:
         if name not in known:

@@ -1,5 +1,6 @@
 """`/api/v1/integrations/`: tenant-scoped, secrets write-only and encrypted, the connection test."""
 
+import json
 import logging
 
 import pytest
@@ -124,3 +125,45 @@ def test_keys_rotate_the_old_one_still_decrypts(org_a, settings):
     settings.INTEGRATIONS_ENCRYPTION_KEYS = [new]
     integration.refresh_from_db()
     assert integration.get_secrets() == {"bearer_token": "tok-123456789"}
+
+
+@pytest.mark.parametrize(
+    "settings_value",
+    [
+        {"base_url": "https://x", "business_unit": "b\x00"},
+        {"base_url": "https://x", "business_unit": "b", "x": "\ud800"},
+    ],
+)
+def test_text_jsonb_cannot_hold_is_a_400(alice_client, fake_pontta, settings_value):
+    body = {"kind": "pontta", "name": "p", "settings": settings_value, "secrets": {"email": "a@b.c", "password": "x"}}
+    # json.dumps escapes a lone surrogate as \\ud800, which the server's parser turns back into one.
+    response = alice_client.post("/api/v1/integrations/", json.dumps(body), content_type="application/json")
+    assert response.status_code == 400 and "settings" in response.data
+
+
+def test_an_action_step_through_the_api_is_validated(alice_client, org_a):
+    from tests.factories.flows import SubflowFactory, flow_for
+
+    subflow = SubflowFactory(flow=flow_for(org_a))
+    body = {"subflow": subflow.id, "action": "sheets_lookup", "action_config": {"integration": "g", "params": {}}}
+    refused = alice_client.post("/api/v1/flow-messages/", body, format="json")
+    nul = alice_client.post(
+        "/api/v1/flow-messages/",
+        {
+            **body,
+            "action_config": {"integration": "g\x00", "params": {"spreadsheet_id": "s", "column": "c", "value": "v"}},
+        },
+        format="json",
+    )
+    accepted = alice_client.post(
+        "/api/v1/flow-messages/",
+        {
+            **body,
+            "action_config": {"integration": "g", "params": {"spreadsheet_id": "s", "column": "c", "value": "{{x}}"}},
+        },
+        format="json",
+    )
+
+    assert refused.status_code == 400 and "params.spreadsheet_id" in str(refused.data["action_config"])
+    assert nul.status_code == 400 and "action_config" in nul.data
+    assert accepted.status_code == 201, accepted.content
