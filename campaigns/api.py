@@ -280,6 +280,11 @@ class CampaignViewSet(TenantModelViewSet):
         data["started_at"] = data["started_at"] or data["created_at"]
         return Response(data, status=status.HTTP_202_ACCEPTED)
 
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        """A campaign with a trigger (an inbound event) goes live without starting now."""
+        return Response({"activated": services.activate_campaign(campaign=self.get_object())})
+
     @action(detail=True, methods=["get"])
     def executions(self, request, pk=None):
         page = self.paginate_queryset(self.get_object().executions.select_related("triggered_by").order_by("-id"))

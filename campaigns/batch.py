@@ -26,6 +26,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from campaigns import windows
@@ -178,13 +180,16 @@ class Batch:
             for (recipient, instance, sent_start, at), conversation in zip(started, conversations, strict=True)
         ]
         with transaction.atomic():
+            # Ids and send times first, so that the move to `sent` (and the outbound webhook's
+            # event written with it) sees them; each row keeps its own send time.
+            record_what_was_sent(rows)
             advance_recipients(
                 Recipient.objects.filter(id__in=[row[0] for row in rows]),
                 Recipient.Status.SENT,
                 at=started[0][3],
                 lease_expires_at=None,
+                sent_at=Coalesce(F("sent_at"), Value(started[0][3])),
             )
-            record_what_was_sent(rows)
             # A flow that ended with its first messages completed before its recipient knew
             # the conversation, so `conversation_completed` found nobody: complete them here.
             finished = [row[0] for row, c in zip(rows, conversations, strict=True) if c.status == "completed"]

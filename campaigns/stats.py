@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, CampaignLog, Execution, Recipient
+from campaigns.outbound import enqueue_execution_completed
 
 REACHED = {
     "sent": Recipient.PROGRESS,
@@ -91,6 +92,7 @@ def finalize_execution(*, execution_id: int) -> int:
         ):
             return 0
         campaign = execution.campaign
+        enqueue_execution_completed(execution=execution, counts=counts)
         refresh_campaign_totals(campaign=campaign)
         CampaignLog.objects.create(
             organization_id=campaign.organization_id,

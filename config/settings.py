@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "flows",
     "campaigns",
     "webhooks",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -362,4 +363,41 @@ WEBHOOKS_FLOOR_VIEW = env.bool("WEBHOOKS_FLOOR_VIEW", default=False)
 SYSTEM_PERIODIC_TASKS["webhooks: retry unapplied events"] = {
     "task": "webhooks.tasks.retry_unapplied_webhook_events",
     "every_seconds": 60,
+}
+
+# INTEGRATIONS
+# ------------------------------------------------------------------------------
+# Fernet keys (comma-separated) that encrypt integration secrets at rest: the first encrypts,
+# all decrypt (docs/integrations.md "Key rotation"). A development key exists only in DEBUG.
+# https://cryptography.io/en/latest/fernet/#cryptography.fernet.MultiFernet
+_DEV_INTEGRATIONS_KEY = "d2hhdHNmbG93LWRldi1vbmx5LWludGVncmF0aW9ucyE="  # base64 of a public dev-only phrase
+INTEGRATIONS_ENCRYPTION_KEYS = env.list(
+    "INTEGRATIONS_ENCRYPTION_KEYS", default=[_DEV_INTEGRATIONS_KEY] if DEBUG else []
+)
+INTEGRATIONS_CONNECT_TIMEOUT = env.float("INTEGRATIONS_CONNECT_TIMEOUT", default=5.0)
+INTEGRATIONS_READ_TIMEOUT = env.float("INTEGRATIONS_READ_TIMEOUT", default=20.0)
+# A Pontta token is dropped this long before its expiry (then the next call logs in again).
+INTEGRATIONS_PONTTA_TOKEN_MARGIN_SECONDS = env.int("INTEGRATIONS_PONTTA_TOKEN_MARGIN_SECONDS", default=60)
+# Google: "" = the discovery documents' own addresses; tests point both at a fake server.
+INTEGRATIONS_GOOGLE_API_ROOT_URL = env("INTEGRATIONS_GOOGLE_API_ROOT_URL", default="")
+INTEGRATIONS_GOOGLE_TOKEN_URI = env("INTEGRATIONS_GOOGLE_TOKEN_URI", default="")
+# Flow-step actions: attempts while the partner proves it did nothing, base of the backoff, lease.
+INTEGRATIONS_ACTION_MAX_ATTEMPTS = env.int("INTEGRATIONS_ACTION_MAX_ATTEMPTS", default=5)
+INTEGRATIONS_ACTION_RETRY_BASE_SECONDS = env.float("INTEGRATIONS_ACTION_RETRY_BASE_SECONDS", default=10)
+INTEGRATIONS_ACTION_LEASE_SECONDS = env.int("INTEGRATIONS_ACTION_LEASE_SECONDS", default=300)
+# Outbound webhooks: retried with backoff (base * 2^n, at most max) for this many hours.
+INTEGRATIONS_WEBHOOK_RETRY_HOURS = env.float("INTEGRATIONS_WEBHOOK_RETRY_HOURS", default=24)
+INTEGRATIONS_WEBHOOK_RETRY_BASE_SECONDS = env.float("INTEGRATIONS_WEBHOOK_RETRY_BASE_SECONDS", default=30)
+INTEGRATIONS_WEBHOOK_RETRY_MAX_SECONDS = env.float("INTEGRATIONS_WEBHOOK_RETRY_MAX_SECONDS", default=3600)
+INTEGRATIONS_WEBHOOK_TIMEOUT = env.float("INTEGRATIONS_WEBHOOK_TIMEOUT", default=10)
+INTEGRATIONS_WEBHOOK_BATCH_SIZE = env.int("INTEGRATIONS_WEBHOOK_BATCH_SIZE", default=100)
+INTEGRATIONS_WEBHOOK_LEASE_SECONDS = env.int("INTEGRATIONS_WEBHOOK_LEASE_SECONDS", default=300)
+INTEGRATIONS_WEBHOOK_DRAIN_SECONDS = env.float("INTEGRATIONS_WEBHOOK_DRAIN_SECONDS", default=20)
+SYSTEM_PERIODIC_TASKS["integrations: deliver webhooks"] = {
+    "task": "integrations.tasks.drain_webhooks",
+    "every_seconds": 10,
+}
+SYSTEM_PERIODIC_TASKS["integrations: run due actions"] = {
+    "task": "integrations.tasks.run_due_actions",
+    "every_seconds": 30,
 }

@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("instances.urls")),
     path("", include("flows.urls")),
     path("", include("campaigns.urls")),
+    path("", include("integrations.urls")),
 ]
 
 urlpatterns = [

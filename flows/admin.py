@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import TenantAdmin
@@ -19,6 +19,7 @@ from flows.models import (
     Subflow,
     SystemSetting,
 )
+from flows.queries import action_runs_of
 from instances.models import WhatsAppInstance
 
 SIMULATOR_PHONE = "+5511900000001"
@@ -125,6 +126,7 @@ class FlowAdmin(TenantAdmin):
 
 class FlowMessageInline(admin.StackedInline):
     model = FlowMessage
+    fk_name = "subflow"
     extra = 0
     ordering = ["order_index", "id"]
     fields = [
@@ -136,6 +138,8 @@ class FlowMessageInline(admin.StackedInline):
         ("wait_for_file", "expected_file_types"),
         "reprompt_text",
         "delay_seconds",
+        ("action", "on_error_subflow"),
+        "action_config",
     ]
 
 
@@ -188,9 +192,35 @@ class ConversationAdmin(TenantAdmin):
     list_filter = ["status", "waiting_for"]
     list_select_related = ["contact", "instance", "flow", "subflow"]
     search_fields = ["contact__phone", "contact__name", "external_ticket_id"]
-    readonly_fields = [f.name for f in Conversation._meta.fields if f.name != "id"]
+    readonly_fields = [*(f.name for f in Conversation._meta.fields if f.name != "id"), "action_runs"]
     inlines = [MessageHistoryInline, ScheduledSendInline]
     show_full_result_count = False
+
+    @admin.display(description=_("integration actions"))
+    def action_runs(self, obj):
+        rows = [
+            (
+                run.created_at,
+                run.get_action_display(),
+                run.integration or "",
+                run.get_status_display(),
+                run.latency_ms,
+                run.error,
+            )
+            for run in action_runs_of(conversation=obj)[:50]
+        ]
+        if not rows:
+            return "—"
+        return format_html(
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            _("at"),
+            _("action"),
+            _("integration"),
+            _("status"),
+            _("latency (ms)"),
+            _("error"),
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+        )
 
     def has_add_permission(self, request):
         return False

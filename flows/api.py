@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from accounts.api import TenantModelViewSet, TenantPrimaryKeyRelatedField, TenantReadOnlyViewSet
 from flows.models import Conversation, Flow, FlowMessage, FlowTemplate, MessageHistory, ReceivedFile, Subflow
-from flows.queries import conversations_with_names, templates_with_counts
+from flows.queries import action_runs_of, conversations_with_names, templates_with_counts
 from flows.transfer import MESSAGE_FIELDS
 
 
@@ -172,10 +172,11 @@ class SubflowSerializer(OldNamesMixin, ModelCleanMixin, serializers.ModelSeriali
 class FlowMessageSerializer(OldNamesMixin, ModelCleanMixin, serializers.ModelSerializer):
     ALIASES = {"subflow_id": "subflow", "message_text": "text"}
     subflow = SubflowField(queryset=Subflow.objects.all())
+    on_error_subflow = SubflowField(queryset=Subflow.objects.all(), required=False, allow_null=True)
 
     class Meta:
         model = FlowMessage
-        fields = ["id", "subflow", *MESSAGE_FIELDS]
+        fields = ["id", "subflow", *MESSAGE_FIELDS, "on_error_subflow"]
 
     def to_internal_value(self, data):
         attrs = super().to_internal_value(data)
@@ -357,6 +358,15 @@ class ConversationViewSet(TenantReadOnlyViewSet):
         if self.action == "list" and status != "all":
             queryset = queryset.filter(status=status)
         return queryset
+
+    @action(detail=True, methods=["get"])
+    def actions(self, request, pk=None):
+        """The runs of the conversation's action steps: status, latency, error, result."""
+        from integrations.api import ActionRunSerializer
+
+        runs = action_runs_of(conversation=self.get_object())
+        page = self.paginate_queryset(runs)
+        return self.get_paginated_response(ActionRunSerializer(page, many=True).data)
 
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):

@@ -9,8 +9,13 @@ class FlowsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete, post_save
 
+        from flows.actions import on_action_finished
         from flows.models import FlowMessage, Subflow
         from flows.services import bump_flow_version
+        from integrations.signals import action_finished
+
+        # Integrations calls no one above it: it announces a finished run, flows picks it up.
+        action_finished.connect(on_action_finished, dispatch_uid="flows.action_finished")
 
         for model in (Subflow, FlowMessage):
             post_save.connect(bump_flow_version, sender=model, dispatch_uid=f"flows.bump.save.{model.__name__}")

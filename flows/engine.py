@@ -15,6 +15,11 @@ Pure: it reads frozen specs of a flow (see `flows.queries.flow_spec`) and return
   a re-prompt; an accepted file is stored and the flow goes on.
 - While a delayed message is pending, a keyword still jumps; anything else only
   lands in the history.
+- An action step (a call to an integration) stops the flow like a wait: the decision
+  carries an `ActionRequest` with its params rendered, and `after_action` goes on past
+  it with the result's chosen fields as variables, or, when it failed, to its
+  `on_error` subflow (past it, without one), with `last_action_error` set. While the
+  action runs, a keyword still jumps (its late result is then ignored by the caller).
 """
 
 import random
@@ -27,6 +32,7 @@ from flows.text import accepts_file, file_kind, matches_any, render
 WAIT_REPLY = "reply"
 WAIT_FILE = "file"
 WAIT_DELAY = "delay"
+WAIT_ACTION = "action"
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,9 @@ class MessageSpec:
     reprompt_text: str = ""
     variable_name: str = ""
     delay_seconds: int = 0
+    action: str = ""
+    action_config: dict = field(default_factory=dict)
+    on_error_subflow_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,14 @@ class Outgoing:
 
 
 @dataclass(frozen=True)
+class ActionRequest:
+    """The action step the flow stopped at, with its params rendered from the variables."""
+
+    message: MessageSpec
+    params: dict
+
+
+@dataclass(frozen=True)
 class Decision:
     outgoing: tuple[Outgoing, ...] = ()
     position: Position | None = None
@@ -104,6 +121,7 @@ class Decision:
     accept_file: MessageSpec | None = None
     jumped_to: int | None = None
     reason: str = ""
+    action: ActionRequest | None = None
 
     @property
     def changes_position(self) -> bool:
@@ -190,6 +208,10 @@ def run_from(
     messages = subflow.messages
     for i in range(index, len(messages)):
         message = messages[i]
+        if message.action:
+            request = ActionRequest(message, render_params(message.action_config.get("params", {}), variables, message))
+            position = Position(subflow.id, message.id, WAIT_ACTION)
+            return Decision(tuple(outgoing), position, variables=variables, action=request)
         text = render(rng.choice(message.texts), variables, context=f"flow message {message.id}")
         if message.delay_seconds and not (i == index and first_already_waited):
             outgoing.append(Outgoing(text, message, delay_seconds=message.delay_seconds, continues=True))
@@ -198,6 +220,50 @@ def run_from(
         if message.wait:
             return Decision(tuple(outgoing), Position(subflow.id, message.id, message.wait), variables=variables)
     return Decision(tuple(outgoing), None, completed=True, variables=variables, reason="completed")
+
+
+def after_action(
+    flow: FlowSpec, position: Position, variables: dict, *, succeeded: bool, result: dict, error: str = "", rng=None
+) -> Decision:
+    """The action at `position` ended: its outputs into variables and on, or to its on_error subflow."""
+    subflow, index = _locate(flow, position)
+    if subflow is None:
+        return Decision(completed=True, variables=variables, reason="stale_position")
+    message = subflow.messages[index]
+    if succeeded:
+        outputs = message.action_config.get("outputs", {}) or {}
+        variables = {**variables, **{name: _pick(result, path) for name, path in outputs.items()}}
+        variables.pop("last_action_error", None)
+        return replace(run_from(subflow, index + 1, variables, rng), reason="action_succeeded")
+    variables = {**variables, "last_action_error": error}
+    target = flow.subflow(message.on_error_subflow_id)
+    if target is not None and target.messages:
+        return replace(run_from(target, 0, variables, rng), jumped_to=target.id, reason="action_failed")
+    return replace(run_from(subflow, index + 1, variables, rng), reason="action_failed")
+
+
+def render_params(value, variables: dict, message: MessageSpec):
+    """Every text inside an action's params rendered from the variables (objects and lists walked)."""
+    if isinstance(value, str):
+        return render(value, variables, context=f"action of message {message.id}")
+    if isinstance(value, dict):
+        return {key: render_params(item, variables, message) for key, item in value.items()}
+    if isinstance(value, list):
+        return [render_params(item, variables, message) for item in value]
+    return value
+
+
+def _pick(result, path: str):
+    """`row.Status` from {"row": {"Status": "enviado"}}; a missing field is empty."""
+    value = result
+    for part in path.split("."):
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return ""
+    return "" if value is None else value
 
 
 def _jump(target: SubflowSpec, variables: dict, rng) -> Decision:

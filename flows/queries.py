@@ -61,6 +61,9 @@ def message_spec(message: FlowMessage) -> engine.MessageSpec:
         reprompt_text=message.reprompt_text,
         variable_name=message.variable_name,
         delay_seconds=message.delay_seconds,
+        action=message.action,
+        action_config=dict(message.action_config or {}) if message.action else {},
+        on_error_subflow_id=message.on_error_subflow_id,
     )
 
 
@@ -96,3 +99,10 @@ def conversations_with_names(queryset=None):
     return queryset.select_related("contact", "instance", "flow__template", "subflow", "current_message").annotate(
         template_name=F("flow__template__name")
     )
+
+
+def action_runs_of(*, conversation: Conversation):
+    """The integration runs the conversation's action steps asked for, newest first."""
+    from integrations.models import ActionRun
+
+    return ActionRun.objects.filter(reference=f"conversation:{conversation.id}").select_related("integration")

@@ -21,7 +21,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from flows import engine
+from flows.actions import request_action
 from flows.models import Conversation, Flow, MessageHistory, ScheduledSend, Subflow
+from flows.outbound import enqueue_conversation_completed
 from flows.queries import flow_spec
 from flows.signals import conversation_completed
 from instances.providers.base import ProviderError, ProviderUnavailable, SendResult
@@ -161,6 +163,10 @@ def _store_starts(starts: list[SentStart]) -> list[Conversation]:
     with transaction.atomic():
         _end_active([(started.contact.id, started.instance.id) for started in starts], now=now)
         Conversation.objects.bulk_create(conversations)
+        for conversation, started in zip(conversations, starts, strict=True):
+            if started.decision.action is not None and conversation.waiting_for == engine.WAIT_ACTION:
+                request_action(conversation=conversation, request=started.decision.action)
+                conversation.save(update_fields=["state"])
         MessageHistory.objects.bulk_create(
             [
                 _outbound_history(conversation, outgoing, result)
@@ -278,12 +284,15 @@ def apply_decision(
         _set_position(conversation, decision.position, completed=decision.completed, now=now)
     conversation.variables = decision.variables
     conversation.last_interaction_at = now
+    if decision.action is not None:
+        request_action(conversation=conversation, request=decision.action)
     conversation.save(
         update_fields=[
             "subflow",
             "current_message",
             "waiting_for",
             "variables",
+            "state",
             "status",
             "completed_at",
             "last_interaction_at",
@@ -361,6 +370,7 @@ def _queue_sends_on_commit(scheduled: list[ScheduledSend]) -> None:
 
 
 def _signal_completed_on_commit(conversation: Conversation) -> None:
+    enqueue_conversation_completed(conversation=conversation)
     transaction.on_commit(lambda: conversation_completed.send(sender=Conversation, conversation=conversation))
 
 

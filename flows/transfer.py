@@ -29,6 +29,8 @@ MESSAGE_FIELDS = (
     "reprompt_text",
     "variable_name",
     "delay_seconds",
+    "action",
+    "action_config",
     "is_active",
 )
 
@@ -54,7 +56,10 @@ def export_template(template: FlowTemplate) -> dict:
                         **_fields(subflow, SUBFLOW_FIELDS),
                         "parent": index_of.get(subflow.parent_id),
                         "messages": [
-                            _fields(message, MESSAGE_FIELDS)
+                            {
+                                **_fields(message, MESSAGE_FIELDS),
+                                **({"on_error": index_of.get(message.on_error_subflow_id)} if message.action else {}),
+                            }
                             for message in subflow.messages.order_by("order_index", "id")
                         ],
                     }
@@ -90,6 +95,7 @@ def import_template(*, organization, document, created_by=None) -> FlowTemplate:
         _save(flow, flow_path)
         subflows_data = _list(flow_data.get("subflows", []), f"{flow_path}.subflows")
         created: list[Subflow] = []
+        on_error: list[tuple[FlowMessage, object, str]] = []
         for s_index, subflow_data in enumerate(subflows_data):
             subflow_path = f"{flow_path}.subflows[{s_index}]"
             subflow_data = _object(subflow_data, subflow_path)
@@ -99,7 +105,10 @@ def import_template(*, organization, document, created_by=None) -> FlowTemplate:
             for m_index, message_data in enumerate(_list(subflow_data.get("messages", []), f"{subflow_path}.messages")):
                 message_path = f"{subflow_path}.messages[{m_index}]"
                 message_data = _object(message_data, message_path)
-                _save(FlowMessage(subflow=subflow, **_take(message_data, MESSAGE_FIELDS, message_path)), message_path)
+                message = FlowMessage(subflow=subflow, **_take(message_data, MESSAGE_FIELDS, message_path))
+                _save(message, message_path)
+                if message_data.get("on_error") is not None:
+                    on_error.append((message, message_data["on_error"], f"{message_path}.on_error"))
         for s_index, (subflow, subflow_data) in enumerate(zip(created, subflows_data, strict=True)):
             parent = subflow_data.get("parent")
             if parent is None:
@@ -110,6 +119,11 @@ def import_template(*, organization, document, created_by=None) -> FlowTemplate:
                 )
             subflow.parent = created[parent]
             subflow.save(update_fields=["parent"])
+        for message, target, path in on_error:
+            if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < len(created):
+                raise TransferError(path, "must be the index of a subflow of the flow")
+            message.on_error_subflow = created[target]
+            message.save(update_fields=["on_error_subflow"])
         Flow.objects.filter(id=flow.id).update(content_version=F("content_version") + 1)
     return template
 
@@ -127,7 +141,7 @@ def _list(value, path: str) -> list:
 
 
 def _take(data: dict, names, path: str) -> dict:
-    unknown = set(data) - set(names) - {"flows", "subflows", "messages", "parent"}
+    unknown = set(data) - set(names) - {"flows", "subflows", "messages", "parent", "on_error"}
     if unknown:
         raise TransferError(f"{path}.{sorted(unknown)[0]}", "is not a known field")
     return {name: data[name] for name in names if name in data}
@@ -135,7 +149,10 @@ def _take(data: dict, names, path: str) -> dict:
 
 def _save(obj, path: str) -> None:
     try:
-        obj.full_clean(exclude=["template", "flow", "subflow", "organization", "parent"], validate_constraints=False)
+        obj.full_clean(
+            exclude=["template", "flow", "subflow", "organization", "parent", "on_error_subflow"],
+            validate_constraints=False,
+        )
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
         raise TransferError(path if field == "__all__" else f"{path}.{field}", " ".join(messages)) from None

@@ -8,6 +8,7 @@ UPDATE whose row count says whether it happened.
 
 from campaigns.models.campaign import Campaign, CampaignInstance
 from campaigns.models.execution import Execution
+from campaigns.models.inbound import InboundEvent
 from campaigns.models.log import CampaignLog, SendSlot
 from campaigns.models.recipient import Recipient, advance_recipients, recipient_sources
 from campaigns.schedules.models import Schedule, ScheduleException, ScheduleRun
@@ -17,6 +18,7 @@ __all__ = [
     "CampaignInstance",
     "CampaignLog",
     "Execution",
+    "InboundEvent",
     "Recipient",
     "Schedule",
     "ScheduleException",

@@ -30,6 +30,7 @@ class Execution(TenantModel):
         MANUAL = "manual", _("Manual")
         SCHEDULED = "scheduled", _("Scheduled")
         TEST = "test", _("Test")
+        EVENT = "event", _("Inbound event")
 
     class PauseReason(models.TextChoices):
         OPERATOR = "operator", _("Paused by an operator")

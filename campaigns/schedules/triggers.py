@@ -3,8 +3,10 @@
 `scheduled` with `trigger_config.scheduled_at` (an ISO time: "start later") is a `once`
 schedule; `cron` with `trigger_config.expression` a `cron` schedule, both in the
 campaign's time zone. Saving the campaign creates or updates its schedule. `webhook`
-is refused until inbound business events exist.
+with `trigger_config.event` starts on an inbound business event (`campaigns.services.events`).
 """
+
+import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -12,6 +14,9 @@ from django.utils.translation import gettext as _
 from campaigns import windows
 from campaigns.schedules import services, validation
 from campaigns.schedules.models import Schedule
+
+# The name of an inbound business event (`POST /api/v1/events`), e.g. payment.overdue.
+EVENT_NAME = re.compile(r"[\w.:-]{1,100}")
 
 
 def check_trigger(trigger_type: str, trigger_config, time_zone: str) -> dict:
@@ -21,7 +26,14 @@ def check_trigger(trigger_type: str, trigger_config, time_zone: str) -> dict:
         return {"trigger_config": _("Must be an object.")}
     try:
         if trigger_type == "webhook":
-            return {"trigger_type": _("Webhook triggers are not available yet; use manual, scheduled or cron.")}
+            event = (config or {}).get("event")
+            if not isinstance(event, str) or not EVENT_NAME.fullmatch(event):
+                return {
+                    "trigger_config": _(
+                        'A webhook trigger needs {"event": "<name>"}, e.g. {"event": "payment.overdue"} '
+                        "(letters, digits, . _ : -; up to 100)."
+                    )
+                }
         if trigger_type == "scheduled":
             if config.get("scheduled_at") in (None, ""):
                 return {"trigger_config.scheduled_at": _("Give the time to start, e.g. 2025-11-25T09:00:00-03:00.")}

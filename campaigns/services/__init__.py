@@ -8,6 +8,7 @@ cancels and re-queues, writes the campaign log and reacts to other apps' signals
 
 from campaigns.services.authoring import (
     CAMPAIGN_FIELDS,
+    activate_campaign,
     check_editable,
     create_campaign,
     delete_campaign,
@@ -30,6 +31,7 @@ from campaigns.services.starting import audience_size, insert_recipients, missin
 
 __all__ = [
     "CAMPAIGN_FIELDS",
+    "activate_campaign",
     "audience_size",
     "cancel_campaign",
     "cancel_execution",

@@ -140,3 +140,15 @@ def delete_campaign(*, campaign: Campaign, user=None) -> None:
     campaign.transition(Campaign.Status.ARCHIVED)
     Campaign.objects.filter(id=campaign.id).update(deleted_at=timezone.now())
     Schedule.objects.filter(campaign=campaign).update(is_active=False)
+
+
+def activate_campaign(*, campaign: Campaign) -> bool:
+    """Draft -> active without starting: a campaign that starts on a trigger (an inbound event) goes live."""
+    if campaign.trigger_type == Campaign.TriggerType.MANUAL:
+        raise ValidationError({"trigger_type": _("A manual campaign goes live when it is started.")})
+    activated = Campaign.objects.filter(id=campaign.id, status=Campaign.Status.DRAFT).update(
+        status=Campaign.Status.ACTIVE, updated_at=timezone.now()
+    )
+    if activated:
+        campaign.status = Campaign.Status.ACTIVE
+    return bool(activated)

@@ -27,12 +27,17 @@ def start_campaign(
     trigger_event: str = "",
     settings: dict | None = None,
     max_live: int | None = None,
+    contact_ids: list[int] | None = None,
+    extra_variables: dict | None = None,
 ) -> Execution:
     """Create the execution and its recipients, then queue the dispatcher on commit.
 
     `settings` are campaign settings this execution runs with instead (a schedule's
     `modify` exception), e.g. {"rate_limit_per_hour": 3000}; `max_live` a lower limit of
     live executions than `max_concurrent_executions` (a schedule's overlap policy).
+    `contact_ids` replaces the campaign's audience (an inbound event starts it for one
+    contact; opted-out and inactive contacts are still left out); `extra_variables` are
+    added to every recipient's variables (an event's `{"event": data}`).
     """
     settings = settings or {}
     campaign = Campaign.objects.select_for_update().select_related("organization").get(id=campaign.id)
@@ -58,6 +63,8 @@ def start_campaign(
         _check_contact_ids(campaign.organization, ids, field="test_contact_ids")
         contacts = audience.reachable_contacts(campaign.organization).filter(id__in=ids)
         execution_type = Execution.Type.TEST
+    elif contact_ids is not None:
+        contacts = audience.reachable_contacts(campaign.organization).filter(id__in=contact_ids)
     else:
         contacts = audience.audience_queryset(
             organization=campaign.organization,
@@ -74,6 +81,9 @@ def start_campaign(
         settings=settings,
     )
     total = insert_recipients(execution=execution, contacts=contacts, mapping=campaign.variable_mapping, at=at)
+    if extra_variables and total:
+        for recipient in Recipient.objects.filter(execution=execution).only("id", "variables"):
+            Recipient.objects.filter(id=recipient.id).update(variables={**recipient.variables, **extra_variables})
     errors = missing_variable_report(contacts=contacts, mapping=campaign.variable_mapping)
     Execution.objects.filter(id=execution.id).update(total_recipients=total, errors=errors)
     execution.total_recipients, execution.errors = total, errors

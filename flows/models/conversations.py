@@ -25,6 +25,7 @@ class Conversation(TenantModel):
         REPLY = "reply", _("A reply")
         FILE = "file", _("A file")
         DELAY = "delay", _("A delayed message")
+        ACTION = "action", _("An integration's answer")
 
     contact = models.ForeignKey(
         "contacts.Contact", on_delete=models.CASCADE, related_name="conversations", verbose_name=_("contact")

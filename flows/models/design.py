@@ -4,6 +4,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel
+from flows.actions import validate_action_config
+from integrations.models import ACTION_KINDS
 
 MAX_VARIATIONS = 4  # alternatives besides `text`: five texts in all
 
@@ -154,6 +156,31 @@ class FlowMessage(models.Model):
     delay_seconds = models.PositiveIntegerField(
         _("delay (seconds)"), default=0, help_text=_("Wait this long before sending this message")
     )
+    action = models.CharField(
+        _("action"),
+        max_length=32,
+        blank=True,
+        choices=ACTION_KINDS,
+        help_text=_("Instead of sending a text, call an integration (runs in the background; the flow waits)"),
+    )
+    action_config = models.JSONField(
+        _("action settings"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'e.g. {"integration": "pontta-loja", "params": {"subject": "Pedido {{order}}", '
+            '"message": "{{last_reply}}"}, "outputs": {"ticket_id": "ticket_id"}} (docs/integrations.md)'
+        ),
+    )
+    on_error_subflow = models.ForeignKey(
+        Subflow,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("on error, go to"),
+        help_text=_("The subflow the conversation goes to when the action fails; empty goes on"),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -188,7 +215,15 @@ class FlowMessage(models.Model):
             errors["wait_for_file"] = _("A message waits for a reply or for a file, not both.")
         if self.message_type != self.Type.TEXT and not self.media_url:
             errors["media_url"] = _("Required for media messages.")
-        if self.message_type == self.Type.TEXT and not self.text.strip():
+        if self.message_type == self.Type.TEXT and not self.text.strip() and not self.action:
             errors["text"] = _("Required for text messages.")
+        if self.action:
+            if self.wait_for_response or self.wait_for_file or self.delay_seconds:
+                errors["action"] = _("An action neither waits for the contact nor has a delay.")
+            errors.update(validate_action_config(self.action, self.action_config))
+            if self.on_error_subflow_id and self.subflow_id and self.on_error_subflow.flow_id != self.subflow.flow_id:
+                errors["on_error_subflow"] = _("Must be a subflow of the same flow.")
+        elif self.action_config:
+            errors["action_config"] = _("Only for action steps.")
         if errors:
             raise ValidationError(errors)

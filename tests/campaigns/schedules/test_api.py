@@ -331,7 +331,7 @@ def test_trigger_cron_creates_and_updates_a_cron_schedule(alice_client, automati
             "trigger_config.scheduled_at",
         ),
         ({"trigger_type": "cron", "trigger_config": {"expression": "every day"}}, "trigger_config.expression"),
-        ({"trigger_type": "webhook", "trigger_config": {"event": "payment.overdue"}}, "trigger_type"),
+        ({"trigger_type": "webhook", "trigger_config": {"event": "payment overdue!"}}, "trigger_config"),
     ],
 )
 def test_bad_triggers_are_a_400_naming_the_field(alice_client, automation, trigger, field):

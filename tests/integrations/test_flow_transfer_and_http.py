@@ -1,0 +1,89 @@
+"""Export/import carries action steps by integration name (never secrets); the generic HTTP action."""
+
+import json
+
+import pytest
+
+from flows.models import FlowMessage, Subflow
+from flows.transfer import TransferError, export_template, import_template
+from integrations.services import actions
+from integrations.services.connections import create_integration
+from tests.factories.flows import flow_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_exported_action_names_its_integration_and_no_secret(org_a, org_b, pontta_integration):
+    flow = flow_for(org_a)
+    main = Subflow.objects.create(flow=flow, name="Main")
+    failure = Subflow.objects.create(flow=flow, name="Erro", order_index=1)
+    FlowMessage.objects.create(subflow=failure, text="Falhou")
+    FlowMessage.objects.create(
+        subflow=main,
+        action="pontta_create_ticket",
+        action_config={"integration": "pontta-loja", "params": {"subject": "s", "message": "m"}},
+        on_error_subflow=failure,
+    )
+
+    document = export_template(flow.template)
+    text = json.dumps(document)
+
+    assert "pontta-loja" in text
+    assert "s3cret" not in text and pontta_integration.secrets_encrypted not in text
+    [message] = document["template"]["flows"][0]["subflows"][0]["messages"]
+    assert message["action"] == "pontta_create_ticket" and message["on_error"] == 1
+
+    copy = import_template(organization=org_b, document=document)
+    imported = FlowMessage.objects.get(subflow__flow__template=copy, action="pontta_create_ticket")
+    assert imported.on_error_subflow.name == "Erro" and imported.on_error_subflow.flow_id == imported.subflow.flow_id
+    assert export_template(copy) == {**document, "template": {**document["template"]}}
+
+
+@pytest.mark.parametrize(
+    ("message", "path"),
+    [
+        (
+            {"action": "pontta_create_ticket", "action_config": {"integration": "p", "params": {"subject": "s"}}},
+            "action_config",
+        ),
+        ({"action": "teleport", "action_config": {}}, "action"),
+        ({"action": "http_request", "action_config": {"params": {"url": "x"}}, "on_error": 7}, "on_error"),
+    ],
+)
+def test_a_bad_action_in_an_import_names_its_path(org_a, message, path):
+    document = {
+        "format": "whatsflow.flows/1",
+        "template": {"name": "T", "flows": [{"name": "F", "subflows": [{"name": "S", "messages": [message]}]}]},
+    }
+    with pytest.raises(TransferError) as error:
+        import_template(organization=org_a, document=document)
+    assert error.value.path.endswith(path)
+
+
+def test_the_http_action_sends_the_bearer_token_and_returns_the_json(
+    org_a, fake_provider, django_capture_on_commit_callbacks
+):
+    fake_provider.respond("POST", r"^/crm/leads$", status=201, json={"id": "lead-9", "ok": True})
+    create_integration(
+        organization=org_a,
+        kind="http",
+        name="crm",
+        settings={"base_url": fake_provider.url},
+        secrets={"bearer_token": "crm-token-123456"},
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        run = actions.request_run(
+            organization_id=org_a.id,
+            action="http_request",
+            integration_name="crm",
+            params={"method": "POST", "url": "/crm/leads", "body": {"phone": "+5511"}},
+            key="k-http",
+            reference="test:1",
+        )
+
+    assert actions.run_action(run_id=run.id) == "succeeded"
+    run.refresh_from_db()
+    assert run.result == {"status": 201, "json": {"id": "lead-9", "ok": True}}
+    [request] = fake_provider.requests_to(r"^/crm/leads$")
+    assert request.header("authorization") == "Bearer crm-token-123456" and request.json == {"phone": "+5511"}
+    assert "crm-token" not in json.dumps(run.params)
