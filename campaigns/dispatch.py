@@ -28,6 +28,7 @@ from campaigns.batch import RELEASED, Batch, default_start, release
 from campaigns.models import Campaign, CampaignLog, Execution, Recipient, advance_recipients
 from campaigns.services import log, pause_execution
 from campaigns.stats import finalize_execution
+from config import logfmt
 from instances.services import counting_in_batches
 
 # The execution's heartbeat (the sweep restarts executions whose beat is stale) is written at most this often.
@@ -83,6 +84,9 @@ def run(execution_id: int, *, start=default_start, budget_seconds: float | None 
     )
     if execution is None:
         return "stopped"
+    logfmt.bind(
+        organization_id=execution.organization_id, campaign_id=execution.campaign_id, execution_id=execution.id
+    )  # the task's ids, cleared when it ends (config.logs)
     if execution.status == Execution.Status.QUEUED:
         execution.transition(Execution.Status.RUNNING, source=Execution.Status.QUEUED, started_at=windows.now())
     campaign = execution.campaign

@@ -1,6 +1,7 @@
 """Inbound messages: intake (controls, durable row, debounce), then a burst through the engine."""
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -11,10 +12,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from config import logfmt
 from contacts.models import Contact
 from flows import debounce, engine
 from flows.controls import get_bot_settings
-from flows.models import Conversation, MessageHistory, ReceivedFile
+from flows.models import Conversation, FlowActivity, MessageHistory, ReceivedFile
 from flows.queries import active_conversation, default_flow, flow_spec
 from flows.services import apply_decision, initial_variables, position_of
 from flows.text import file_kind
@@ -168,6 +170,7 @@ def process_burst(*, instance_id: int, contact_id: int) -> str:
     """
     from flows.sending import send_due_for_conversation
 
+    started = time.monotonic()
     now = timezone.now()
     with transaction.atomic():
         Contact.objects.select_for_update().filter(id=contact_id).values_list("id", flat=True).first()
@@ -203,16 +206,53 @@ def process_burst(*, instance_id: int, contact_id: int) -> str:
                 decision = engine.on_inbound(
                     flow_spec(conversation.flow), position_of(conversation), _combine(rows), conversation.variables
                 )
+        subflow_before = conversation.subflow_id
         not_before = None
         if conversation.last_bot_message_at and bot.MESSAGE_COOLDOWN:
             not_before = conversation.last_bot_message_at + timedelta(seconds=bot.MESSAGE_COOLDOWN)
+        logfmt.bind(
+            organization_id=conversation.organization_id,
+            instance_id=conversation.instance_id,
+            conversation_id=conversation.id,
+        )
         apply_decision(conversation=conversation, decision=decision, now=now, not_before=not_before)
         _mark_processed(rows, conversation, now)
         received = _receive_file(conversation, decision, rows) if decision.accept_file else None
+        _record_activity(conversation, rows, decision, subflow_before, received, started)
     send_due_for_conversation(conversation_id=conversation.id)
     if received is not None:
         store_received_file(received_file_id=received.id)
     return decision.reason or "processed"
+
+
+def _record_activity(conversation, rows, decision, subflow_before, received, started) -> None:
+    """The activity log of one burst: processed (with its time), a subflow change, a file."""
+    base = {"organization_id": conversation.organization_id, "conversation": conversation}
+    entries = [
+        FlowActivity(
+            **base,
+            kind=FlowActivity.Kind.MESSAGE_PROCESSED,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            details={"messages": len(rows), "history_ids": [row.id for row in rows], "reason": decision.reason or ""},
+        )
+    ]
+    if conversation.subflow_id != subflow_before:
+        entries.append(
+            FlowActivity(
+                **base,
+                kind=FlowActivity.Kind.SUBFLOW_CHANGED,
+                details={"from_subflow_id": subflow_before, "to_subflow_id": conversation.subflow_id},
+            )
+        )
+    if received is not None:
+        entries.append(
+            FlowActivity(
+                **base,
+                kind=FlowActivity.Kind.FILE_RECEIVED,
+                details={"received_file_id": received.id, "name": received.original_name, "type": received.file_type},
+            )
+        )
+    FlowActivity.objects.bulk_create(entries)
 
 
 def _combine(rows: list[MessageHistory]) -> engine.Inbound:
