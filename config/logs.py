@@ -68,3 +68,4 @@ def _clear_ids(**kwargs):
 @signals.setup_logging.connect
 def _configure(**kwargs):
     logging.config.dictConfig(settings.LOGGING)
+    logging.captureWarnings(True)  # Python warnings (e.g. Celery's SecurityWarning) in the same format

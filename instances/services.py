@@ -21,6 +21,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config import logfmt
 from config.metrics import PROVIDER_CALL_SECONDS, SENDS
 from instances import counters
 from instances.models import HEALTH_CLOSE_PENALTY, WhatsAppInstance
@@ -69,6 +70,11 @@ def _send(instance: WhatsAppInstance, operation: str, **kwargs) -> SendResult:
 
 def _call(instance: WhatsAppInstance, operation: str, **kwargs):
     """Call the provider once; log and measure instance, latency and outcome (never a key, never a body we sent)."""
+    with logfmt.bound(organization_id=instance.organization_id, instance_id=instance.id):
+        return _measured_call(instance, operation, **kwargs)
+
+
+def _measured_call(instance: WhatsAppInstance, operation: str, **kwargs):
     client = get_provider(instance.provider)
     started = time.monotonic()
     try:
