@@ -84,9 +84,13 @@ def run(execution_id: int, *, start=default_start, budget_seconds: float | None 
     )
     if execution is None:
         return "stopped"
-    logfmt.bind(
-        organization_id=execution.organization_id, campaign_id=execution.campaign_id, execution_id=execution.id
-    )  # the task's ids, cleared when it ends (config.logs)
+    ids = {"organization_id": execution.organization_id, "campaign_id": execution.campaign_id}
+    with logfmt.bound(**ids, execution_id=execution.id):
+        return _run(execution, start=start, budget_seconds=budget_seconds)
+
+
+def _run(execution: Execution, *, start, budget_seconds: float | None) -> str:
+    execution_id = execution.id
     if execution.status == Execution.Status.QUEUED:
         execution.transition(Execution.Status.RUNNING, source=Execution.Status.QUEUED, started_at=windows.now())
     campaign = execution.campaign

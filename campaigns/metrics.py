@@ -7,8 +7,9 @@
   `campaigns_execution_live` partial index); ended ones are the counter
   `whatsflow_executions_ended_total{status}` (`campaigns.models.Execution.transition`).
 
-Schedule runs by status belong here too once schedules exist (a function added to
-METRICS_COLLECTORS that reads its own indexed table).
+Schedule runs by status belong here too once schedules exist: a function added to
+METRICS_COLLECTORS, e.g. `yield status_gauge(ScheduleRun.objects.filter(created_at__gte=…),
+"whatsflow_schedule_runs", "…", ScheduleRun.Status.values)` over a recent, indexed slice.
 """
 
 from django.conf import settings
@@ -29,11 +30,14 @@ def due_recipients(*, cap: int | None = None) -> int:
     return due.values("id")[:cap].count()
 
 
-def live_executions() -> dict[str, int]:
-    counts = dict.fromkeys(LIVE, 0)
-    rows = Execution.objects.filter(status__in=LIVE).values("status").annotate(n=Count("id")).order_by()
-    counts.update({row["status"]: row["n"] for row in rows})
-    return counts
+def status_gauge(rows, name: str, documentation: str, statuses) -> GaugeMetricFamily:
+    """A gauge of `rows` counted by status (one grouped query: give it an indexed, bounded queryset)."""
+    counts = dict.fromkeys(statuses, 0)
+    counts.update({row["status"]: row["n"] for row in rows.values("status").annotate(n=Count("id")).order_by()})
+    gauge = GaugeMetricFamily(name, documentation, labels=["status"])
+    for status, count in counts.items():
+        gauge.add_metric([status], count)
+    return gauge
 
 
 def collect():
@@ -43,7 +47,5 @@ def collect():
     )
     due.add_metric([], due_recipients())
     yield due
-    executions = GaugeMetricFamily("whatsflow_executions", "Executions not ended yet, by status.", labels=["status"])
-    for status, count in live_executions().items():
-        executions.add_metric([status], count)
-    yield executions
+    live = Execution.objects.filter(status__in=LIVE)
+    yield status_gauge(live, "whatsflow_executions", "Executions not ended yet, by status.", LIVE)

@@ -4,8 +4,8 @@
   (letters, digits, `.-_:`, up to 128), else makes one; binds it for the request's log lines
   and answers it in the same header.
 - Celery: `before_task_publish` copies the ids bound where a task is queued into its
-  message headers (`wf_log_ids`); `task_prerun` binds them in the worker, with the task's
-  name, so a request's id follows the work it started; `task_postrun` clears them.
+  message headers (`wf_log_ids`); `task_prerun` binds them in the worker, so a request's id
+  follows the work it started; `task_postrun` restores the context as it was before the task.
 - `setup_logging`: Celery configures no logging of its own; every process uses
   `settings.LOGGING` (one format, UTC, the same ids).
 """
@@ -50,19 +50,29 @@ def _carry_ids(headers=None, **kwargs):
         headers[HEADER] = ids
 
 
+_tokens: dict[str, object] = {}  # task id -> what task_postrun restores
+
+
 @signals.task_prerun.connect
-def _bind_ids(task=None, **kwargs):
-    logfmt.clear()
+def _bind_ids(task_id=None, task=None, **kwargs):
+    """The ids the task's message carries, over what this context has (a worker's: nothing)."""
     carried = getattr(task.request, HEADER, None) if task is not None else None
     if not isinstance(carried, dict):
         carried = (getattr(task.request, "headers", None) or {}).get(HEADER) if task is not None else None
     ids = {name: value for name, value in (carried or {}).items() if name in logfmt.IDS}
-    logfmt.bind(**ids)
+    if task_id is not None:
+        _tokens[task_id] = logfmt.bind(**ids)
 
 
 @signals.task_postrun.connect
-def _clear_ids(**kwargs):
-    logfmt.clear()
+def _clear_ids(task_id=None, **kwargs):
+    """Back to the context before the task (what the task bound, e.g. its execution, goes)."""
+    token = _tokens.pop(task_id, None)
+    if token is not None:
+        try:
+            logfmt.reset(token)
+        except ValueError:  # made in another context: start the next task from nothing
+            logfmt.clear()
 
 
 @signals.setup_logging.connect

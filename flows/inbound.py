@@ -172,57 +172,62 @@ def process_burst(*, instance_id: int, contact_id: int) -> str:
 
     started = time.monotonic()
     now = timezone.now()
-    with transaction.atomic():
-        Contact.objects.select_for_update().filter(id=contact_id).values_list("id", flat=True).first()
-        rows = list(_unprocessed(instance_id, contact_id).select_related("contact", "instance").order_by("id"))
-        if not rows:
-            return "nothing"
-        last = rows[-1]
-        contact, instance = last.contact, last.instance
-        bot = get_bot_settings(organization_id=instance.organization_id)
-        conversation = active_conversation(contact_id=contact_id, instance_id=instance_id)
-        if conversation is None:
-            flow = default_flow(organization_id=instance.organization_id)
-            if flow is None:
-                _mark_processed(rows, None, now)
-                logger.info("inbound for contact %s: the organization has no default flow", contact_id)
-                return "no_flow"
-            conversation = Conversation.objects.create(
-                organization_id=instance.organization_id,
-                contact=contact,
-                instance=instance,
-                flow=flow,
-                external_ticket_id=last.external_ticket_id,
-                external_contact_id=last.external_contact_id,
-                variables=initial_variables(contact, None),
-                last_interaction_at=now,
-            )
-            decision = engine.start(flow_spec(flow), conversation.variables)
-        else:
-            _follow_external_ids(conversation, last)
-            if conversation.flow is None:
-                decision = engine.Decision(completed=True, variables=conversation.variables, reason="flow_deleted")
-            else:
-                decision = engine.on_inbound(
-                    flow_spec(conversation.flow), position_of(conversation), _combine(rows), conversation.variables
+    token = None
+    try:
+        with transaction.atomic():
+            Contact.objects.select_for_update().filter(id=contact_id).values_list("id", flat=True).first()
+            rows = list(_unprocessed(instance_id, contact_id).select_related("contact", "instance").order_by("id"))
+            if not rows:
+                return "nothing"
+            last = rows[-1]
+            contact, instance = last.contact, last.instance
+            bot = get_bot_settings(organization_id=instance.organization_id)
+            conversation = active_conversation(contact_id=contact_id, instance_id=instance_id)
+            if conversation is None:
+                flow = default_flow(organization_id=instance.organization_id)
+                if flow is None:
+                    _mark_processed(rows, None, now)
+                    logger.info("inbound for contact %s: the organization has no default flow", contact_id)
+                    return "no_flow"
+                conversation = Conversation.objects.create(
+                    organization_id=instance.organization_id,
+                    contact=contact,
+                    instance=instance,
+                    flow=flow,
+                    external_ticket_id=last.external_ticket_id,
+                    external_contact_id=last.external_contact_id,
+                    variables=initial_variables(contact, None),
+                    last_interaction_at=now,
                 )
-        subflow_before = conversation.subflow_id
-        not_before = None
-        if conversation.last_bot_message_at and bot.MESSAGE_COOLDOWN:
-            not_before = conversation.last_bot_message_at + timedelta(seconds=bot.MESSAGE_COOLDOWN)
-        logfmt.bind(
-            organization_id=conversation.organization_id,
-            instance_id=conversation.instance_id,
-            conversation_id=conversation.id,
-        )
-        apply_decision(conversation=conversation, decision=decision, now=now, not_before=not_before)
-        _mark_processed(rows, conversation, now)
-        received = _receive_file(conversation, decision, rows) if decision.accept_file else None
-        _record_activity(conversation, rows, decision, subflow_before, received, started)
-    send_due_for_conversation(conversation_id=conversation.id)
-    if received is not None:
-        store_received_file(received_file_id=received.id)
-    return decision.reason or "processed"
+                decision = engine.start(flow_spec(flow), conversation.variables)
+            else:
+                _follow_external_ids(conversation, last)
+                if conversation.flow is None:
+                    decision = engine.Decision(completed=True, variables=conversation.variables, reason="flow_deleted")
+                else:
+                    decision = engine.on_inbound(
+                        flow_spec(conversation.flow), position_of(conversation), _combine(rows), conversation.variables
+                    )
+            subflow_before = conversation.subflow_id
+            not_before = None
+            if conversation.last_bot_message_at and bot.MESSAGE_COOLDOWN:
+                not_before = conversation.last_bot_message_at + timedelta(seconds=bot.MESSAGE_COOLDOWN)
+            token = logfmt.bind(
+                organization_id=conversation.organization_id,
+                instance_id=conversation.instance_id,
+                conversation_id=conversation.id,
+            )
+            apply_decision(conversation=conversation, decision=decision, now=now, not_before=not_before)
+            _mark_processed(rows, conversation, now)
+            received = _receive_file(conversation, decision, rows) if decision.accept_file else None
+            _record_activity(conversation, rows, decision, subflow_before, received, started)
+        send_due_for_conversation(conversation_id=conversation.id)
+        if received is not None:
+            store_received_file(received_file_id=received.id)
+        return decision.reason or "processed"
+    finally:
+        if token is not None:
+            logfmt.reset(token)
 
 
 def _record_activity(conversation, rows, decision, subflow_before, received, started) -> None:

@@ -211,11 +211,11 @@ def apply_event(*, event_id: int) -> str:
             )
             if event is None:
                 return WebhookEvent.objects.filter(id=event_id).values_list("result", flat=True).first() or "gone"
-            logfmt.bind(organization_id=event.organization_id, instance_id=event.instance_id)
-            results = [
-                apply(instance=event.instance, event=parsed, at=event.received_at)
-                for parsed in parse(event.payload, url_event=event.event).events
-            ]
+            with logfmt.bound(organization_id=event.organization_id, instance_id=event.instance_id):
+                results = [
+                    apply(instance=event.instance, event=parsed, at=event.received_at)
+                    for parsed in parse(event.payload, url_event=event.event).events
+                ]
             result = ",".join(dict.fromkeys(results))[:64]
             _finish(event_id, status=WebhookEvent.Status.APPLIED, result=result)
             _measure_applied(event.event, result, event.received_at)

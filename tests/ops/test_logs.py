@@ -71,3 +71,17 @@ def test_a_request_id_is_taken_from_the_request_or_made_and_answered(caplog):
     assert re.fullmatch(r"[0-9a-f]{32}", made["X-Request-ID"])
     refused = Client().get("/api/v1/me", headers={"X-Request-ID": "bad id\nwith newline"})
     assert re.fullmatch(r"[0-9a-f]{32}", refused["X-Request-ID"])
+
+
+def test_a_task_binds_the_ids_its_message_carries_and_restores_the_context_after():
+    from types import SimpleNamespace
+
+    from config import logs
+
+    task = SimpleNamespace(request=SimpleNamespace(wf_log_ids={"request_id": "from-web", "bogus": 1}))
+    with logfmt.bound(request_id="eager-caller", organization_id=3):
+        logs._bind_ids(task_id="t-1", task=task)
+        assert logfmt.current() == {"request_id": "from-web", "organization_id": 3}
+        logfmt.bind(execution_id=9)  # what the task binds goes with it
+        logs._clear_ids(task_id="t-1")
+        assert logfmt.current() == {"request_id": "eager-caller", "organization_id": 3}

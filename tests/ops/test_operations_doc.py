@@ -42,6 +42,8 @@ def test_the_runnable_blocks_succeed(tmp_path, redis_key_prefix):
         "SECRET_KEY": "test-only",
         "DEBUG": "0",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+        # collectstatic writes here, not var/ (whitenoise indexes STATIC_ROOT for every test client)
+        "STATIC_ROOT": str(tmp_path / "static"),
     }
     exported = tmp_path / "env"
     exported.write_text("")
