@@ -85,3 +85,20 @@ def test_a_provider_call_is_counted_by_outcome_and_timed(org_a, fake_provider):
     timed = {"provider": "evolution", "operation": "send_text", "outcome": "ok"}
     name = "whatsflow_provider_call_seconds_count"
     assert value(after, name, **timed) == value(before, name, **timed) + 1
+
+
+def test_gosac_webhooks_are_counted_by_answer(org_a):
+    from tests.factories.instances import GosacInstanceFactory
+
+    instance = GosacInstanceFactory(organization=org_a)
+    before = scrape()
+    url = f"/api/webhooks/gosac/{instance.webhook_secret}/"
+    assert Client().post(url, "not json", content_type="application/json").status_code == 400
+    unknown = Client().post("/api/webhooks/gosac/unknown-secret/", "{}", content_type="application/json")
+    assert unknown.status_code == 404
+    after = scrape()
+    for answer in ("400", "404"):
+        name, labels = "whatsflow_webhooks_received_total", {"provider": "gosac", "answer": answer}
+        assert value(after, name, **labels) == value(before, name, **labels) + 1
+    name = "whatsflow_webhook_intake_seconds_count"
+    assert value(after, name, provider="gosac") == value(before, name, provider="gosac") + 2
