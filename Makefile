@@ -30,8 +30,13 @@ run: install
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py setup_periodic_tasks
 	$(BIN)/python manage.py seed_demo
-	@echo "Starting web, worker and beat: http://127.0.0.1:8000/admin/"
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile
+	@echo "Starting web, worker and beat: http://127.0.0.1:8000/admin/  (Ctrl-C stops them)"
+	@# Ctrl-C reaches make and the process manager; the recipe's shell ignores it and the manager
+	@# stops every process (waiting for Celery's warm shutdown) and exits 0, so make reports nothing.
+	@# On this laptop the worker may run as root (Celery's warning silenced); production must not.
+	@trap '' INT; PATH="$(abspath $(BIN)):$$PATH" \
+		PYTHONWARNINGS="ignore:You're running the worker with superuser privileges:UserWarning" \
+		$(BIN)/python config/procfile.py start -f Procfile
 
 # Chromium drives the admin in the browser tests (Debian's package; root installs it).
 browser:

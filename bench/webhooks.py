@@ -47,6 +47,7 @@ def server_env(prefix: str) -> dict:
         REDIS_KEY_PREFIX=prefix,
         LOG_LEVEL="WARNING",
         WEB_ACCESS_LOG="",
+        WEB_REUSE_PORT="1",  # as measured (docs/benchmarks.md); opt-in since docs/operations.md
     )
     return env
 

@@ -29,6 +29,7 @@ from campaigns.batch import RELEASED, Batch, default_start, release
 from campaigns.models import Campaign, CampaignLog, Execution, Recipient, advance_recipients
 from campaigns.services import log, pause_execution
 from campaigns.stats import finalize_execution
+from config import logfmt
 from instances import connection
 from instances.services import counting_in_batches
 
@@ -101,6 +102,13 @@ def run(execution_id: int, *, start=default_start, budget_seconds: float | None 
     )
     if execution is None:
         return "stopped"
+    ids = {"organization_id": execution.organization_id, "campaign_id": execution.campaign_id}
+    with logfmt.bound(**ids, execution_id=execution.id):
+        return _run(execution, start=start, budget_seconds=budget_seconds)
+
+
+def _run(execution: Execution, *, start, budget_seconds: float | None) -> str:
+    execution_id = execution.id
     if execution.status == Execution.Status.QUEUED:
         execution.transition(Execution.Status.RUNNING, source=Execution.Status.QUEUED, started_at=windows.now())
     campaign = execution.campaign_with_settings()

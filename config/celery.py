@@ -8,6 +8,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("whatsflow")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(["config"])  # config.tasks: the nightly retention
 
 
 def _ensure_filesystem_broker_folders() -> None:
@@ -20,3 +21,8 @@ def _ensure_filesystem_broker_folders() -> None:
 
 if str(app.conf.broker_url).startswith("filesystem"):
     _ensure_filesystem_broker_folders()
+
+
+# Logs (ids carried into tasks, one logging setup) and metrics (task failures, the
+# multiprocess folder) hook into Celery's signals; imported here so every process has them.
+from config import celery_signals  # noqa: E402, F401

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "django_celery_beat",
+    "corsheaders",
     "accounts",
     "contacts",
     "instances",
@@ -80,10 +81,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -117,7 +120,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # STATIC AND MEDIA
 # ------------------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 STORAGES = {
@@ -139,6 +142,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_KEY_PREFIX,
+            # Under REDIS_KEY_PREFIX and this database's installation id, as every key (config.redis).
+            "KEY_FUNCTION": "config.redis.cache_key",
         }
     }
 else:
@@ -214,13 +219,55 @@ DEMO_SEEDERS = [
 
 # LOGGING
 # ------------------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+# One line per event, UTC, with the request/organization/campaign/execution/instance/conversation
+# ids known where it was written (config/logfmt.py, config/logs.py). LOG_FORMAT=json: JSON lines.
+# Celery's per-tick and per-task INFO lines (beat's "Sending due task", the worker's "received"
+# / "succeeded") are off unless LOG_TASKS; failures are still logged. docs/operations.md "Logs".
+from config.logfmt import logging_config  # noqa: E402
+
+LOG_FORMAT = env("LOG_FORMAT", default="text")
+_TASK_LOGGERS = ("celery.beat", "celery.app.trace", "celery.worker.strategy")
+LOGGING = logging_config(
+    log_format=LOG_FORMAT,
+    level=env("LOG_LEVEL", default="INFO"),
+    quiet={} if env.bool("LOG_TASKS", default=False) else {name: "WARNING" for name in _TASK_LOGGERS},
+)
+
+# OPERATIONS: METRICS, CORS, RETENTION (docs/operations.md)
+# ------------------------------------------------------------------------------
+# prometheus-client's multiprocess folder, shared by this machine's processes; it must be in
+# the environment before prometheus-client is imported (config/metrics_files.py).
+from config import metrics_files  # noqa: E402
+
+PROMETHEUS_MULTIPROC_DIR = metrics_files.folder()
+PROMETHEUS_MULTIPROC_DIR.mkdir(parents=True, exist_ok=True)
+# GET /metrics answers `Authorization: Bearer <METRICS_TOKEN>`, or callers whose address is in
+# one of these networks (e.g. 10.0.0.0/8,127.0.0.1/32); with neither, nobody (403).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+# Gauges read from the database at scrape time; each is a function returning metric families.
+METRICS_COLLECTORS = ["campaigns.metrics.collect", "instances.metrics.collect"]
+# Due recipients are counted up to this many (a LIMIT-bounded count); the gauge reads "at least".
+METRICS_DUE_RECIPIENTS_CAP = env.int("METRICS_DUE_RECIPIENTS_CAP", default=100_000)
+
+# https://github.com/adamchainz/django-cors-headers: the API only, origins from the
+# environment (e.g. https://app.example.com), nothing allowed by default.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/v1/.*$"
+CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type", "user-agent", "x-request-id", "x-requested-with")
+CORS_EXPOSE_HEADERS = ["X-Request-ID"]
+
+# Rows older than this many days are deleted by the nightly `ops: retention` job
+# (`manage.py apply_retention`), in batches of RETENTION_BATCH_SIZE ids; 0 keeps them forever.
+RETENTION_DAYS = {
+    "webhook_events": env.int("RETENTION_WEBHOOK_EVENTS_DAYS", default=30),
+    "message_history": env.int("RETENTION_MESSAGE_HISTORY_DAYS", default=180),
+    "sandbox_messages": env.int("RETENTION_SANDBOX_MESSAGES_DAYS", default=7),
+    "send_slots": env.int("RETENTION_SEND_SLOTS_DAYS", default=2),
+    "campaign_logs": env.int("RETENTION_CAMPAIGN_LOGS_DAYS", default=90),
+    "activity_logs": env.int("RETENTION_ACTIVITY_LOGS_DAYS", default=30),
 }
+RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=1000)
 
 # PERIODIC TASKS
 # ------------------------------------------------------------------------------
@@ -401,3 +448,6 @@ SYSTEM_PERIODIC_TASKS["integrations: run due actions"] = {
     "task": "integrations.tasks.run_due_actions",
     "every_seconds": 30,
 }
+
+# OPERATIONS: nightly retention (see "OPERATIONS" above for the settings)
+SYSTEM_PERIODIC_TASKS["ops: retention"] = {"task": "config.tasks.apply_retention", "crontab": "30 3 * * *"}

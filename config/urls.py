@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.health import health
+from config.metrics import metrics_view
 
 api_v1 = [
     path("", include("accounts.urls")),
@@ -14,6 +15,7 @@ api_v1 = [
 
 urlpatterns = [
     path("health", health, name="health"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/webhooks/", include("webhooks.urls")),

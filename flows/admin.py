@@ -11,6 +11,7 @@ from flows.inbound import simulate_message, simulate_start
 from flows.models import (
     Conversation,
     Flow,
+    FlowActivity,
     FlowMessage,
     FlowTemplate,
     MessageHistory,
@@ -165,6 +166,18 @@ class MessageHistoryInline(admin.TabularInline):
         return False
 
 
+class FlowActivityInline(admin.TabularInline):
+    model = FlowActivity
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "kind", "duration_ms", "details"]
+    readonly_fields = fields
+    ordering = ["-id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 class ScheduledSendInline(admin.TabularInline):
     model = ScheduledSend
     extra = 0
@@ -193,7 +206,7 @@ class ConversationAdmin(TenantAdmin):
     list_select_related = ["contact", "instance", "flow", "subflow"]
     search_fields = ["contact__phone", "contact__name", "external_ticket_id"]
     readonly_fields = [*(f.name for f in Conversation._meta.fields if f.name != "id"), "action_runs"]
-    inlines = [MessageHistoryInline, ScheduledSendInline]
+    inlines = [MessageHistoryInline, ScheduledSendInline, FlowActivityInline]
     show_full_result_count = False
 
     @admin.display(description=_("integration actions"))
@@ -233,6 +246,24 @@ class ReceivedFileAdmin(TenantAdmin):
     list_select_related = ["contact"]
     search_fields = ["original_name", "contact__phone"]
     readonly_fields = ["conversation", "contact", "flow_message", "media_url", "size", "created_at"]
+
+
+@admin.register(FlowActivity)
+class FlowActivityAdmin(TenantAdmin):
+    """The engine's activity log; `?conversation=<id>` lists one conversation's."""
+
+    list_display = ["created_at", "conversation", "kind", "duration_ms"]
+    list_filter = ["kind"]
+    list_select_related = ["conversation__contact"]
+    search_fields = ["conversation__contact__phone"]
+    readonly_fields = ["conversation", "kind", "duration_ms", "details", "created_at"]
+    show_full_result_count = False
+
+    def lookup_allowed(self, lookup, value, request=None):
+        return lookup == "conversation" or super().lookup_allowed(lookup, value, request)
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(SystemSetting)

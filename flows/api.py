@@ -14,7 +14,16 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api import TenantModelViewSet, TenantPrimaryKeyRelatedField, TenantReadOnlyViewSet
-from flows.models import Conversation, Flow, FlowMessage, FlowTemplate, MessageHistory, ReceivedFile, Subflow
+from flows.models import (
+    Conversation,
+    Flow,
+    FlowActivity,
+    FlowMessage,
+    FlowTemplate,
+    MessageHistory,
+    ReceivedFile,
+    Subflow,
+)
 from flows.queries import action_runs_of, conversations_with_names, templates_with_counts
 from flows.transfer import MESSAGE_FIELDS
 
@@ -222,6 +231,12 @@ class ConversationSerializer(serializers.ModelSerializer):
         ]
 
 
+class FlowActivitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FlowActivity
+        fields = ["id", "kind", "duration_ms", "details", "created_at"]
+
+
 class MessageHistorySerializer(serializers.ModelSerializer):
     from_bot = serializers.BooleanField(read_only=True)
 
@@ -373,6 +388,19 @@ class ConversationViewSet(TenantReadOnlyViewSet):
         conversation = self.get_object()
         page = self.paginate_queryset(conversation.history.order_by("id"))
         return self.get_paginated_response(MessageHistorySerializer(page, many=True).data)
+
+    @action(detail=True, methods=["get"])
+    def activity(self, request, pk=None):
+        """The engine's activity log of the conversation, newest first; `?kind=subflow_changed` filters."""
+        conversation = self.get_object()
+        rows = conversation.activity.order_by("-id")
+        kind = request.query_params.get("kind")
+        if kind:
+            if kind not in FlowActivity.Kind.values:
+                raise serializers.ValidationError({"kind": [f"Must be one of {', '.join(FlowActivity.Kind.values)}."]})
+            rows = rows.filter(kind=kind)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(FlowActivitySerializer(page, many=True).data)
 
 
 class ReceivedFileViewSet(TenantReadOnlyViewSet):

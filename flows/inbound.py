@@ -1,6 +1,7 @@
 """Inbound messages: intake (controls, durable row, debounce), then a burst through the engine."""
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -11,10 +12,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
+from config import logfmt
 from contacts.models import Contact
 from flows import debounce, engine
 from flows.controls import get_bot_settings
-from flows.models import Conversation, MessageHistory, ReceivedFile
+from flows.models import Conversation, FlowActivity, MessageHistory, ReceivedFile
 from flows.queries import active_conversation, default_flow, flow_spec
 from flows.services import apply_decision, initial_variables, position_of
 from flows.text import file_kind
@@ -188,53 +190,96 @@ def process_burst(*, instance_id: int, contact_id: int) -> str:
     """
     from flows.sending import send_due_for_conversation
 
+    started = time.monotonic()
     now = timezone.now()
-    with transaction.atomic():
-        Contact.objects.select_for_update().filter(id=contact_id).values_list("id", flat=True).first()
-        rows = list(_unprocessed(instance_id, contact_id).select_related("contact", "instance").order_by("id"))
-        if not rows:
-            return "nothing"
-        last = rows[-1]
-        contact, instance = last.contact, last.instance
-        bot = get_bot_settings(organization_id=instance.organization_id)
-        conversation = active_conversation(contact_id=contact_id, instance_id=instance_id)
-        if conversation is None:
-            flow = default_flow(organization_id=instance.organization_id)
-            if flow is None:
-                _mark_processed(rows, None, now)
-                logger.info("inbound for contact %s: the organization has no default flow", contact_id)
-                return "no_flow"
-            conversation = Conversation.objects.create(
-                organization_id=instance.organization_id,
-                contact=contact,
-                instance=instance,
-                flow=flow,
-                external_ticket_id=last.external_ticket_id,
-                external_contact_id=last.external_contact_id,
-                external_ticket_status=last.external_ticket_status,
-                external_ticket_user_id=last.external_ticket_user_id,
-                variables=initial_variables(contact, None),
-                last_interaction_at=now,
-            )
-            decision = engine.start(flow_spec(flow), conversation.variables)
-        else:
-            _follow_external_ids(conversation, last)
-            if conversation.flow is None:
-                decision = engine.Decision(completed=True, variables=conversation.variables, reason="flow_deleted")
-            else:
-                decision = engine.on_inbound(
-                    flow_spec(conversation.flow), position_of(conversation), _combine(rows), conversation.variables
+    token = None
+    try:
+        with transaction.atomic():
+            Contact.objects.select_for_update().filter(id=contact_id).values_list("id", flat=True).first()
+            rows = list(_unprocessed(instance_id, contact_id).select_related("contact", "instance").order_by("id"))
+            if not rows:
+                return "nothing"
+            last = rows[-1]
+            contact, instance = last.contact, last.instance
+            bot = get_bot_settings(organization_id=instance.organization_id)
+            conversation = active_conversation(contact_id=contact_id, instance_id=instance_id)
+            if conversation is None:
+                flow = default_flow(organization_id=instance.organization_id)
+                if flow is None:
+                    _mark_processed(rows, None, now)
+                    logger.info("inbound for contact %s: the organization has no default flow", contact_id)
+                    return "no_flow"
+                conversation = Conversation.objects.create(
+                    organization_id=instance.organization_id,
+                    contact=contact,
+                    instance=instance,
+                    flow=flow,
+                    external_ticket_id=last.external_ticket_id,
+                    external_contact_id=last.external_contact_id,
+                    external_ticket_status=last.external_ticket_status,
+                    external_ticket_user_id=last.external_ticket_user_id,
+                    variables=initial_variables(contact, None),
+                    last_interaction_at=now,
                 )
-        not_before = None
-        if conversation.last_bot_message_at and bot.MESSAGE_COOLDOWN:
-            not_before = conversation.last_bot_message_at + timedelta(seconds=bot.MESSAGE_COOLDOWN)
-        apply_decision(conversation=conversation, decision=decision, now=now, not_before=not_before)
-        _mark_processed(rows, conversation, now)
-        received = _receive_file(conversation, decision, rows) if decision.accept_file else None
-    send_due_for_conversation(conversation_id=conversation.id)
+                decision = engine.start(flow_spec(flow), conversation.variables)
+            else:
+                _follow_external_ids(conversation, last)
+                if conversation.flow is None:
+                    decision = engine.Decision(completed=True, variables=conversation.variables, reason="flow_deleted")
+                else:
+                    decision = engine.on_inbound(
+                        flow_spec(conversation.flow), position_of(conversation), _combine(rows), conversation.variables
+                    )
+            subflow_before = conversation.subflow_id
+            not_before = None
+            if conversation.last_bot_message_at and bot.MESSAGE_COOLDOWN:
+                not_before = conversation.last_bot_message_at + timedelta(seconds=bot.MESSAGE_COOLDOWN)
+            token = logfmt.bind(
+                organization_id=conversation.organization_id,
+                instance_id=conversation.instance_id,
+                conversation_id=conversation.id,
+            )
+            apply_decision(conversation=conversation, decision=decision, now=now, not_before=not_before)
+            _mark_processed(rows, conversation, now)
+            received = _receive_file(conversation, decision, rows) if decision.accept_file else None
+            _record_activity(conversation, rows, decision, subflow_before, received, started)
+        send_due_for_conversation(conversation_id=conversation.id)
+        if received is not None:
+            store_received_file(received_file_id=received.id)
+        return decision.reason or "processed"
+    finally:
+        if token is not None:
+            logfmt.reset(token)
+
+
+def _record_activity(conversation, rows, decision, subflow_before, received, started) -> None:
+    """The activity log of one burst: processed (with its time), a subflow change, a file."""
+    base = {"organization_id": conversation.organization_id, "conversation": conversation}
+    entries = [
+        FlowActivity(
+            **base,
+            kind=FlowActivity.Kind.MESSAGE_PROCESSED,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            details={"messages": len(rows), "history_ids": [row.id for row in rows], "reason": decision.reason or ""},
+        )
+    ]
+    if conversation.subflow_id != subflow_before:
+        entries.append(
+            FlowActivity(
+                **base,
+                kind=FlowActivity.Kind.SUBFLOW_CHANGED,
+                details={"from_subflow_id": subflow_before, "to_subflow_id": conversation.subflow_id},
+            )
+        )
     if received is not None:
-        store_received_file(received_file_id=received.id)
-    return decision.reason or "processed"
+        entries.append(
+            FlowActivity(
+                **base,
+                kind=FlowActivity.Kind.FILE_RECEIVED,
+                details={"received_file_id": received.id, "name": received.original_name, "type": received.file_type},
+            )
+        )
+    FlowActivity.objects.bulk_create(entries)
 
 
 def _combine(rows: list[MessageHistory]) -> engine.Inbound:

@@ -21,6 +21,8 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config import logfmt
+from config.metrics import PROVIDER_CALL_SECONDS, SENDS
 from instances import counters
 from instances.models import HEALTH_CLOSE_PENALTY, WhatsAppInstance
 from instances.providers import get_provider
@@ -67,12 +69,19 @@ def _send(instance: WhatsAppInstance, operation: str, **kwargs) -> SendResult:
 
 
 def _call(instance: WhatsAppInstance, operation: str, **kwargs):
-    """Call the provider once and log instance, latency and outcome (never a key, never a body we sent)."""
+    """Call the provider once; log and measure instance, latency and outcome (never a key, never a body we sent)."""
+    with logfmt.bound(organization_id=instance.organization_id, instance_id=instance.id):
+        return _measured_call(instance, operation, **kwargs)
+
+
+def _measured_call(instance: WhatsAppInstance, operation: str, **kwargs):
     client = get_provider(instance.provider)
     started = time.monotonic()
     try:
         result = getattr(client, operation)(instance, **kwargs)
     except ProviderError as exc:
+        elapsed = time.monotonic() - started
+        _measure(instance.provider, operation, OUTCOMES.get(type(exc).__name__, "error"), elapsed)
         logger.warning(
             "provider call instance=%s provider=%s operation=%s outcome=%s code=%s status=%s latency_ms=%d: %s",
             instance.id,
@@ -81,18 +90,31 @@ def _call(instance: WhatsAppInstance, operation: str, **kwargs):
             type(exc).__name__,
             exc.code,
             exc.status_code,
-            (time.monotonic() - started) * 1000,
+            elapsed * 1000,
             exc,
         )
         raise
+    elapsed = time.monotonic() - started
+    _measure(instance.provider, operation, "ok", elapsed)
     logger.info(
         "provider call instance=%s provider=%s operation=%s outcome=ok latency_ms=%d",
         instance.id,
         instance.provider,
         operation,
-        (time.monotonic() - started) * 1000,
+        elapsed * 1000,
     )
     return result
+
+
+# Outcome labels of `whatsflow_sends_total` and `whatsflow_provider_call_seconds`.
+OUTCOMES = {"ProviderRejected": "rejected", "ProviderUnavailable": "unavailable", "ProviderOutcomeUnknown": "unknown"}
+SEND_OPERATIONS = {"send_text", "send_media"}
+
+
+def _measure(provider: str, operation: str, outcome: str, elapsed: float) -> None:
+    PROVIDER_CALL_SECONDS.labels(provider, operation, outcome).observe(elapsed)
+    if operation in SEND_OPERATIONS:
+        SENDS.labels(provider, outcome).inc()
 
 
 def check_connection(*, instance: WhatsAppInstance) -> str:

@@ -16,6 +16,7 @@ accepted, or the result when applied in the request). Evolution retries anything
 import json
 import logging
 import re
+import time
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -25,6 +26,7 @@ from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from config.metrics import WEBHOOK_INTAKE_SECONDS, WEBHOOKS_RECEIVED
 from webhooks import intake
 from webhooks.parsers.checked import BadPayload
 
@@ -68,6 +70,15 @@ def credential(*, secret: str, header_secret: str, api_key) -> tuple[str, bool]:
 @csrf_exempt
 @require_POST
 def evolution_webhook(request, rest: str = ""):
+    started = time.monotonic()
+    response = _evolution_webhook(request, rest)
+    WEBHOOK_INTAKE_SECONDS.labels("evolution").observe(time.monotonic() - started)
+    answer = response.status_code if response.status_code != 200 else getattr(response, "wf_answer", "ok")
+    WEBHOOKS_RECEIVED.labels("evolution", str(answer)).inc()
+    return response
+
+
+def _evolution_webhook(request, rest: str):
     secret, url_event = split_path(rest)
     limit = settings.WEBHOOKS_MAX_BODY_BYTES
     try:
@@ -108,7 +119,9 @@ def evolution_webhook(request, rest: str = ""):
         # Not stored: Evolution retries a 5xx, and the retry is deduplicated.
         logger.exception("webhook for instance %r not stored", name)
         return _error(503, "The event could not be stored; try again")
-    return JsonResponse(outcome.as_json())
+    response = JsonResponse(outcome.as_json())
+    response.wf_answer = outcome.status
+    return response
 
 
 @csrf_exempt

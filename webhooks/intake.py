@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config import logfmt, metrics
 from config.redis import get_redis, key
 from instances.models import WhatsAppInstance
 from instances.queries import WebhookCaller, webhook_caller_by_name
@@ -78,6 +79,8 @@ def receive(
     if parsed.ignored:
         return Outcome("ignored", reason=parsed.ignored)
     event_id = store(instance=instance, provider=provider, name=parsed.event, payload=payload, parsed=parsed, body=body)
+    if event_id is not None:
+        metrics.observe_lag(provider=provider, received_at=timezone.now(), provider_time=parsed.provider_time)
     if _drains(event=parsed.event, event_id=event_id, apply_now=apply_now):
         schedule_drain(event_ids=[event_id])
     return _after_store(instance_id=instance.id, parsed=parsed, event_id=event_id, apply_now=apply_now)
@@ -130,6 +133,8 @@ def receive_posted(
         raise UnknownInstance(instance_name)
     if not result.authenticated:
         raise BadCredential(instance_name)
+    if result.event_id is not None:
+        metrics.observe_lag(provider="evolution", received_at=posted.received_at, provider_time=parsed.provider_time)
     return _after_store(instance_id=result.caller.id, parsed=parsed, event_id=result.event_id)
 
 
@@ -206,21 +211,35 @@ def apply_event(*, event_id: int) -> str:
             )
             if event is None:
                 return WebhookEvent.objects.filter(id=event_id).values_list("result", flat=True).first() or "gone"
-            results = [
-                apply(instance=event.instance, event=parsed, at=event.received_at)
-                for parsed in parse(event.payload, url_event=event.event).events
-            ]
+            with logfmt.bound(organization_id=event.organization_id, instance_id=event.instance_id):
+                results = [
+                    apply(instance=event.instance, event=parsed, at=event.received_at)
+                    for parsed in parse(event.payload, url_event=event.event).events
+                ]
             result = ",".join(dict.fromkeys(results))[:64]
             _finish(event_id, status=WebhookEvent.Status.APPLIED, result=result)
+            _measure_applied(event.event, result, event.received_at)
         return result
     except NotRecordedYet as exc:
+        metrics.WEBHOOK_EVENTS.labels(row[0], DEFERRED).inc()
         logger.info("webhook event %s deferred: %s", event_id, exc)
         _finish(event_id, status=WebhookEvent.Status.FAILED, result=DEFERRED, error=str(exc))
         return DEFERRED
     except Exception as exc:
+        metrics.WEBHOOK_EVENTS.labels(row[0], "failed").inc()
         logger.exception("webhook event %s failed to apply", event_id)
         _finish(event_id, status=WebhookEvent.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
         return "failed"
+
+
+def _measure_applied(event: str, result: str, received_at) -> None:
+    """After commit: the event counted by type and result, its wait from storage to application."""
+
+    def count():
+        metrics.WEBHOOK_EVENTS.labels(event, result).inc()
+        metrics.WEBHOOK_DRAIN_SECONDS.labels(event).observe(max(0.0, (timezone.now() - received_at).total_seconds()))
+
+    transaction.on_commit(count)
 
 
 def settle_connection(*, instance_id: int) -> str:
@@ -259,6 +278,7 @@ def settle_connection(*, instance_id: int) -> str:
                 ]
                 result = ",".join(results)[:64]
                 _finish(newest.id, status=WebhookEvent.Status.APPLIED, result=result)
+                _measure_applied(CONNECTION, result, newest.received_at)
             if older:
                 WebhookEvent.objects.filter(id__in=older).update(
                     status=WebhookEvent.Status.SUPERSEDED, applied_at=timezone.now(), attempts=F("attempts") + 1

@@ -7,12 +7,14 @@ accepted message is stored before the 200; the engine runs in a worker.
 """
 
 import json
+import time
 
 from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from config.metrics import WEBHOOK_INTAKE_SECONDS, WEBHOOKS_RECEIVED
 from webhooks import handlers
 from webhooks.auth import instance_for_secret
 from webhooks.parsers import PARSERS
@@ -26,6 +28,15 @@ def _error(status: int, message: str) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def gosac_webhook(request, secret: str):
+    started = time.monotonic()
+    response = _gosac_webhook(request, secret)
+    WEBHOOK_INTAKE_SECONDS.labels("gosac").observe(time.monotonic() - started)
+    answer = response.status_code if response.status_code != 200 else getattr(response, "wf_answer", "ok")
+    WEBHOOKS_RECEIVED.labels("gosac", str(answer)).inc()
+    return response
+
+
+def _gosac_webhook(request, secret: str):
     instance = instance_for_secret(secret, provider="gosac")
     if instance is None:
         return _error(404, "Unknown instance.")
@@ -41,4 +52,6 @@ def gosac_webhook(request, secret: str):
     except BadPayload as exc:
         return _error(400, str(exc))
     result = handlers.handle(instance, event)
-    return JsonResponse({"status": result.status, "reason": result.reason})
+    response = JsonResponse({"status": result.status, "reason": result.reason})
+    response.wf_answer = result.status
+    return response

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -46,6 +46,7 @@ class Execution(TenantModel):
         Status.FAILED: set(),
     }
     LIVE = (Status.QUEUED, Status.RUNNING, Status.PAUSED)
+    ENDED = (Status.COMPLETED, Status.CANCELLED, Status.FAILED)
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="executions")
     type = models.CharField(_("type"), max_length=16, choices=Type.choices, default=Type.MANUAL)
@@ -108,4 +109,8 @@ class Execution(TenantModel):
             self.status = to
             for name, value in fields.items():
                 setattr(self, name, value)
+            if to in self.ENDED:
+                from config.metrics import EXECUTIONS_ENDED
+
+                transaction.on_commit(EXECUTIONS_ENDED.labels(to).inc)
         return bool(updated)

@@ -6,6 +6,7 @@ ScheduledSends), with the status transitions written on each model; `files` the 
 contact sends; `settings` an organization's bot settings.
 """
 
+from flows.models.activity import FlowActivity
 from flows.models.conversations import Conversation, MessageHistory, ScheduledSend
 from flows.models.design import MAX_VARIATIONS, Flow, FlowMessage, FlowTemplate, Subflow
 from flows.models.files import ReceivedFile, received_file_path
@@ -15,6 +16,7 @@ __all__ = [
     "MAX_VARIATIONS",
     "Conversation",
     "Flow",
+    "FlowActivity",
     "FlowMessage",
     "FlowTemplate",
     "MessageHistory",

@@ -24,9 +24,10 @@ def database_url() -> str:
 
 
 class Workers:
-    def __init__(self, count: int = 2, env: dict | None = None):
+    def __init__(self, count: int = 2, env: dict | None = None, stderr=None):
         self.count = count
         self.env = env or {}
+        self.stderr = stderr  # a file the workers' logs go to (default: the test's stderr)
         self.processes: list[subprocess.Popen] = []
 
     def start(self) -> "Workers":
@@ -67,7 +68,7 @@ class Workers:
                     env=env,
                     start_new_session=True,
                     stdout=subprocess.DEVNULL,
-                    stderr=None,
+                    stderr=self.stderr,
                 )
             )
         return self

@@ -3,6 +3,7 @@ import factory
 from flows.models import (
     Conversation,
     Flow,
+    FlowActivity,
     FlowMessage,
     FlowTemplate,
     MessageHistory,
@@ -85,6 +86,13 @@ def file_for(organization) -> ReceivedFile:
     )
 
 
+def activity_for(organization) -> FlowActivity:
+    conversation = ConversationFactory(organization=organization)
+    return FlowActivity.objects.create(
+        organization=organization, conversation=conversation, kind=FlowActivity.Kind.MESSAGE_PROCESSED, duration_ms=12
+    )
+
+
 TENANT_FACTORIES = {
     FlowTemplate: lambda organization: FlowTemplateFactory(organization=organization),
     Flow: flow_for,
@@ -92,6 +100,7 @@ TENANT_FACTORIES = {
     FlowMessage: message_for,
     Conversation: lambda organization: ConversationFactory(organization=organization),
     ReceivedFile: file_for,
+    FlowActivity: activity_for,
     SystemSetting: lambda organization: SystemSetting.objects.create(
         organization=organization, key="DEBOUNCE_TIME", value="100", value_type="number"
     ),

@@ -21,3 +21,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo organization '{organization.slug}' is ready.")
         if generated:
             self.stdout.write(self.style.WARNING(f"Admin login: admin / {generated}  (shown only this once)"))
+        elif not os.environ.get("DEMO_ADMIN_PASSWORD"):
+            self.stdout.write(
+                "The superuser is admin, its password was printed the first time. Forgot it? "
+                "Run `.venv/bin/python manage.py changepassword admin` (or set DEMO_ADMIN_PASSWORD and run again)."
+            )
