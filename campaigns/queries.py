@@ -45,3 +45,13 @@ def report_rows(*, execution: Execution, chunk_size: int = 2000):
 
 def live_executions(*, campaign: Campaign) -> QuerySet[Execution]:
     return campaign.executions.filter(status__in=Execution.LIVE)
+
+
+def next_scheduled_runs(*, organization_ids: list[int] | None, limit: int = 10) -> list[dict]:
+    """The next runs of these organizations' campaign schedules, soonest first (None: every organization).
+
+    Each item is `{"campaign": name, "campaign_id": id, "at": aware datetime, "schedule": label}`,
+    read from the active schedules' next occurrence as the schedule calculator computes it.
+    Campaigns have no schedules in this version, so there is nothing to list yet.
+    """
+    return []

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.health import health
+from config.views import favicon, home
 
 api_v1 = [
     path("", include("accounts.urls")),
@@ -12,6 +13,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", home, name="home"),
+    path("favicon.ico", favicon),
+    path("favicon.svg", favicon, name="favicon"),
     path("health", health, name="health"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -4,6 +4,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import StackedInline, TabularInline
 
 from accounts.admin import TenantAdmin
 from contacts.services import contact_get_or_create
@@ -24,7 +25,7 @@ from instances.models import WhatsAppInstance
 SIMULATOR_PHONE = "+5511900000001"
 
 
-class FlowInline(admin.TabularInline):
+class FlowInline(TabularInline):
     model = Flow
     extra = 0
     fields = ["name", "is_default", "is_active", "order_index", "edit_link"]
@@ -52,7 +53,7 @@ class FlowTemplateAdmin(TenantAdmin):
         super().save_model(request, obj, form, change)
 
 
-class SubflowInline(admin.TabularInline):
+class SubflowInline(TabularInline):
     model = Subflow
     fk_name = "flow"
     extra = 0
@@ -123,7 +124,7 @@ class FlowAdmin(TenantAdmin):
         return TemplateResponse(request, "admin/flows/simulate.html", context)
 
 
-class FlowMessageInline(admin.StackedInline):
+class FlowMessageInline(StackedInline):
     model = FlowMessage
     extra = 0
     ordering = ["order_index", "id"]
@@ -149,7 +150,7 @@ class SubflowAdmin(TenantAdmin):
     inlines = [FlowMessageInline]
 
 
-class MessageHistoryInline(admin.TabularInline):
+class MessageHistoryInline(TabularInline):
     model = MessageHistory
     extra = 0
     can_delete = False
@@ -161,7 +162,7 @@ class MessageHistoryInline(admin.TabularInline):
         return False
 
 
-class ScheduledSendInline(admin.TabularInline):
+class ScheduledSendInline(TabularInline):
     model = ScheduledSend
     extra = 0
     can_delete = False
@@ -180,7 +181,6 @@ class ConversationAdmin(TenantAdmin):
     search_fields = ["contact__phone", "contact__name", "external_ticket_id"]
     readonly_fields = [f.name for f in Conversation._meta.fields if f.name != "id"]
     inlines = [MessageHistoryInline, ScheduledSendInline]
-    show_full_result_count = False
 
     def has_add_permission(self, request):
         return False

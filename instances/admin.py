@@ -240,7 +240,6 @@ class SandboxMessageAdmin(TenantAdmin):
     search_fields = ["to_phone", "provider_message_id", "text"]
     list_select_related = ["instance"]
     readonly_fields = [f.name for f in SandboxMessage._meta.fields]
-    show_full_result_count = False
 
     def has_add_permission(self, request):
         return False

@@ -13,7 +13,6 @@ class WebhookEventAdmin(TenantAdmin):
     search_fields = ["=dedupe_key"]
     list_select_related = ["instance"]
     readonly_fields = [field.name for field in WebhookEvent._meta.fields]
-    show_full_result_count = False
     actions = ["replay"]
 
     def has_add_permission(self, request):

@@ -1,0 +1,109 @@
+"""The campaign admin's pages beyond Django's: live JSON endpoints and the page contexts.
+
+Views are thin: they scope by the admin's own querysets (tenant rules included) and read
+through `campaigns.live`.
+"""
+
+from django.conf import settings
+from django.db.models import Count
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from campaigns import live, queries
+from campaigns.models import Campaign, Execution, Recipient
+
+CAMPAIGN_ACTIONS = {
+    Campaign.Status.DRAFT: ["start", "send_test"],
+    Campaign.Status.ACTIVE: ["pause", "cancel", "send_test"],
+    Campaign.Status.PAUSED: ["resume", "cancel", "send_test"],
+    Campaign.Status.COMPLETED: ["start", "send_test"],
+    Campaign.Status.ARCHIVED: [],
+}
+ACTION_LABELS = {
+    "start": (_("Start…"), "wf-primary"),
+    "pause": (_("Pause"), ""),
+    "resume": (_("Resume"), "wf-primary"),
+    "cancel": (_("Cancel"), "wf-danger"),
+    "send_test": (_("Send a test…"), ""),
+    "requeue": (_("Re-queue unknown and failed"), ""),
+}
+EXECUTION_ACTIONS = {
+    Execution.Status.QUEUED: ["pause", "cancel"],
+    Execution.Status.RUNNING: ["pause", "cancel"],
+    Execution.Status.PAUSED: ["resume", "cancel"],
+}
+TOP_ERRORS = 10
+
+
+def buttons(names) -> list[tuple]:
+    return [(name, *ACTION_LABELS[name]) for name in names]
+
+
+def campaign_context(*, campaign: Campaign) -> dict:
+    return {
+        "live_data": live.campaign_page(campaign=campaign),
+        "live_url": reverse("admin:campaigns_campaign_live", args=[campaign.id]),
+        "poll_seconds": settings.ADMIN_POLL_SECONDS,
+        "campaign_actions": buttons(CAMPAIGN_ACTIONS.get(campaign.status, [])),
+        "next_run": next_run(campaign=campaign),
+    }
+
+
+def next_run(*, campaign: Campaign):
+    runs = [r for r in queries.next_scheduled_runs(organization_ids=[campaign.organization_id], limit=50)]
+    return next((r["at"] for r in runs if r.get("campaign_id") == campaign.id), None)
+
+
+def execution_context(*, execution: Execution) -> dict:
+    data = live.execution_page(execution=execution)
+    recipients = reverse("admin:campaigns_recipient_changelist")
+    status_urls = {
+        status: f"{recipients}?execution__id__exact={execution.id}&status__exact={status}"
+        for status in Recipient.Status.values
+    }
+    # The funnel's steps link to the first status of each (the list filters by one status).
+    status_urls.update({"total": f"{recipients}?execution__id__exact={execution.id}"})
+    names = list(EXECUTION_ACTIONS.get(execution.status, []))
+    if data["counts"]["unknown"] or data["counts"]["failed"]:
+        names.append("requeue")
+    return {
+        "live_data": data,
+        "live_url": reverse("admin:campaigns_execution_live", args=[execution.id]),
+        "poll_seconds": settings.ADMIN_POLL_SECONDS,
+        "execution_actions": buttons(names),
+        "recipients_url": status_urls["total"],
+        "status_urls": status_urls,
+        "status_rows": [
+            (status, label, data["counts"][status], status_urls[status]) for status, label in Recipient.Status.choices
+        ],
+        "error_lines": error_lines(execution=execution),
+    }
+
+
+def error_lines(*, execution: Execution) -> list[str]:
+    """The execution's own errors, then its recipients' most frequent errors with their counts."""
+    lines = [execution.error_message] if execution.error_message else []
+    for entry in execution.errors or []:
+        lines.append(entry.get("message") or str(entry) if isinstance(entry, dict) else str(entry))
+    frequent = (
+        Recipient.objects.filter(execution=execution, status__in=["failed", "unknown"])
+        .exclude(error="")
+        .order_by()
+        .values_list("error")
+        .annotate(n=Count("id"))
+        .order_by("-n")[:TOP_ERRORS]
+    )
+    lines += [_("%(n)d recipient(s): %(error)s") % {"n": n, "error": error} for error, n in frequent]
+    return lines
+
+
+def campaign_live(model_admin, request, campaign_id):
+    campaign = get_object_or_404(model_admin.get_queryset(request), pk=campaign_id)
+    return JsonResponse(live.campaign_page(campaign=campaign))
+
+
+def execution_live(model_admin, request, execution_id):
+    execution = get_object_or_404(model_admin.get_queryset(request).select_related("campaign"), pk=execution_id)
+    return JsonResponse(live.execution_page(execution=execution))
