@@ -9,7 +9,7 @@ from unfold.admin import TabularInline
 
 from accounts.admin import TenantAdmin
 from accounts.queries import organization_ids_for
-from campaigns import admin_views, dashboard, live, services
+from campaigns import admin_dispatch, admin_views, dashboard, live, services
 from campaigns.admin_forms import CampaignForm, TestSendForm
 from campaigns.models import Campaign, CampaignLog, Execution, Recipient
 from flows.models import Flow
@@ -139,6 +139,11 @@ class CampaignAdmin(TenantAdmin):
         view = self.admin_site.admin_view
         urls = [
             path("live/dashboard/", view(dashboard.dashboard_live), name="campaigns_dashboard_live"),
+            path(
+                "dispatch/",
+                view(lambda request: admin_dispatch.dispatch_view(self, request)),
+                name="campaigns_dispatch_list",
+            ),
             path(
                 "<int:campaign_id>/live/",
                 view(lambda request, campaign_id: admin_views.campaign_live(self, request, campaign_id)),

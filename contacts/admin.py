@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -149,6 +150,6 @@ class ContactImportAdmin(TenantAdmin):
         self.message_user(
             request,
             _("Import queued at %(time)s; this page shows the result when it finishes.")
-            % {"time": date_format(obj.created_at, "TIME_FORMAT")},
+            % {"time": date_format(timezone.localtime(obj.created_at), "TIME_FORMAT")},
         )
         return HttpResponseRedirect(reverse("admin:contacts_contactimport_change", args=[obj.pk]))
