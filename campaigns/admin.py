@@ -139,6 +139,7 @@ class CampaignAdmin(TenantAdmin):
         view = self.admin_site.admin_view
         urls = [
             path("live/dashboard/", view(dashboard.dashboard_live), name="campaigns_dashboard_live"),
+            path("audience/contacts/", view(admin_views.audience_contacts), name="campaigns_audience_contacts"),
             path(
                 "dispatch/",
                 view(lambda request: admin_dispatch.dispatch_view(self, request)),

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from campaigns import services
+from campaigns.admin_widgets import AudienceWidget, VariableMappingWidget
 from campaigns.models import Campaign
 from contacts.models import Contact
 from instances.models import WhatsAppInstance
@@ -33,6 +34,7 @@ class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
         fields = ["organization", "template", "flow", *services.CAMPAIGN_FIELDS]
+        widgets = {"audience_config": AudienceWidget(), "variable_mapping": VariableMappingWidget()}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -42,10 +44,27 @@ class CampaignForm(forms.ModelForm):
         for name in ("whatsapp_number", "more_whatsapp_numbers"):
             if name in self.fields:
                 self.fields[name].queryset = numbers
+        self._set_up_editors()
         if self.instance.pk and "whatsapp_number" in self.fields:
             first, *more = self.instance.ordered_instances() or [None]
             self.initial.setdefault("whatsapp_number", first)
             self.initial.setdefault("more_whatsapp_numbers", more)
+
+    def _set_up_editors(self):
+        """The editors offer this organization's tags, custom fields, flow variables and chosen contacts."""
+        from campaigns.admin_dispatch import flow_variables
+
+        ids = [self.instance.organization_id] if self.instance.pk else self.organization_ids
+        if "variable_mapping" in self.fields:
+            widget = self.fields["variable_mapping"].widget
+            widget.organization_ids = ids
+            widget.variables = flow_variables(self.instance.flow) if self.instance.pk else []
+        if "audience_config" in self.fields:
+            widget = self.fields["audience_config"].widget
+            widget.organization_ids = ids
+            config = self.instance.audience_config if isinstance(self.instance.audience_config, dict) else {}
+            chosen = config.get("contact_ids") if isinstance(config.get("contact_ids"), list) else []
+            widget.chosen_ids = [i for i in chosen if isinstance(i, int)]
 
     def clean(self):
         cleaned = super().clean()

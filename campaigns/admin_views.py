@@ -107,3 +107,27 @@ def campaign_live(model_admin, request, campaign_id):
 def execution_live(model_admin, request, execution_id):
     execution = get_object_or_404(model_admin.get_queryset(request).select_related("campaign"), pk=execution_id)
     return JsonResponse(live.execution_page(execution=execution))
+
+
+def audience_contacts(request):
+    """Contacts matching `q` (name, or phone digits), of `organization` when given, for the audience picker."""
+    from django.db.models import Q
+
+    from accounts.queries import organization_ids_for
+    from contacts.models import Contact
+
+    q = (request.GET.get("q") or "").strip()[:100]
+    contacts = Contact.objects.filter(is_active=True)
+    if not request.user.is_superuser:
+        contacts = contacts.filter(organization__in=organization_ids_for(request))
+    organization = request.GET.get("organization", "")
+    if organization.isdigit():
+        contacts = contacts.filter(organization_id=int(organization))
+    digits = "".join(c for c in q if c.isdigit())
+    if len(q) < 2:
+        return JsonResponse({"results": []})
+    match = Q(name__icontains=q)
+    if len(digits) >= 4:
+        match |= Q(phone__contains=digits)
+    found = contacts.filter(match).order_by("name", "id")[:20]
+    return JsonResponse({"results": [{"id": c.id, "label": str(c)} for c in found]})

@@ -9,6 +9,8 @@ again while something runs (see `templates/admin/whatsflow/live.html`).
 
 from datetime import datetime, time, timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncHour
 from django.urls import reverse
@@ -34,17 +36,31 @@ def _scoped(queryset, organization_ids, field="organization_id__in"):
 
 
 def counts_by_execution(execution_ids) -> dict[int, dict[str, int]]:
-    """{execution id: {status: n}} for a few executions, with one GROUP BY."""
-    counts = {execution_id: dict.fromkeys(Recipient.Status.values, 0) for execution_id in execution_ids}
+    """{execution id: {status: n}} for a few executions, with one GROUP BY for those not cached.
+
+    Every viewer of the live pages polls these every few seconds: a count is shared for
+    `ADMIN_POLL_SECONDS` through the cache, so a million-recipient execution is counted
+    once per period, however many operators watch it.
+    """
+    execution_ids = list(dict.fromkeys(execution_ids))
+    keys = {execution_id: f"admin:counts:{execution_id}" for execution_id in execution_ids}
+    cached = cache.get_many(keys.values()) if settings.ADMIN_POLL_SECONDS else {}
+    counts = {i: cached[keys[i]] for i in execution_ids if keys[i] in cached}
+    missing = [i for i in execution_ids if i not in counts]
+    if not missing:
+        return counts
+    fresh = {execution_id: dict.fromkeys(Recipient.Status.values, 0) for execution_id in missing}
     rows = (
-        Recipient.objects.filter(execution_id__in=list(execution_ids))
+        Recipient.objects.filter(execution_id__in=missing)
         .order_by()
         .values_list("execution_id", "status")
         .annotate(n=Count("id"))
     )
     for execution_id, status, n in rows:
-        counts[execution_id][status] = n
-    return counts
+        fresh[execution_id][status] = n
+    if settings.ADMIN_POLL_SECONDS:
+        cache.set_many({keys[i]: value for i, value in fresh.items()}, timeout=settings.ADMIN_POLL_SECONDS)
+    return {**counts, **fresh}
 
 
 def progress(counts: dict[str, int]) -> dict:
@@ -176,14 +192,14 @@ def campaign_page(*, campaign: Campaign, at: datetime | None = None) -> dict:
     """The campaign's funnel over its non-test executions, sends per hour, its executions."""
     at = at or timezone.now()
     executions = list(campaign.executions.select_related("campaign").order_by("-id")[:10])
-    counts = counts_by_execution([e.id for e in executions])
-    counted = {e.id for e in executions if e.type != Execution.Type.TEST}
+    shown = [e.id for e in executions]
+    # Older executions than the ten shown count in the funnel too (tests never do).
+    older = list(
+        campaign.executions.exclude(type=Execution.Type.TEST).exclude(id__in=shown).values_list("id", flat=True)
+    )
+    counts = counts_by_execution(shown + older)
+    counted = [e.id for e in executions if e.type != Execution.Type.TEST] + older
     totals = dict.fromkeys(Recipient.Status.values, 0)
-    # Older executions than the ten shown are counted too, still with one GROUP BY.
-    older = Recipient.objects.filter(execution__campaign=campaign).exclude(execution__type=Execution.Type.TEST)
-    older = older.exclude(execution_id__in=[e.id for e in executions])
-    for status, n in older.order_by().values_list("status").annotate(n=Count("id")):
-        totals[status] += n
     for execution_id in counted:
         for status, n in counts[execution_id].items():
             totals[status] += n
@@ -197,12 +213,24 @@ def campaign_page(*, campaign: Campaign, at: datetime | None = None) -> dict:
     }
 
 
+SENDS_PER_HOUR_SECONDS = 60
+
+
 def sends_per_hour(*, campaign: Campaign, at: datetime, hours: int = 24) -> list[dict]:
-    """Sends of the last `hours` hours, one bar per hour (zeros included).
+    """Sends of the last `hours` hours, one bar per hour (zeros included), shared for a minute.
 
     Reads the recipients of the campaign's executions active in that period only.
     """
     since = (at - timedelta(hours=hours - 1)).replace(minute=0, second=0, microsecond=0)
+    key = f"admin:per-hour:{campaign.id}:{since.isoformat()}"
+    bars = cache.get(key)
+    if bars is None:
+        bars = _sends_per_hour(campaign=campaign, since=since, hours=hours)
+        cache.set(key, bars, timeout=SENDS_PER_HOUR_SECONDS)
+    return bars
+
+
+def _sends_per_hour(*, campaign: Campaign, since: datetime, hours: int) -> list[dict]:
     recent = campaign.executions.filter(Q(status__in=Execution.LIVE) | Q(completed_at__gte=since)).exclude(
         type=Execution.Type.TEST
     )

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "rest_framework",
     "django_filters",
     "django_celery_beat",
@@ -143,6 +144,8 @@ UNFOLD = {
         },
     },
 }
+# Form widgets may use the project's templates (the admin's JSON editors live under templates/).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 # Changelists of large tables count exactly up to this many rows, then show an estimate.
 ADMIN_EXACT_COUNT_LIMIT = env.int("ADMIN_EXACT_COUNT_LIMIT", default=10_000)
 # How often (seconds) the live admin pages poll their JSON endpoints.
