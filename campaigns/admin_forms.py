@@ -3,6 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from unfold.widgets import UnfoldAdminSelectMultipleWidget, UnfoldAdminSelectWidget
 
 from campaigns import services
 from campaigns.admin_widgets import AudienceWidget, VariableMappingWidget
@@ -20,12 +21,14 @@ class CampaignForm(forms.ModelForm):
     whatsapp_number = forms.ModelChoiceField(
         queryset=WhatsAppInstance.objects.none(),
         label=_("WhatsApp number"),
+        widget=UnfoldAdminSelectWidget,
         help_text=_("The number that sends (the API's whatsapp_number_id)."),
     )
     more_whatsapp_numbers = forms.ModelMultipleChoiceField(
         queryset=WhatsAppInstance.objects.none(),
         required=False,
         label=_("More WhatsApp numbers"),
+        widget=UnfoldAdminSelectMultipleWidget,
         help_text=_("They share the load with the first one, by health and free rate."),
     )
     # Set by CampaignAdmin.get_form: the organizations the user may write to (None: all).
@@ -101,7 +104,9 @@ class CampaignForm(forms.ModelForm):
 
 
 class TestSendForm(forms.Form):
-    contacts = forms.ModelMultipleChoiceField(queryset=Contact.objects.none(), label=_("Contacts"))
+    contacts = forms.ModelMultipleChoiceField(
+        queryset=Contact.objects.none(), label=_("Contacts"), widget=UnfoldAdminSelectMultipleWidget
+    )
 
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)
