@@ -392,6 +392,7 @@ class RecipientAdmin(TenantAdmin):
     list_display = ["id", "phone", "status", "execution", "provider_message_id", "retry_count", "sent_at", "error"]
     list_filter = ["status"]
     list_select_related = ["execution__campaign"]
+    list_per_page = 50
     search_fields = ["=phone", "=provider_message_id"]
     raw_id_fields = ["execution", "contact", "instance", "conversation"]
     readonly_fields = [f.name for f in Recipient._meta.fields]
@@ -408,6 +409,7 @@ class CampaignLogAdmin(TenantAdmin):
     list_display = ["created_at", "campaign", "execution_id", "type", "severity", "message"]
     list_filter = ["severity", "type"]
     list_select_related = ["campaign"]
+    list_per_page = 50
     search_fields = ["message", "campaign__name"]
     raw_id_fields = ["campaign", "execution", "recipient", "contact", "instance"]
 
