@@ -168,7 +168,7 @@ def main():
         ("recipients changelist", reverse("admin:campaigns_recipient_changelist")),
         ("recipients, status=failed", reverse("admin:campaigns_recipient_changelist") + "?status__exact=failed"),
     ]
-    print("cold: the cache cleared before each request (every count made); warm: counts shared for a poll period")
+    print("cold: this run's cache keys deleted before each request (every count made); warm: counts shared")
     header = f"{'page':28} {'cold median':>12} {'cold worst':>11} {'warm median':>12} {'queries':>8}"
     print(header + "   (ms; target < 300; shared machine: noisy)")
     for name, url in pages:
