@@ -389,10 +389,15 @@ class ExecutionAdmin(TenantAdmin):
 @admin.register(Recipient)
 class RecipientAdmin(TenantAdmin):
     organization_field = "execution__organization"
-    list_display = ["id", "phone", "status", "execution", "provider_message_id", "retry_count", "sent_at", "error"]
+    list_display = ["id", "phone", "status", "execution_name", "provider_message_id", "retry_count", "sent_at", "error"]
     list_filter = ["status"]
     list_select_related = ["execution__campaign"]
     list_per_page = 50
+
+    @admin.display(description=_("execution"), ordering="execution")
+    def execution_name(self, recipient):
+        return str(recipient.execution)
+
     search_fields = ["=phone", "=provider_message_id"]
     raw_id_fields = ["execution", "contact", "instance", "conversation"]
     readonly_fields = [f.name for f in Recipient._meta.fields]
