@@ -222,3 +222,29 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
 @admin.register(Group)
 class GroupAdmin(BaseGroupAdmin, ModelAdmin):
     pass
+
+
+def _theme_celery_beat_admin() -> None:
+    """django-celery-beat's pages (the system's periodic tasks) in the same theme."""
+    from django_celery_beat import admin as beat_admin
+    from django_celery_beat.models import (
+        ClockedSchedule,
+        CrontabSchedule,
+        IntervalSchedule,
+        PeriodicTask,
+        SolarSchedule,
+    )
+
+    for model, base in [
+        (PeriodicTask, beat_admin.PeriodicTaskAdmin),
+        (ClockedSchedule, beat_admin.ClockedScheduleAdmin),
+        (CrontabSchedule, beat_admin.CrontabScheduleAdmin),
+        (SolarSchedule, beat_admin.SolarScheduleAdmin),
+        (IntervalSchedule, beat_admin.IntervalScheduleAdmin),
+    ]:
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+        admin.site.register(model, type(base.__name__, (base, ModelAdmin), {}))
+
+
+_theme_celery_beat_admin()

@@ -250,3 +250,15 @@ def test_changelists_of_100_rows_use_a_bounded_number_of_queries(
     with django_assert_max_num_queries(15):
         response = root.get(reverse(f"admin:{changelist}_changelist"))
     assert response.status_code == 200 and len(response.context["cl"].result_list) >= 25
+
+
+def test_every_admin_page_is_in_the_theme_and_renders(root):
+    from django.contrib import admin
+
+    for model, model_admin in admin.site._registry.items():
+        assert any(base.__module__.startswith("unfold") for base in type(model_admin).__mro__), type(model_admin)
+        opts = model._meta
+        changelist = root.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+        assert changelist.status_code == 200, opts.label
+        add = root.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
+        assert add.status_code in (200, 403), opts.label
