@@ -20,6 +20,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from accounts.queries import organization_ids_for
 from campaigns import services
@@ -55,7 +56,7 @@ def column_source(column: str) -> str:
 
 
 class DispatchForm(forms.Form):
-    flow = forms.ModelChoiceField(queryset=Flow.objects.none(), label=_("Flow"))
+    flow = forms.ModelChoiceField(queryset=Flow.objects.none(), label=_("Flow"), widget=UnfoldAdminSelectWidget)
     numbers = forms.CharField(
         label=_("Numbers or CSV"),
         required=False,
@@ -68,7 +69,7 @@ class DispatchForm(forms.Form):
         label=_("WhatsApp numbers that send"),
         widget=forms.CheckboxSelectMultiple,
     )
-    name = forms.CharField(label=_("Campaign name"), max_length=200, required=False)
+    name = forms.CharField(label=_("Campaign name"), max_length=200, required=False, widget=UnfoldAdminTextInputWidget)
 
     def __init__(self, *args, organization_ids=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -211,6 +211,9 @@ def test_a_large_list_shows_a_marked_estimate_and_a_small_one_its_exact_count(ro
     exact = root.get(url)
     assert exact.context["cl"].paginator.is_estimate is False
     assert "30 recipients" in re.sub(r"\s+", " ", exact.content.decode())
+    assert "results (" not in exact.content.decode(), "an unfiltered list does not call itself a result"
+    filtered = re.sub(r"\s+", " ", root.get(url, {"status__exact": "sent"}).content.decode())
+    assert "30 results (" in filtered
 
     settings.ADMIN_EXACT_COUNT_LIMIT = 10
     estimated = root.get(url)
