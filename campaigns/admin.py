@@ -1,6 +1,5 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Max
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -9,42 +8,11 @@ from unfold.admin import TabularInline
 
 from accounts.admin import TenantAdmin
 from accounts.queries import organization_ids_for
-from campaigns import admin_dispatch, admin_views, dashboard, live, services
+from campaigns import admin_dispatch, admin_views, dashboard, services
 from campaigns.admin_forms import CampaignForm, TestSendForm
+from campaigns.admin_views import LastExecutionProgress, progress_bar
 from campaigns.models import Campaign, CampaignLog, Execution, Recipient
 from flows.models import Flow
-
-BAR = (
-    '<div style="display:flex;align-items:center;gap:.5rem;min-width:12rem">'
-    '<div style="flex:1;background:#e5e7eb;border-radius:999px;height:.5rem;overflow:hidden">'
-    '<div style="width:{}%;height:100%;background:#16a34a"></div></div><span>{}</span></div>'
-)
-
-
-def progress_bar(percent: float, text: str) -> str:
-    return format_html(BAR, percent, text)
-
-
-class LastExecutionProgress:
-    """Attaches the progress of each listed campaign's last execution, in three queries for the page."""
-
-    @staticmethod
-    def attach(campaigns) -> None:
-        ids = [campaign.id for campaign in campaigns]
-        last = dict(
-            Execution.objects.filter(campaign_id__in=ids)
-            .exclude(type=Execution.Type.TEST)
-            .order_by()
-            .values("campaign_id")
-            .annotate(last=Max("id"))
-            .values_list("campaign_id", "last")
-        )
-        executions = Execution.objects.in_bulk(last.values())
-        counts = live.counts_by_execution(last.values())
-        for campaign in campaigns:
-            execution = executions.get(last.get(campaign.id))
-            campaign.last_execution = execution
-            campaign.last_progress = live.progress(counts[execution.id]) if execution else None
 
 
 class ExecutionInline(TabularInline):

@@ -5,10 +5,11 @@ through `campaigns.live`.
 """
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from campaigns import live, queries
@@ -35,6 +36,38 @@ EXECUTION_ACTIONS = {
     Execution.Status.PAUSED: ["resume", "cancel"],
 }
 TOP_ERRORS = 10
+
+BAR = (
+    '<div style="display:flex;align-items:center;gap:.5rem;min-width:12rem">'
+    '<div style="flex:1;background:#e5e7eb;border-radius:999px;height:.5rem;overflow:hidden">'
+    '<div style="width:{}%;height:100%;background:#16a34a"></div></div><span>{}</span></div>'
+)
+
+
+def progress_bar(percent: float, text: str) -> str:
+    return format_html(BAR, percent, text)
+
+
+class LastExecutionProgress:
+    """Attaches the progress of each listed campaign's last execution, in three queries for the page."""
+
+    @staticmethod
+    def attach(campaigns) -> None:
+        ids = [campaign.id for campaign in campaigns]
+        last = dict(
+            Execution.objects.filter(campaign_id__in=ids)
+            .exclude(type=Execution.Type.TEST)
+            .order_by()
+            .values("campaign_id")
+            .annotate(last=Max("id"))
+            .values_list("campaign_id", "last")
+        )
+        executions = Execution.objects.in_bulk(last.values())
+        counts = live.counts_by_execution(last.values())
+        for campaign in campaigns:
+            execution = executions.get(last.get(campaign.id))
+            campaign.last_execution = execution
+            campaign.last_progress = live.progress(counts[execution.id]) if execution else None
 
 
 def buttons(names) -> list[tuple]:
