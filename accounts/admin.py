@@ -1,12 +1,72 @@
+import json
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group, User
+from django.core.paginator import Paginator
+from django.db import connections
+from django.utils.formats import number_format
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from accounts.models import ApiToken, Membership, Organization
 from accounts.queries import organization_ids_for
 
 
-class TenantAdmin(admin.ModelAdmin):
+def approximate(n: int) -> str:
+    """A large count as people read it: `≈ 1,2 mi`, `≈ 35 mil` (pt-BR), `≈ 1.2M`, `≈ 35k` (English)."""
+    if n >= 1_000_000:
+        return _("≈ %(value)s M") % {"value": number_format(round(n / 1_000_000, 1), decimal_pos=1, use_l10n=True)}
+    return _("≈ %(value)s k") % {"value": number_format(round(n / 1_000), use_l10n=True)}
+
+
+class EstimatedCountPaginator(Paginator):
+    """Exact up to `ADMIN_EXACT_COUNT_LIMIT` rows, PostgreSQL's planner estimate past it, marked so.
+
+    The exact part is one `COUNT(*)` over a `LIMIT limit + 1` subquery (it stops there,
+    whatever the table's size); the estimate is the planner's row count for the list's own
+    query (its filters and search included), never less than the limit it passed.
+    """
+
+    template_name = "admin/whatsflow/pagination.html"
+    is_estimate = False
+
+    @cached_property
+    def count(self):
+        limit = settings.ADMIN_EXACT_COUNT_LIMIT
+        exact = self.object_list[: limit + 1].count()
+        if exact <= limit:
+            return exact
+        estimate = planner_estimate(self.object_list)
+        if estimate is None:
+            return self.object_list.count()
+        self.is_estimate = True
+        return max(estimate, limit + 1)
+
+    @property
+    def count_label(self) -> str:
+        return approximate(self.count) if self.is_estimate else number_format(self.count, use_l10n=True)
+
+
+def planner_estimate(queryset) -> int | None:
+    """PostgreSQL's estimate of the rows `queryset` returns (None on other databases)."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class TenantAdmin(ModelAdmin):
     """Base admin of tenant-owned models.
 
     Superusers see every row. Staff operators see and edit only their organizations'
@@ -15,6 +75,9 @@ class TenantAdmin(admin.ModelAdmin):
     """
 
     organization_field = "organization"
+    # True counts on every list: exact on small tables, a marked estimate on large ones.
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -59,14 +122,14 @@ class TenantAdmin(admin.ModelAdmin):
         return getattr(obj, "organization_id", None) in organization_ids_for(request, write=True)
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(ModelAdmin):
     list_display = ["name", "slug", "time_zone", "is_active", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["name", "slug"]
@@ -81,7 +144,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ModelAdmin):
     list_display = ["user", "organization", "role", "created_at"]
     list_filter = ["role", "organization"]
     search_fields = ["user__username", "user__email", "organization__name"]
@@ -99,7 +162,7 @@ class ApiTokenForm(forms.ModelForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ModelAdmin):
     form = ApiTokenForm
     list_display = ["prefix", "user", "name", "created_at", "last_used_at", "revoked_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
@@ -142,3 +205,46 @@ class ApiTokenAdmin(admin.ModelAdmin):
             token.revoke()
             count += 1
         self.message_user(request, _("%(count)d token(s) revoked.") % {"count": count})
+
+
+# Django's own user and group pages, in the same theme as the rest of the admin.
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin, ModelAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    change_password_form = AdminPasswordChangeForm
+
+
+@admin.register(Group)
+class GroupAdmin(BaseGroupAdmin, ModelAdmin):
+    pass
+
+
+def _theme_celery_beat_admin() -> None:
+    """django-celery-beat's pages (the system's periodic tasks) in the same theme."""
+    from django_celery_beat import admin as beat_admin
+    from django_celery_beat.models import (
+        ClockedSchedule,
+        CrontabSchedule,
+        IntervalSchedule,
+        PeriodicTask,
+        SolarSchedule,
+    )
+
+    for model, base in [
+        (PeriodicTask, beat_admin.PeriodicTaskAdmin),
+        (ClockedSchedule, beat_admin.ClockedScheduleAdmin),
+        (CrontabSchedule, beat_admin.CrontabScheduleAdmin),
+        (SolarSchedule, beat_admin.SolarScheduleAdmin),
+        (IntervalSchedule, beat_admin.IntervalScheduleAdmin),
+    ]:
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+        admin.site.register(model, type(base.__name__, (base, ModelAdmin), {}))
+
+
+_theme_celery_beat_admin()

@@ -1,95 +1,23 @@
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.template.response import TemplateResponse
-from django.utils.functional import cached_property
-from django.utils.html import format_html_join
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import TabularInline
 
 from accounts.admin import TenantAdmin
 from accounts.queries import organization_ids_for
-from campaigns import services, stats
+from campaigns import admin_dispatch, admin_views, dashboard, services
+from campaigns.admin_forms import CampaignForm, TestSendForm
+from campaigns.admin_views import LastExecutionProgress, progress_bar
 from campaigns.models import Campaign, CampaignLog, Execution, Recipient
 from campaigns.schedules.admin import ScheduleInline
-from contacts.models import Contact
 from flows.models import Flow
-from instances.models import WhatsAppInstance
-
-# The service names fields as the API does; the form names them as the model does.
-FORM_FIELD_OF = {"chatbot_id": "template", "flow_id": "flow", "whatsapp_number_id": "whatsapp_number"}
 
 
-class CampaignForm(forms.ModelForm):
-    """Validated by `services.validate_campaign`, saved by `services.create/update_campaign`."""
-
-    whatsapp_number = forms.ModelChoiceField(
-        queryset=WhatsAppInstance.objects.none(),
-        label=_("WhatsApp number"),
-        help_text=_("The number that sends (the API's whatsapp_number_id)."),
-    )
-    more_whatsapp_numbers = forms.ModelMultipleChoiceField(
-        queryset=WhatsAppInstance.objects.none(),
-        required=False,
-        label=_("More WhatsApp numbers"),
-        help_text=_("They share the load with the first one, by health and free rate."),
-    )
-    # Set by CampaignAdmin.get_form: the organizations the user may write to (None: all).
-    organization_ids = None
-
-    class Meta:
-        model = Campaign
-        fields = ["organization", "template", "flow", *services.CAMPAIGN_FIELDS]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        numbers = WhatsAppInstance.objects.select_related("organization").order_by("name")
-        if self.organization_ids is not None:
-            numbers = numbers.filter(organization__in=self.organization_ids)
-        for name in ("whatsapp_number", "more_whatsapp_numbers"):
-            if name in self.fields:
-                self.fields[name].queryset = numbers
-        if self.instance.pk and "whatsapp_number" in self.fields:
-            first, *more = self.instance.ordered_instances() or [None]
-            self.initial.setdefault("whatsapp_number", first)
-            self.initial.setdefault("more_whatsapp_numbers", more)
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        organization = self.instance.organization if self.instance.pk else cleaned.get("organization")
-        arguments = self.service_arguments()
-        try:
-            if self.instance.pk:
-                services.check_editable(self.instance)
-            services.validate_campaign(
-                organization=organization,
-                template=arguments["template"],
-                flow=arguments["flow"],
-                instances=arguments["instances"],
-                fields=arguments["fields"],
-            )
-        except ValidationError as error:
-            for name, messages_ in error.message_dict.items():
-                name = FORM_FIELD_OF.get(name, name)
-                self.add_error(name if name in self.fields else None, messages_)
-        return cleaned
-
-    def service_arguments(self) -> dict:
-        cleaned = self.cleaned_data
-        first = cleaned.get("whatsapp_number")
-        more = [number for number in cleaned.get("more_whatsapp_numbers") or [] if number != first]
-        return {
-            "template": cleaned.get("template"),
-            "flow": cleaned.get("flow"),
-            "instances": [first, *more] if first else [],
-            "fields": {name: cleaned[name] for name in services.CAMPAIGN_FIELDS if name in cleaned},
-        }
-
-
-class ExecutionInline(admin.TabularInline):
+class ExecutionInline(TabularInline):
     model = Execution
     extra = 0
     can_delete = False
@@ -114,6 +42,7 @@ class CampaignAdmin(TenantAdmin):
         "last_executed_at",
         "next_run",
     ]
+    change_form_template = "admin/campaigns/campaign/change_form.html"
     list_filter = ["status", "trigger_type", "audience_type"]
     search_fields = ["name", "description"]
     list_select_related = ["template", "flow", "schedule"]
@@ -173,13 +102,46 @@ class CampaignAdmin(TenantAdmin):
 
     @admin.display(description=_("progress of the last execution"))
     def progress(self, campaign):
-        execution = campaign.executions.exclude(type=Execution.Type.TEST).order_by("-id").first()
-        if execution is None:
+        if not hasattr(campaign, "last_progress"):
+            LastExecutionProgress.attach([campaign])
+        if campaign.last_progress is None:
             return "-"
-        counts = stats.status_counts(execution.recipients.all())
-        total = sum(counts.values())
-        done = total - counts["pending"] - counts["sending"]
-        return f"{execution.get_status_display()}: {done}/{total}"
+        p = campaign.last_progress
+        return progress_bar(p["percent"], f"{campaign.last_execution.get_status_display()}: {p['done']}/{p['total']}")
+
+    def get_changelist(self, request, **kwargs):
+        base = super().get_changelist(request, **kwargs)
+
+        class CampaignChangeList(base):
+            def get_results(self, request):
+                super().get_results(request)
+                LastExecutionProgress.attach(self.result_list)
+
+        return CampaignChangeList
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        urls = [
+            path("live/dashboard/", view(dashboard.dashboard_live), name="campaigns_dashboard_live"),
+            path("audience/contacts/", view(admin_views.audience_contacts), name="campaigns_audience_contacts"),
+            path(
+                "dispatch/",
+                view(lambda request: admin_dispatch.dispatch_view(self, request)),
+                name="campaigns_dispatch_list",
+            ),
+            path(
+                "<int:campaign_id>/live/",
+                view(lambda request, campaign_id: admin_views.campaign_live(self, request, campaign_id)),
+                name="campaigns_campaign_live",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        campaign = self.get_object(request, object_id)
+        if campaign is not None:
+            extra_context = {**(extra_context or {}), **admin_views.campaign_context(campaign=campaign)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
@@ -298,20 +260,6 @@ class CampaignAdmin(TenantAdmin):
         )
 
 
-class TestSendForm(forms.Form):
-    contacts = forms.ModelMultipleChoiceField(queryset=Contact.objects.none(), label=_("Contacts"))
-
-    def __init__(self, *args, campaign, **kwargs):
-        super().__init__(*args, **kwargs)
-        contacts = Contact.objects.filter(
-            organization=campaign.organization, is_active=True, opted_out_at__isnull=True
-        ).order_by("name")
-        # Any reachable contact is accepted; only the first 500 are offered (a sliced
-        # queryset would refuse every choice: Django filters it to validate).
-        self.fields["contacts"].queryset = contacts
-        self.fields["contacts"].widget.choices = [(contact.pk, str(contact)) for contact in contacts[:500]]
-
-
 @admin.register(Execution)
 class ExecutionAdmin(TenantAdmin):
     list_display = [
@@ -328,7 +276,46 @@ class ExecutionAdmin(TenantAdmin):
     list_filter = ["status", "type", "pause_reason"]
     list_select_related = ["campaign"]
     search_fields = ["campaign__name"]
-    readonly_fields = [*(f.name for f in Execution._meta.fields), "numbers"]
+    change_form_template = "admin/campaigns/execution/change_form.html"
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "campaign_link",
+                    "type",
+                    "status",
+                    "pause_reason",
+                    "pause_detail",
+                    "numbers",
+                    "triggered_by_name",
+                ]
+            },
+        ),
+        (
+            _("Timing"),
+            {"fields": ["created_at", "started_at", "completed_at", "waiting_until", "heartbeat", "trigger_event"]},
+        ),
+        (_("Result"), {"fields": ["total_recipients", "final_counts", "error_message"]}),
+    ]
+    readonly_fields = [
+        "campaign_link",
+        "type",
+        "status",
+        "pause_reason",
+        "pause_detail",
+        "numbers",
+        "triggered_by_name",
+        "created_at",
+        "started_at",
+        "completed_at",
+        "waiting_until",
+        "heartbeat",
+        "trigger_event",
+        "total_recipients",
+        "final_counts",
+        "error_message",
+    ]
     actions = ["pause", "resume", "cancel", "requeue"]
 
     @admin.display(description=_("WhatsApp numbers"))
@@ -342,6 +329,45 @@ class ExecutionAdmin(TenantAdmin):
             "{}: {} {}",
             ((row["name"], row["why"], row["connection_reason"]) for row in rows),
         )
+
+    @admin.display(description=_("campaign"))
+    def campaign_link(self, execution):
+        url = reverse("admin:campaigns_campaign_change", args=[execution.campaign_id])
+        return format_html('<a href="{}">{}</a>', url, execution.campaign)
+
+    @admin.display(description=_("triggered by"))
+    def triggered_by_name(self, execution):
+        user = execution.triggered_by
+        return (user.get_full_name() or user.get_username()) if user else "-"
+
+    @admin.display(description=_("last sign of life of its dispatcher"))
+    def heartbeat(self, execution):
+        return execution.heartbeat_at or "-"
+
+    @admin.display(description=_("final counts"))
+    def final_counts(self, execution):
+        labels = dict(Recipient.Status.choices)
+        parts = [f"{labels.get(status, status)}: {n}" for status, n in (execution.stats or {}).items() if n]
+        return " · ".join(parts) or "-"
+
+    def get_urls(self):
+        live_view = self.admin_site.admin_view(
+            lambda request, execution_id: admin_views.execution_live(self, request, execution_id)
+        )
+        return [path("<int:execution_id>/live/", live_view, name="campaigns_execution_live"), *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        execution = self.get_object(request, object_id)
+        extra_context = {
+            **(extra_context or {}),
+            # Nothing on this page is edited: its buttons are the actions above the form.
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        if execution is not None:
+            extra_context.update(admin_views.execution_context(execution=execution))
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_add_permission(self, request):
         return False
@@ -371,23 +397,20 @@ class ExecutionAdmin(TenantAdmin):
         self.message_user(request, _("%(n)d recipient(s) re-queued.") % {"n": count})
 
 
-class NoCountPaginator(Paginator):
-    """Millions of rows: never COUNT(*) them for the page links."""
-
-    @cached_property
-    def count(self):
-        return 10**9
-
-
 @admin.register(Recipient)
 class RecipientAdmin(TenantAdmin):
     organization_field = "execution__organization"
-    list_display = ["id", "phone", "status", "execution", "provider_message_id", "retry_count", "sent_at", "error"]
+    list_display = ["id", "phone", "status", "execution_name", "provider_message_id", "retry_count", "sent_at", "error"]
     list_filter = ["status"]
+    list_select_related = ["execution__campaign"]
+    list_per_page = 50
+
+    @admin.display(description=_("execution"), ordering="execution")
+    def execution_name(self, recipient):
+        return str(recipient.execution)
+
     search_fields = ["=phone", "=provider_message_id"]
     raw_id_fields = ["execution", "contact", "instance", "conversation"]
-    show_full_result_count = False
-    paginator = NoCountPaginator
     readonly_fields = [f.name for f in Recipient._meta.fields]
 
     def has_add_permission(self, request):
@@ -402,10 +425,9 @@ class CampaignLogAdmin(TenantAdmin):
     list_display = ["created_at", "campaign", "execution_id", "type", "severity", "message"]
     list_filter = ["severity", "type"]
     list_select_related = ["campaign"]
+    list_per_page = 50
     search_fields = ["message", "campaign__name"]
     raw_id_fields = ["campaign", "execution", "recipient", "contact", "instance"]
-    show_full_result_count = False
-    paginator = NoCountPaginator
 
     def has_add_permission(self, request):
         return False

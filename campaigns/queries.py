@@ -2,7 +2,7 @@
 
 from django.db.models import Count, QuerySet
 
-from campaigns.models import Campaign, Execution, Recipient
+from campaigns.models import Campaign, Execution, Recipient, Schedule
 
 REPORT_COLUMNS = [
     "recipient_id",
@@ -59,3 +59,29 @@ def execution_status_counts(*, execution_ids: list[int]) -> dict[int, dict[str, 
     for execution_id, status, n in rows:
         counts[execution_id][status] = n
     return counts
+
+
+def next_scheduled_runs(
+    *, organization_ids: list[int] | None, campaign_id: int | None = None, limit: int = 10
+) -> list[dict]:
+    """The next runs of these organizations' campaign schedules, soonest first (None: every organization).
+
+    Each item is `{"campaign": name, "campaign_id": id, "at": aware datetime, "schedule": label}`,
+    read from the active schedules' `next_scheduled_at` (what the ticker runs next; the
+    partial index `campaigns_schedule_due` serves it).
+    """
+    schedules = Schedule.objects.filter(
+        is_active=True, is_paused=False, next_scheduled_at__isnull=False, campaign__deleted_at=None
+    )
+    if organization_ids is not None:
+        schedules = schedules.filter(campaign__organization_id__in=organization_ids)
+    if campaign_id is not None:
+        schedules = schedules.filter(campaign_id=campaign_id)
+    rows = schedules.order_by("next_scheduled_at").values_list(
+        "campaign_id", "campaign__name", "next_scheduled_at", "recurrence_type"
+    )[:limit]
+    labels = dict(Schedule.RecurrenceType.choices)
+    return [
+        {"campaign": name, "campaign_id": cid, "at": at, "schedule": str(labels.get(kind, kind))}
+        for cid, name, at, kind in rows
+    ]

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from config.health import health
 from config.metrics import metrics_view
+from config.views import favicon, home
 
 api_v1 = [
     path("", include("accounts.urls")),
@@ -14,6 +15,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", home, name="home"),
+    path("favicon.ico", favicon),
+    path("favicon.svg", favicon, name="favicon"),
     path("health", health, name="health"),
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),

@@ -1,10 +1,9 @@
 from django import forms
 from django.contrib import admin
-from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -13,16 +12,6 @@ from accounts.queries import organization_ids_for
 from contacts import services
 from contacts.models import Contact, ContactImport, Tag
 from contacts.phones import InvalidPhone, normalize_phone
-
-
-class CappedCountPaginator(Paginator):
-    """Counts at most MAX_COUNT rows: a COUNT(*) over millions of contacts on every page is too slow."""
-
-    MAX_COUNT = 10_000
-
-    @cached_property
-    def count(self):
-        return self.object_list[: self.MAX_COUNT].count()
 
 
 class OptedOutFilter(admin.SimpleListFilter):
@@ -84,8 +73,6 @@ class ContactAdmin(TenantAdmin):
         "created_at",
         "updated_at",
     ]
-    show_full_result_count = False
-    paginator = CappedCountPaginator
     list_per_page = 50
     actions = ["opt_out", "opt_in", "deactivate"]
 
@@ -163,6 +150,6 @@ class ContactImportAdmin(TenantAdmin):
         self.message_user(
             request,
             _("Import queued at %(time)s; this page shows the result when it finishes.")
-            % {"time": date_format(obj.created_at, "TIME_FORMAT")},
+            % {"time": date_format(timezone.localtime(obj.created_at), "TIME_FORMAT")},
         )
         return HttpResponseRedirect(reverse("admin:contacts_contactimport_change", args=[obj.pk]))

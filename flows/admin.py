@@ -1,11 +1,14 @@
+from django.conf import settings
 from django.contrib import admin, messages
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import StackedInline, TabularInline
 
 from accounts.admin import TenantAdmin
+from accounts.admin_widgets import TagFieldsMixin
 from contacts.services import contact_get_or_create
 from flows.inbound import simulate_message, simulate_start
 from flows.models import (
@@ -26,7 +29,32 @@ from instances.models import WhatsAppInstance
 SIMULATOR_PHONE = "+5511900000001"
 
 
-class FlowInline(admin.TabularInline):
+def flow_tree(flow) -> list[dict]:
+    """The flow's subflows as a tree (parents first, in order), each with its keywords and messages; two queries."""
+    subflows = list(flow.subflows.order_by("order_index", "id"))
+    messages_of: dict[int, list] = {}
+    for message in FlowMessage.objects.filter(subflow__flow=flow).order_by("order_index", "id"):
+        messages_of.setdefault(message.subflow_id, []).append(message)
+    ids = {subflow.id for subflow in subflows}
+    nodes = {
+        subflow.id: {
+            "subflow": subflow,
+            "keywords": subflow.trigger_keywords if isinstance(subflow.trigger_keywords, list) else [],
+            "messages": messages_of.get(subflow.id, []),
+            "children": [],
+        }
+        for subflow in subflows
+    }
+    roots = []
+    for subflow in subflows:
+        if subflow.parent_id in ids and subflow.parent_id != subflow.id:
+            nodes[subflow.parent_id]["children"].append(nodes[subflow.id])
+        else:
+            roots.append(nodes[subflow.id])
+    return roots
+
+
+class FlowInline(TabularInline):
     model = Flow
     extra = 0
     fields = ["name", "is_default", "is_active", "order_index", "edit_link"]
@@ -54,8 +82,9 @@ class FlowTemplateAdmin(TenantAdmin):
         super().save_model(request, obj, form, change)
 
 
-class SubflowInline(admin.TabularInline):
+class SubflowInline(TagFieldsMixin, TabularInline):
     model = Subflow
+    tag_fields = ("trigger_keywords",)
     fk_name = "flow"
     extra = 0
     fields = ["name", "trigger_keywords", "parent", "order_index", "is_active", "edit_link"]
@@ -78,6 +107,13 @@ class FlowAdmin(TenantAdmin):
     search_fields = ["name", "template__name"]
     inlines = [SubflowInline]
     exclude = ["content_version"]
+    change_form_template = "admin/flows/flow/change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        flow = self.get_object(request, object_id)
+        if flow is not None:
+            extra_context = {**(extra_context or {}), "flow_tree": flow_tree(flow)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         urls = [path("<int:flow_id>/simulate/", self.admin_site.admin_view(self.simulate), name="flows_flow_simulate")]
@@ -121,13 +157,15 @@ class FlowAdmin(TenantAdmin):
             "conversation": conversation,
             "history": conversation.history.order_by("id") if conversation else [],
             "pending": conversation.scheduled_sends.filter(status="pending") if conversation else [],
+            "poll_seconds": settings.ADMIN_POLL_SECONDS,
         }
         return TemplateResponse(request, "admin/flows/simulate.html", context)
 
 
-class FlowMessageInline(admin.StackedInline):
+class FlowMessageInline(TagFieldsMixin, StackedInline):
     model = FlowMessage
     fk_name = "subflow"
+    tag_fields = ("expected_file_types",)
     extra = 0
     ordering = ["order_index", "id"]
     fields = [
@@ -145,7 +183,8 @@ class FlowMessageInline(admin.StackedInline):
 
 
 @admin.register(Subflow)
-class SubflowAdmin(TenantAdmin):
+class SubflowAdmin(TagFieldsMixin, TenantAdmin):
+    tag_fields = ("trigger_keywords",)
     organization_field = "flow__template__organization"
     list_display = ["name", "flow", "parent", "trigger_keywords", "order_index", "is_active"]
     list_filter = ["is_active"]
@@ -154,7 +193,7 @@ class SubflowAdmin(TenantAdmin):
     inlines = [FlowMessageInline]
 
 
-class MessageHistoryInline(admin.TabularInline):
+class MessageHistoryInline(TabularInline):
     model = MessageHistory
     extra = 0
     can_delete = False
@@ -166,7 +205,7 @@ class MessageHistoryInline(admin.TabularInline):
         return False
 
 
-class FlowActivityInline(admin.TabularInline):
+class FlowActivityInline(TabularInline):
     model = FlowActivity
     extra = 0
     can_delete = False
@@ -178,7 +217,7 @@ class FlowActivityInline(admin.TabularInline):
         return False
 
 
-class ScheduledSendInline(admin.TabularInline):
+class ScheduledSendInline(TabularInline):
     model = ScheduledSend
     extra = 0
     can_delete = False

@@ -1,6 +1,12 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -8,7 +14,7 @@ from rest_framework import serializers
 from accounts.admin import TenantAdmin
 from instances import connection, services
 from instances.api import SECRET_FIELDS, TestMessageSerializer, mask
-from instances.models import SandboxMessage, WhatsAppInstance
+from instances.models import InstanceDay, SandboxMessage, WhatsAppInstance
 from instances.providers.base import ProviderError
 
 BADGE = '<span style="background:{};color:#fff;border-radius:8px;padding:1px 8px;white-space:nowrap">{}</span>'
@@ -177,6 +183,94 @@ class WhatsAppInstanceAdmin(TenantAdmin):
         ),
     ]
     actions = ["check_connection", "send_test_message", "configure_webhook"]
+    change_form_template = "admin/instances/whatsappinstance/change_form.html"
+    # A QR code expires within a minute; the connect page asks for a new one this often.
+    qr_refresh_seconds = 20
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:instance_id>/connect/", view(self.connect_view), name="instances_whatsappinstance_connect"),
+            path(
+                "<int:instance_id>/connect/status/",
+                view(self.connect_status),
+                name="instances_whatsappinstance_connect_status",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        instance = self.get_object(request, object_id)
+        if instance is not None:
+            evolution = instance.provider == WhatsAppInstance.Provider.EVOLUTION
+            can_connect = evolution and self.has_change_permission(request, instance)
+            days = InstanceDay.objects.filter(instance=instance).order_by("-day")[:30]
+            extra_context = {
+                **(extra_context or {}),
+                "health_days": [
+                    {"day": d.day.strftime("%d/%m"), "health_score": d.health_score, "sent": d.sent, "failed": d.failed}
+                    for d in reversed(list(days))
+                ],
+                "connect_url": reverse("admin:instances_whatsappinstance_connect", args=[instance.id])
+                if can_connect
+                else "",
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _changeable(self, request, instance_id):
+        instance = get_object_or_404(self.get_queryset(request), pk=instance_id)
+        if not self.has_change_permission(request, instance):
+            raise PermissionDenied
+        return instance
+
+    def connect_view(self, request, instance_id):
+        """Configure the webhook, show the QR code of `instance/connect` until the state is `open`."""
+        instance = self._changeable(request, instance_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Connect %(name)s") % {"name": instance.name},
+            "instance": instance,
+            "status_url": reverse("admin:instances_whatsappinstance_connect_status", args=[instance.id]),
+            "poll_seconds": settings.ADMIN_POLL_SECONDS,
+        }
+        try:
+            qr = services.start_qr_login(instance=instance)
+        except ProviderError as exc:
+            context["error"] = str(exc)
+        else:
+            cache.set(f"admin:qr:{instance.id}", qr, timeout=self.qr_refresh_seconds)
+            state = qr.get("state") or instance.connection_state
+            context.update(
+                qr=qr,
+                state=state,
+                state_label=WhatsAppInstance.ConnectionState(state).label
+                if state in WhatsAppInstance.ConnectionState.values
+                else state,
+                webhook_url=services.webhook_url(instance),
+            )
+        return TemplateResponse(request, "admin/instances/connect.html", context)
+
+    def connect_status(self, request, instance_id):
+        """The connect page's JSON: the state, and a fresh QR code while it is not open."""
+        instance = self._changeable(request, instance_id)
+        try:
+            state = services.check_connection(instance=instance)
+            qr = {}
+            if state != WhatsAppInstance.ConnectionState.OPEN:
+                qr = cache.get(f"admin:qr:{instance.id}")
+                if qr is None:
+                    qr = services.refresh_qr(instance=instance)
+                    cache.set(f"admin:qr:{instance.id}", qr, timeout=self.qr_refresh_seconds)
+        except ProviderError as exc:
+            return JsonResponse({"state": "", "state_label": str(exc), "qr": ""}, status=502)
+        return JsonResponse(
+            {
+                "state": state,
+                "state_label": WhatsAppInstance.ConnectionState(state).label,
+                "qr": qr.get("qr", "") if state != WhatsAppInstance.ConnectionState.OPEN else "",
+            }
+        )
 
     @admin.display(description=_("provider"), ordering="provider")
     def provider_badge(self, obj):
@@ -271,7 +365,6 @@ class SandboxMessageAdmin(TenantAdmin):
     search_fields = ["to_phone", "provider_message_id", "text"]
     list_select_related = ["instance"]
     readonly_fields = [f.name for f in SandboxMessage._meta.fields]
-    show_full_result_count = False
 
     def has_add_permission(self, request):
         return False

@@ -112,7 +112,29 @@ def apply_deltas(*, instance_id: int, deltas: dict[str, int]) -> bool:
             return False
         instance.apply_counter_deltas(deltas, today=local_today(instance.organization.time_zone))
         instance.save(update_fields=[*COUNTER_FIELDS, "health_score", "updated_at"])
+        record_day(instance)
     return True
+
+
+def record_day(instance: WhatsAppInstance) -> None:
+    """Upsert the instance's row of its current local day from its counters (the health history)."""
+    from instances.models import InstanceDay
+
+    values = {
+        "sent": instance.sent_today,
+        "delivered": instance.delivered_today,
+        "read": instance.read_today,
+        "failed": instance.failed_today,
+        "replies": instance.replies_today,
+        "disconnects": instance.disconnects_today,
+        "health_score": instance.health_score,
+    }
+    InstanceDay.objects.bulk_create(
+        [InstanceDay(instance_id=instance.id, day=instance.counters_date, **values)],
+        update_conflicts=True,
+        unique_fields=["instance", "day"],
+        update_fields=list(values),
+    )
 
 
 def flush(*, limit: int = FLUSH_BATCH) -> int:

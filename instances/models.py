@@ -317,3 +317,31 @@ class SandboxMessage(TenantModel):
 
     def __str__(self):
         return f"{self.to_phone} {self.provider_message_id}"
+
+
+class InstanceDay(models.Model):
+    """One instance's counters and health at the end of one local day (the last flush of that day).
+
+    Kept by `instances.counters.apply_deltas`, one upsert per flush; the admin's health
+    history chart reads it. The instance's own `*_today` fields stay the live figures.
+    """
+
+    instance = models.ForeignKey(
+        WhatsAppInstance, on_delete=models.CASCADE, related_name="days", verbose_name=_("instance")
+    )
+    day = models.DateField(_("day"))
+    sent = models.PositiveIntegerField(_("sent"), default=0)
+    delivered = models.PositiveIntegerField(_("delivered"), default=0)
+    read = models.PositiveIntegerField(_("read"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    replies = models.PositiveIntegerField(_("replies"), default=0)
+    disconnects = models.PositiveIntegerField(_("disconnects"), default=0)
+    health_score = models.PositiveSmallIntegerField(_("health score"), default=100)
+
+    class Meta:
+        verbose_name = _("instance day")
+        verbose_name_plural = _("instance days")
+        constraints = [models.UniqueConstraint(fields=["instance", "day"], name="instances_day_once_per_instance")]
+
+    def __str__(self):
+        return f"{self.instance_id} {self.day}"

@@ -139,6 +139,17 @@ def configure_webhook(*, instance: WhatsAppInstance, events: list[str] | None = 
     return url
 
 
+def start_qr_login(*, instance: WhatsAppInstance) -> dict:
+    """Configure the webhook, then ask the provider for a QR code (see `Provider.connect`)."""
+    configure_webhook(instance=instance)
+    return _call(instance, "connect")
+
+
+def refresh_qr(*, instance: WhatsAppInstance) -> dict:
+    """A fresh QR code (they expire within a minute) or the state once logged in."""
+    return _call(instance, "connect")
+
+
 def set_connection_state(
     *, instance: WhatsAppInstance, state: str, reason: str = "", needs_qr_login: bool | None = None
 ) -> bool:

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import TabularInline
 
 from accounts.admin import TenantAdmin
 from integrations.models import (
@@ -114,7 +115,7 @@ class WebhookSubscriptionAdmin(TenantAdmin):
         webhooks.forget_subscriptions()
 
 
-class DeliveryAttemptInline(admin.TabularInline):
+class DeliveryAttemptInline(TabularInline):
     model = DeliveryAttempt
     extra = 0
     can_delete = False

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import TenantAdmin
+from accounts.admin_widgets import TagFieldsMixin
 from webhooks import intake
 from webhooks.models import OptOutSettings, WebhookEvent
 
@@ -13,7 +14,6 @@ class WebhookEventAdmin(TenantAdmin):
     search_fields = ["=dedupe_key"]
     list_select_related = ["instance"]
     readonly_fields = [field.name for field in WebhookEvent._meta.fields]
-    show_full_result_count = False
     actions = ["replay"]
 
     def has_add_permission(self, request):
@@ -30,5 +30,6 @@ class WebhookEventAdmin(TenantAdmin):
 
 
 @admin.register(OptOutSettings)
-class OptOutSettingsAdmin(TenantAdmin):
+class OptOutSettingsAdmin(TagFieldsMixin, TenantAdmin):
+    tag_fields = ("opt_out_keywords", "opt_in_keywords")
     list_display = ["organization", "opt_out_keywords", "opt_in_keywords"]

@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils import formats
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import StackedInline, TabularInline
 
 from accounts.admin import TenantAdmin
 from campaigns import windows
@@ -23,7 +24,7 @@ from campaigns.schedules.models import Schedule, ScheduleException, ScheduleRun
 CALENDAR_MONTHS = 3
 
 
-class ScheduleInline(admin.StackedInline):
+class ScheduleInline(StackedInline):
     model = Schedule
     form = ScheduleForm
     extra = 0
@@ -78,7 +79,7 @@ class ScheduleInline(admin.StackedInline):
         )
 
 
-class ScheduleExceptionInline(admin.TabularInline):
+class ScheduleExceptionInline(TabularInline):
     model = ScheduleException
     form = ScheduleExceptionForm
     extra = 0
@@ -94,7 +95,7 @@ class ScheduleExceptionInline(admin.TabularInline):
     ]
 
 
-class ScheduleRunInline(admin.TabularInline):
+class ScheduleRunInline(TabularInline):
     model = ScheduleRun
     extra = 0
     can_delete = False

@@ -76,3 +76,7 @@ class Provider:
     def configure_webhook(self, instance, url: str, events: list[str]) -> dict:
         """Point the provider's webhooks at `url`; not every provider can."""
         raise ProviderRejected(f"{type(self).__name__} cannot configure webhooks", code="unsupported")
+
+    def connect(self, instance) -> dict:
+        """Start a QR login: `{"qr": data URL or "", "pairing_code": str, "state": state or ""}`."""
+        raise ProviderRejected(f"{type(self).__name__} has no QR login", code="unsupported")

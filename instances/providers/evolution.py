@@ -53,6 +53,17 @@ class Evolution(Provider):
         # Baileys reports a few transient states ("refused", ...) that mean "not connected".
         return WhatsAppInstance.ConnectionState.CLOSE
 
+    def connect(self, instance) -> dict:
+        """`GET instance/connect`: a QR code to scan (base64 PNG) or, once logged in, the state."""
+        response = http.request("GET", _url(instance, "instance/connect"), headers=_headers(instance))
+        _raise_for_answer(instance, response)
+        payload = accepted_json(response, NAME)
+        qr = payload.get("base64") or (payload.get("qrcode") or {}).get("base64") or ""
+        if qr and not str(qr).startswith("data:"):
+            qr = f"data:image/png;base64,{qr}"
+        state = (payload.get("instance") or {}).get("state") or ""
+        return {"qr": str(qr), "pairing_code": str(payload.get("pairingCode") or ""), "state": state}
+
     def configure_webhook(self, instance, url: str, events: list[str] | None = None) -> dict:
         events = list(events or DEFAULT_WEBHOOK_EVENTS)
         flat = {"url": url, "enabled": True, "webhook_by_events": False, "webhook_base64": False, "events": events}

@@ -37,7 +37,7 @@ def _drive_the_admin(live_server, org_a, org_b):
         page.goto(f"{live_server.url}/admin/login/?next=/admin/campaigns/campaign/")
         page.fill("#id_username", "olga")
         page.fill("#id_password", "s3cret-pass")
-        page.click("input[type=submit]")
+        page.click("[type=submit]")
         expect(page.locator("#result_list")).to_contain_text("Black Friday")
 
         page.check(f"input[name=_selected_action][value='{campaign.id}']")

@@ -80,12 +80,21 @@ def _evolution_send_answer(request: RecordedRequest, instance_name: str) -> tupl
     }
 
 
+# A 1x1 PNG, as Evolution's `instance/connect` answers a QR code (a data URL of a PNG).
+FAKE_QR = (
+    "data:image/png;base64,"
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+
 def _default_answer(request: RecordedRequest) -> tuple[int, object]:
     path = request.path.split("?", 1)[0]
     if match := re.fullmatch(r"/message/send(?:Text|Media)/([^/]+)", path):
         return _evolution_send_answer(request, match.group(1))
     if match := re.fullmatch(r"/instance/connectionState/([^/]+)", path):
         return 200, {"instance": {"instanceName": match.group(1), "state": "open"}}
+    if match := re.fullmatch(r"/instance/connect/([^/]+)", path):
+        return 200, {"pairingCode": None, "code": "2@fake-" + match.group(1), "base64": FAKE_QR, "count": 1}
     if match := re.fullmatch(r"/webhook/set/([^/]+)", path):
         return 201, {"webhook": {"instanceName": match.group(1), **(request.json or {})}}
     if path == "/send-message":

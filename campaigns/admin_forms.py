@@ -1,0 +1,119 @@
+"""The campaign form (validated and saved by the campaign services) and the test-send form."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from unfold.widgets import UnfoldAdminSelectMultipleWidget, UnfoldAdminSelectWidget
+
+from campaigns import services
+from campaigns.admin_widgets import AudienceWidget, VariableMappingWidget
+from campaigns.models import Campaign
+from contacts.models import Contact
+from instances.models import WhatsAppInstance
+
+# The service names fields as the API does; the form names them as the model does.
+FORM_FIELD_OF = {"chatbot_id": "template", "flow_id": "flow", "whatsapp_number_id": "whatsapp_number"}
+
+
+class CampaignForm(forms.ModelForm):
+    """Validated by `services.validate_campaign`, saved by `services.create/update_campaign`."""
+
+    whatsapp_number = forms.ModelChoiceField(
+        queryset=WhatsAppInstance.objects.none(),
+        label=_("WhatsApp number"),
+        widget=UnfoldAdminSelectWidget,
+        help_text=_("The number that sends (the API's whatsapp_number_id)."),
+    )
+    more_whatsapp_numbers = forms.ModelMultipleChoiceField(
+        queryset=WhatsAppInstance.objects.none(),
+        required=False,
+        label=_("More WhatsApp numbers"),
+        widget=UnfoldAdminSelectMultipleWidget,
+        help_text=_("They share the load with the first one, by health and free rate."),
+    )
+    # Set by CampaignAdmin.get_form: the organizations the user may write to (None: all).
+    organization_ids = None
+
+    class Meta:
+        model = Campaign
+        fields = ["organization", "template", "flow", *services.CAMPAIGN_FIELDS]
+        widgets = {"audience_config": AudienceWidget(), "variable_mapping": VariableMappingWidget()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        numbers = WhatsAppInstance.objects.select_related("organization").order_by("name")
+        if self.organization_ids is not None:
+            numbers = numbers.filter(organization__in=self.organization_ids)
+        for name in ("whatsapp_number", "more_whatsapp_numbers"):
+            if name in self.fields:
+                self.fields[name].queryset = numbers
+        self._set_up_editors()
+        if self.instance.pk and "whatsapp_number" in self.fields:
+            first, *more = self.instance.ordered_instances() or [None]
+            self.initial.setdefault("whatsapp_number", first)
+            self.initial.setdefault("more_whatsapp_numbers", more)
+
+    def _set_up_editors(self):
+        """The editors offer this organization's tags, custom fields, flow variables and chosen contacts."""
+        from campaigns.admin_dispatch import flow_variables
+
+        ids = [self.instance.organization_id] if self.instance.pk else self.organization_ids
+        if "variable_mapping" in self.fields:
+            widget = self.fields["variable_mapping"].widget
+            widget.organization_ids = ids
+            widget.variables = flow_variables(self.instance.flow) if self.instance.pk else []
+        if "audience_config" in self.fields:
+            widget = self.fields["audience_config"].widget
+            widget.organization_ids = ids
+            config = self.instance.audience_config if isinstance(self.instance.audience_config, dict) else {}
+            chosen = config.get("contact_ids") if isinstance(config.get("contact_ids"), list) else []
+            widget.chosen_ids = [i for i in chosen if isinstance(i, int)]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        organization = self.instance.organization if self.instance.pk else cleaned.get("organization")
+        arguments = self.service_arguments()
+        try:
+            if self.instance.pk:
+                services.check_editable(self.instance)
+            services.validate_campaign(
+                organization=organization,
+                template=arguments["template"],
+                flow=arguments["flow"],
+                instances=arguments["instances"],
+                fields=arguments["fields"],
+            )
+        except ValidationError as error:
+            for name, messages_ in error.message_dict.items():
+                name = FORM_FIELD_OF.get(name, name)
+                self.add_error(name if name in self.fields else None, messages_)
+        return cleaned
+
+    def service_arguments(self) -> dict:
+        cleaned = self.cleaned_data
+        first = cleaned.get("whatsapp_number")
+        more = [number for number in cleaned.get("more_whatsapp_numbers") or [] if number != first]
+        return {
+            "template": cleaned.get("template"),
+            "flow": cleaned.get("flow"),
+            "instances": [first, *more] if first else [],
+            "fields": {name: cleaned[name] for name in services.CAMPAIGN_FIELDS if name in cleaned},
+        }
+
+
+class TestSendForm(forms.Form):
+    contacts = forms.ModelMultipleChoiceField(
+        queryset=Contact.objects.none(), label=_("Contacts"), widget=UnfoldAdminSelectMultipleWidget
+    )
+
+    def __init__(self, *args, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        contacts = Contact.objects.filter(
+            organization=campaign.organization, is_active=True, opted_out_at__isnull=True
+        ).order_by("name")
+        # Any reachable contact is accepted; only the first 500 are offered (a sliced
+        # queryset would refuse every choice: Django filters it to validate).
+        self.fields["contacts"].queryset = contacts
+        self.fields["contacts"].widget.choices = [(contact.pk, str(contact)) for contact in contacts[:500]]
