@@ -13,7 +13,6 @@ accepted, or the result when applied in the request). Evolution retries anything
 400/401/403/404/422, so a 200 for what we will never use stops its retries.
 """
 
-import json
 import logging
 import re
 
@@ -25,6 +24,7 @@ from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from config import json_input
 from webhooks import intake
 from webhooks.parsers.checked import BadPayload
 
@@ -53,11 +53,6 @@ def _error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"status": "error", "error": message}, status=status)
 
 
-def _not_json(constant: str):
-    # Python's json takes NaN and Infinity; JSON (and PostgreSQL's jsonb) does not.
-    raise ValueError(f"{constant} is not JSON")
-
-
 def credential(*, secret: str, header_secret: str, api_key) -> tuple[str, bool]:
     """(credential, is it the API key): a secret given must be right; without one, the payload's API key."""
     if secret or header_secret:
@@ -83,9 +78,12 @@ def evolution_webhook(request, rest: str = ""):
     if len(body) > limit:
         return _error(413, f"Body larger than {limit} bytes")
     try:
-        payload = json.loads(body, parse_constant=_not_json)
+        # NUL, lone surrogates and overflowing numbers are replaced: the event is kept.
+        payload, replaced = json_input.loads_lenient(body)
     except (UnicodeDecodeError, ValueError) as exc:
         return _error(400, f"Malformed JSON: {exc}")
+    if replaced:
+        body = None  # stored as re-encoded from `payload`, not as it came
     if not isinstance(payload, dict):
         return _error(400, "payload must be an object")
     name = payload.get("instance")

@@ -281,8 +281,8 @@ def _from_epoch(value, *, milliseconds: bool = False) -> datetime | None:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         return None
-    seconds = value / 1000 if milliseconds else value
     try:
+        seconds = value / 1000 if milliseconds else value
         return datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
