@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.routers import SimpleRouter
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.models import Organization
@@ -73,6 +74,18 @@ class TenantPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         queryset = super().get_queryset()
         organization_ids = self.context.get("organization_ids", [])
         return queryset.filter(**{f"{self.organization_field}__in": organization_ids})
+
+
+def request_object(request) -> dict:
+    """The request body as a dict: an empty body is `{}`, a JSON list, string, number or null a 400."""
+    data = request.data
+    if hasattr(data, "dict") and not isinstance(data, dict):
+        return data.dict()  # a form's QueryDict
+    if data is None and not request.body:
+        return {}
+    if not isinstance(data, dict):
+        raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [_("The body must be a JSON object.")]})
+    return data
 
 
 def exception_handler(exc, context):

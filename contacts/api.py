@@ -5,7 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from accounts.api import TenantModelViewSet
+from accounts.api import TenantModelViewSet, request_object
 from accounts.models import Membership
 from accounts.queries import organization_roles
 from contacts import queries, services
@@ -86,6 +86,10 @@ class BulkSerializer(serializers.Serializer):
         if ("numbers" in attrs) == ("csv" in attrs):
             raise ValidationError({"numbers": [_("Send either numbers or csv (one of them).")]})
         return attrs
+
+
+class OptOutSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, help_text=_("Why, e.g. pediu por telefone"))
 
 
 class ContactFilter(filters.FilterSet):
@@ -189,7 +193,9 @@ class ContactViewSet(TenantModelViewSet):
     @action(detail=True, methods=["post"], url_path="opt-out")
     def opt_out(self, request, pk=None):
         contact = self.get_object()
-        reason = str(request.data.get("reason", ""))[:200]
+        body = OptOutSerializer(data=request_object(request))
+        body.is_valid(raise_exception=True)
+        reason = body.validated_data.get("reason", "")[:200]
         services.contacts_opt_out(contacts=Contact.objects.filter(id=contact.id), reason=reason, source="api")
         return Response(self.get_serializer(self.get_queryset().get(id=contact.id)).data)
 

@@ -11,7 +11,7 @@ from campaigns.models import Campaign
 from campaigns.models.campaign import BOUNDS
 from tests.factories.campaigns import CampaignFactory
 
-from .test_api import URL, example, setup  # noqa: F401  (setup is a fixture)
+from .test_api import URL, example
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,7 @@ TOO_SMALL = {
 
 @pytest.mark.parametrize("values", [TOO_BIG, TOO_SMALL], ids=["too_big", "too_small"])
 @pytest.mark.parametrize("field", sorted(TOO_BIG))
-def test_an_out_of_range_field_is_a_400_naming_it(alice_client, setup, field, values):  # noqa: F811
+def test_an_out_of_range_field_is_a_400_naming_it(alice_client, setup, field, values):
     response = alice_client.post(URL, {**example(*setup), field: values[field]}, format="json")
 
     assert response.status_code == 400
@@ -45,7 +45,7 @@ def test_an_out_of_range_field_is_a_400_naming_it(alice_client, setup, field, va
     assert not Campaign.objects.exists()
 
 
-def test_nan_from_a_form_is_a_400(alice_client, setup):  # noqa: F811
+def test_nan_from_a_form_is_a_400(alice_client, setup):
     flow, instance, _ = setup
     body = {"name": "x", "chatbot_id": flow.template_id, "flow_id": flow.id, "whatsapp_number_id": instance.id}
 
