@@ -69,11 +69,21 @@ class TenantPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """
 
     organization_field = "organization"
+    default_error_messages = {"read_only": _("Your role in this object's organization does not allow changes.")}
 
     def get_queryset(self):
         queryset = super().get_queryset()
         organization_ids = self.context.get("organization_ids", [])
         return queryset.filter(**{f"{self.organization_field}__in": organization_ids})
+
+    def to_internal_value(self, data):
+        # Only ever read for a write: what refers to an object puts something into its
+        # organization, so the caller's role there must allow writes (a viewer there: 400).
+        related = super().to_internal_value(data)
+        request = self.context.get("request")
+        if request is not None and related.organization_id not in organization_ids_for(request, write=True):
+            self.fail("read_only")
+        return related
 
 
 def request_object(request) -> dict:
