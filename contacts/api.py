@@ -6,6 +6,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from accounts.api import TenantModelViewSet, request_object
+from accounts.filters import TenantFilterSet
 from accounts.models import Membership
 from accounts.queries import organization_roles
 from contacts import queries, services
@@ -92,7 +93,7 @@ class OptOutSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, help_text=_("Why, e.g. pediu por telefone"))
 
 
-class ContactFilter(filters.FilterSet):
+class ContactFilter(TenantFilterSet):
     tag = filters.CharFilter(method="filter_tag", help_text=_("Tag name; several separated by commas (any)"))
     opted_out = filters.BooleanFilter(method="filter_opted_out")
     is_active = filters.BooleanFilter()
