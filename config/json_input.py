@@ -112,6 +112,14 @@ def _strict_float(text: str):
     return value if math.isfinite(value) else OUT_OF_RANGE
 
 
+def _beyond_numeric(text: str) -> bool:
+    """Whether PostgreSQL's numeric (hence jsonb) may refuse the number as written: 1e-20000, 0.000…1."""
+    if len(text) > 1000:
+        return True
+    mantissa, _, exponent = text.lower().partition("e")
+    return bool(exponent) and abs(int(exponent)) > 1000
+
+
 def _strict_int(text: str):
     if len(text) > 20:
         return OUT_OF_RANGE
@@ -170,6 +178,8 @@ def loads_lenient(body: bytes | str) -> tuple[Any, bool]:
             if value is OUT_OF_RANGE:
                 changed = True
                 return None
+            if _beyond_numeric(text):
+                changed = True  # stored re-encoded from the float, e.g. 1e-20000 as 0.0
             return value
 
         return parse

@@ -18,7 +18,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError
+from django.db import DatabaseError, DataError
 from django.http import HttpResponse, JsonResponse
 from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
@@ -102,6 +102,11 @@ def evolution_webhook(request, rest: str = ""):
         return _error(401, "Bad or missing webhook secret")
     except BadPayload as exc:
         return _error(400, str(exc))
+    except DataError as exc:
+        # This event alone holds a value the database refuses (its neighbours were stored):
+        # a retry would fail the same way, so it is the caller's 400, not a 503.
+        logger.warning("webhook for instance %r refused by the database: %s", name, exc)
+        return _error(400, "The event holds a value that cannot be stored")
     except DatabaseError:
         # Not stored: Evolution retries a 5xx, and the retry is deduplicated.
         logger.exception("webhook for instance %r not stored", name)

@@ -62,3 +62,8 @@ def test_lenient_leaves_a_clean_document_alone():
 def test_raw_surrogate_bytes_are_replaced_too():
     document, changed = json_input.loads_lenient(b'{"t": "\xed\xa0\x80"}')
     assert changed and document == {"t": "\ufffd"}
+
+
+def test_lenient_marks_a_number_postgresql_numeric_would_refuse_for_re_encoding():
+    document, changed = json_input.loads_lenient(b'{"x": 1e-20000, "y": 0.' + b"1" * 20_000 + b"}")
+    assert changed and document["x"] == 0.0
