@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel
+from accounts.validators import validate_time_zone
 from config.bounds import in_range_constraint, within
 
 # The sane range of each numeric setting (the API, the admin and a check constraint hold it).
@@ -120,7 +121,11 @@ class Campaign(TenantModel):
     execution_window_start = models.TimeField(_("window start"), null=True, blank=True, help_text=_("e.g. 09:00"))
     execution_window_end = models.TimeField(_("window end"), null=True, blank=True, help_text=_("e.g. 18:00"))
     time_zone = models.CharField(
-        _("time zone"), max_length=64, default="America/Sao_Paulo", help_text=_("IANA name, e.g. America/Sao_Paulo")
+        _("time zone"),
+        max_length=64,
+        default="America/Sao_Paulo",
+        help_text=_("IANA name, e.g. America/Sao_Paulo"),
+        validators=[validate_time_zone],
     )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     created_by = models.ForeignKey(

@@ -60,3 +60,11 @@ def test_the_database_refuses_an_out_of_range_field(org_a, field):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Campaign.objects.filter(id=campaign.id).update(**{field: BOUNDS[field][1] + 1})
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "", "../../etc/passwd", "America/Sao_Paulo\x00"])
+def test_an_unknown_time_zone_is_a_400_naming_it(alice_client, setup, zone):
+    response = alice_client.post(URL, {**example(*setup), "time_zone": zone}, format="json")
+
+    assert response.status_code == 400 and "time_zone" in response.json()
+    assert not Campaign.objects.exists()
