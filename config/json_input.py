@@ -32,7 +32,9 @@ _OPENERS = frozenset(b"[{")
 # What PostgreSQL cannot store: NUL, and a surrogate that json left alone because it had no pair.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # In the bytes: an escape that may decode to one of those (a valid pair also matches: harmless).
-_MAYBE_UNSTORABLE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+# A body without one, in valid UTF-8, is walked only if a number did not fit (numbers are
+# few in these bodies, so their hooks cost less than a scan of the text).
+_SUSPECT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
 
 class TooDeep(ValueError):
@@ -100,7 +102,22 @@ def loads_strict(body: bytes | str) -> Any:
     """The document in `body`; raises TooDeep, BadValue (with its path) or ValueError (malformed)."""
     body = _to_bytes(body)
     check_depth(body)
-    document = json.loads(body, parse_constant=_not_json, parse_float=_strict_float, parse_int=_strict_int)
+    out_of_range = []
+
+    def noting(convert):
+        def parse(text: str):
+            value = convert(text)
+            if value is OUT_OF_RANGE:
+                out_of_range.append(text)
+            return value
+
+        return parse
+
+    document = json.loads(
+        body, parse_constant=_not_json, parse_float=noting(_strict_float), parse_int=noting(_strict_int)
+    )
+    if not out_of_range and not _suspect(body):
+        return document
     bad = first_bad_value(document)
     if bad is not None:
         raise BadValue(*bad)
@@ -190,11 +207,16 @@ def loads_lenient(body: bytes | str) -> tuple[Any, bool]:
         parse_float=number_or_none(_strict_float),
         parse_int=number_or_none(_strict_int),
     )
-    if _MAYBE_UNSTORABLE.search(body) or not _is_utf8(body):
-        changed = _replace_unstorable(document) or changed
-        if isinstance(document, str) and has_unstorable_text(document):
-            document, changed = clean_text(document), True
+    if not _suspect(body):
+        return document, changed
+    changed = _replace_unstorable(document) or changed
+    if isinstance(document, str) and has_unstorable_text(document):
+        document, changed = clean_text(document), True
     return document, changed
+
+
+def _suspect(body: bytes) -> bool:
+    return (b"\\u" in body and _SUSPECT.search(body) is not None) or not _is_utf8(body)
 
 
 def _is_utf8(body: bytes) -> bool:
