@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import JSON_FORM_FIELDS
 from accounts.models import ApiToken, Membership, Organization
 from accounts.queries import organization_ids_for
 
@@ -15,6 +16,7 @@ class TenantAdmin(admin.ModelAdmin):
     """
 
     organization_field = "organization"
+    formfield_overrides = JSON_FORM_FIELDS
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

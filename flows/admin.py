@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import TenantAdmin
+from accounts.forms import JSON_FORM_FIELDS
 from contacts.services import contact_get_or_create
 from flows.inbound import simulate_message, simulate_start
 from flows.models import (
@@ -53,6 +54,7 @@ class FlowTemplateAdmin(TenantAdmin):
 
 
 class SubflowInline(admin.TabularInline):
+    formfield_overrides = JSON_FORM_FIELDS
     model = Subflow
     fk_name = "flow"
     extra = 0
@@ -124,6 +126,7 @@ class FlowAdmin(TenantAdmin):
 
 
 class FlowMessageInline(admin.StackedInline):
+    formfield_overrides = JSON_FORM_FIELDS
     model = FlowMessage
     extra = 0
     ordering = ["order_index", "id"]
