@@ -10,6 +10,11 @@ from typing import Any
 _MISSING = object()
 
 
+def is_ascii_digits(value, *, max_digits: int = 20) -> bool:
+    """A string of 0-9 short enough to read as an integer (str.isdigit() also takes ² and 5,000 digits)."""
+    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= max_digits
+
+
 class BadPayload(ValueError):
     """The payload is not the shape its event promises (answered with a 400)."""
 
@@ -68,7 +73,7 @@ class Checked:
 
     def integer(self) -> int:
         value = self.value
-        if isinstance(value, str) and value.isdigit():
+        if is_ascii_digits(value):
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise BadPayload(f"{self.path} must be an integer")

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from contacts.phones import InvalidPhone, normalize_phone
 from webhooks.evolution_events import ConnectionChange, EvolutionEvent, InboundMessage, MessageDeleted, MessageStatus
-from webhooks.parsers.checked import BadPayload, Checked
+from webhooks.parsers.checked import BadPayload, Checked, is_ascii_digits
 
 # Baileys' proto.WebMessageInfo.Status, the only source of numeric statuses.
 BAILEYS_STATUS = {0: "ERROR", 1: "PENDING", 2: "SERVER_ACK", 3: "DELIVERY_ACK", 4: "READ", 5: "PLAYED"}
@@ -230,7 +230,7 @@ def _phone_and_lid(chat: str, key: Checked) -> tuple[str, str]:
 def phone_from_jid(jid: str) -> str:
     """`5511999999999@s.whatsapp.net` -> `+5511999999999`; "" if it is not a phone we can read."""
     digits = jid.split("@", 1)[0].split(":", 1)[0]
-    if not digits.isdigit():
+    if not is_ascii_digits(digits):
         return ""
     try:
         return normalize_phone("+" + digits)
@@ -277,7 +277,7 @@ def _message_time(item: Checked) -> datetime | None:
 
 
 def _from_epoch(value, *, milliseconds: bool = False) -> datetime | None:
-    if isinstance(value, str) and value.isdigit():
+    if is_ascii_digits(value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         return None

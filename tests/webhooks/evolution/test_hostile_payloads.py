@@ -66,3 +66,26 @@ def test_a_huge_integer_datetime_keeps_the_event(instance, recipient, apply_in_r
     assert response.status_code == 200, response.content
     recipient.refresh_from_db()
     assert recipient.status == Recipient.Status.DELIVERED
+
+
+@pytest.mark.parametrize("value", ["9" * 5_000, "²", "١٢٣"])
+def test_digit_strings_python_cannot_read_as_an_integer_keep_the_event(instance, recipient, apply_in_request, value):
+    payload = load(DELIVERED)
+    payload["data"]["datetime"] = value
+
+    response = post(instance, json.dumps(payload))
+
+    assert response.status_code == 200, response.content
+    recipient.refresh_from_db()
+    assert recipient.status == Recipient.Status.DELIVERED
+
+
+@pytest.mark.parametrize("value", ["9" * 5_000, "²"])
+def test_a_message_timestamp_python_cannot_read_keeps_the_message(instance, contact, value):
+    payload = load(TEXT)
+    payload["data"]["messageTimestamp"] = value
+
+    response = post(instance, json.dumps(payload))
+
+    assert response.status_code == 200, response.content
+    assert WebhookEvent.objects.count() == 1
