@@ -40,3 +40,26 @@ def test_an_overflowing_id_is_kept_as_missing(gosac):
     response = gosac.client.generic("POST", gosac.url, body, content_type="application/json")
 
     assert response.status_code == 200, response.content
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"id": "m" * 5_000},
+        {"ticketId": "t" * 5_000},
+        {"contactId": "c" * 5_000},
+        {"body": "b" * 50_000},
+        {"mediaType": "x" * 5_000},
+        {"mediaUrl": "u" * 5_000},
+        {"contact": {"id": 5001, "name": "n" * 5_000, "number": "5511988887777"}},
+        {"ticket": {"id": 7001, "status": "s" * 5_000, "userId": "u" * 5_000}},
+    ],
+    ids=["id", "ticketId", "contactId", "body", "mediaType", "mediaUrl", "contact.name", "ticket.status"],
+)
+def test_long_values_are_not_a_500(gosac, change):
+    payload = gosac_payload("text")
+    payload["data"].update(change)
+
+    response = gosac.client.generic("POST", gosac.url, json.dumps(payload), content_type="application/json")
+
+    assert response.status_code < 500

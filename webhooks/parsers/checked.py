@@ -50,19 +50,24 @@ class Checked:
     def missing(self) -> bool:
         return self.value is None
 
-    def string(self, *, allow_empty: bool = False) -> str:
+    def string(self, *, allow_empty: bool = False, max_length: int | None = None) -> str:
         if not isinstance(self.value, str):
             raise BadPayload(f"{self.path} must be a string")
         if not allow_empty and not self.value:
             raise BadPayload(f"{self.path} must not be empty")
-        return self.value
+        return self._bounded(self.value, max_length)
 
-    def optional_string(self) -> str:
+    def optional_string(self, *, max_length: int | None = None) -> str:
         if self.value is None:
             return ""
         if not isinstance(self.value, str):
             raise BadPayload(f"{self.path} must be a string")
-        return self.value
+        return self._bounded(self.value, max_length)
+
+    def _bounded(self, value: str, max_length: int | None) -> str:
+        if max_length is not None and len(value) > max_length:
+            raise BadPayload(f"{self.path} is longer than {max_length} characters")
+        return value
 
     def boolean(self, default: bool | None = None) -> bool:
         if self.value is None and default is not None:

@@ -89,3 +89,22 @@ def test_a_message_timestamp_python_cannot_read_keeps_the_message(instance, cont
 
     assert response.status_code == 200, response.content
     assert WebhookEvent.objects.count() == 1
+
+
+def test_a_message_id_longer_than_whatsapps_is_a_400_naming_it(instance):
+    payload = load(TEXT)
+    payload["data"]["key"]["id"] = "A" * 5_000
+
+    response = post(instance, json.dumps(payload))
+
+    assert response.status_code == 400 and "data.key.id" in response.json()["error"]
+
+
+def test_a_long_push_name_is_cut_and_the_message_applied(instance, contact, apply_in_request):
+    payload = load(TEXT)
+    payload["data"]["pushName"] = "N" * 5_000
+
+    response = post(instance, json.dumps(payload))
+
+    assert response.status_code == 200, response.content
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.APPLIED
