@@ -90,10 +90,8 @@ def request_object(request) -> dict:
     """The request body as a dict: an empty body is `{}`, a JSON list, string, number or null a 400."""
     data = request.data
     if hasattr(data, "dict") and not isinstance(data, dict):
-        return data.dict()  # a form's QueryDict
-    if data is None and not request.body:
-        return {}
-    if not isinstance(data, dict):
+        return data.dict()  # a form's QueryDict, or the empty one DRF gives for no body
+    if not isinstance(data, dict):  # the body was JSON null, a list, a string or a number
         raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [_("The body must be a JSON object.")]})
     return data
 
