@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from accounts.forms import JSON_FORM_FIELDS
 from accounts.models import ApiToken, Membership, Organization
 from accounts.queries import organization_ids_for
 
@@ -78,6 +79,7 @@ class TenantAdmin(ModelAdmin):
     # True counts on every list: exact on small tables, a marked estimate on large ones.
     paginator = EstimatedCountPaginator
     show_full_result_count = False
+    formfield_overrides = JSON_FORM_FIELDS
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

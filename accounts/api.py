@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.routers import SimpleRouter
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.models import Organization
@@ -68,11 +69,31 @@ class TenantPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """
 
     organization_field = "organization"
+    default_error_messages = {"read_only": _("Your role in this object's organization does not allow changes.")}
 
     def get_queryset(self):
         queryset = super().get_queryset()
         organization_ids = self.context.get("organization_ids", [])
         return queryset.filter(**{f"{self.organization_field}__in": organization_ids})
+
+    def to_internal_value(self, data):
+        # Only ever read for a write: what refers to an object puts something into its
+        # organization, so the caller's role there must allow writes (a viewer there: 400).
+        related = super().to_internal_value(data)
+        request = self.context.get("request")
+        if request is not None and related.organization_id not in organization_ids_for(request, write=True):
+            self.fail("read_only")
+        return related
+
+
+def request_object(request) -> dict:
+    """The request body as a dict: an empty body is `{}`, a JSON list, string, number or null a 400."""
+    data = request.data
+    if hasattr(data, "dict") and not isinstance(data, dict):
+        return data.dict()  # a form's QueryDict, or the empty one DRF gives for no body
+    if not isinstance(data, dict):  # the body was JSON null, a list, a string or a number
+        raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [_("The body must be a JSON object.")]})
+    return data
 
 
 def exception_handler(exc, context):

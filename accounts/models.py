@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.validators import validate_time_zone
+
 
 class Organization(models.Model):
     """A company using the product. Every tenant-owned row points at one."""
@@ -13,7 +15,11 @@ class Organization(models.Model):
     name = models.CharField(_("name"), max_length=200, help_text=_("e.g. Loja Exemplo Ltda"))
     slug = models.SlugField(_("slug"), unique=True, help_text=_("Short id used in commands, e.g. loja-exemplo"))
     time_zone = models.CharField(
-        _("time zone"), max_length=64, default="America/Sao_Paulo", help_text=_("IANA name, e.g. America/Sao_Paulo")
+        _("time zone"),
+        max_length=64,
+        default="America/Sao_Paulo",
+        help_text=_("IANA name, e.g. America/Sao_Paulo"),
+        validators=[validate_time_zone],
     )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

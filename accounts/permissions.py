@@ -26,7 +26,9 @@ class HasOrganizationRole(permissions.BasePermission):
     def has_object_permission(self, request, view, obj):
         if request.method in permissions.SAFE_METHODS:
             return True
+        # Every tenant object answers `organization_id` (flows, subflows and messages through
+        # their template); one that does not is refused rather than let through.
         organization_id = getattr(obj, "organization_id", None)
-        if organization_id is None:
-            return True
-        return organization_roles(request).get(organization_id) in Membership.WRITE_ROLES
+        return (
+            organization_id is not None and organization_roles(request).get(organization_id) in Membership.WRITE_ROLES
+        )

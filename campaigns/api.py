@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from accounts.api import TenantModelViewSet, TenantPrimaryKeyRelatedField, TenantReadOnlyViewSet
 from campaigns import queries, services, stats
 from campaigns.models import Campaign, Execution, Recipient, Schedule
+from config.spreadsheets import safe_row
 from flows.models import Flow, FlowTemplate
 from instances.models import WhatsAppInstance
 
@@ -389,4 +390,4 @@ def _csv_lines(execution):
     writer = csv.writer(_Echo())
     yield writer.writerow(queries.REPORT_COLUMNS)
     for row in queries.report_rows(execution=execution):
-        yield writer.writerow(row)
+        yield writer.writerow(safe_row(row))

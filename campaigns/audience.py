@@ -20,16 +20,21 @@
 Only active contacts that have not opted out are ever included.
 """
 
+from datetime import datetime, time
+
 from django.core.exceptions import ValidationError
 from django.db.models import Case, Exists, FloatField, OuterRef, Q, QuerySet, TextField, When
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.db.models.lookups import Regex
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from contacts.models import Contact
 
 PLAIN_FIELDS = ("name", "email", "phone", "created_at", "last_interaction_at")
+DATE_FIELDS = ("created_at", "last_interaction_at")
 OPERATORS = ("eq", "ne", "contains", "icontains", "startswith", "in", "gt", "gte", "lt", "lte", "exists")
 LOOKUP = {"contains": "contains", "icontains": "icontains", "startswith": "startswith", "in": "in"}
 COMPARISON = ("gt", "gte", "lt", "lte")
@@ -45,7 +50,9 @@ def reachable_contacts(organization) -> QuerySet[Contact]:
 
 def audience_queryset(*, organization, audience_type: str, audience_config: dict) -> QuerySet[Contact]:
     """The contacts a start would create recipients for (validates the config)."""
-    config = audience_config or {}
+    config = {} if audience_config is None else audience_config
+    if not isinstance(config, dict):
+        raise ValidationError({"audience_config": _('Must be an object, e.g. {"contact_ids": [1, 2]}.')})
     contacts = reachable_contacts(organization)
     if audience_type == "all":
         return contacts
@@ -112,10 +119,20 @@ def compile_condition(node, path: str, annotations: dict, depth: int) -> Q:
 
 def _compile_leaf(node: dict, path: str, annotations: dict) -> Q:
     field, op, value = node.get("field"), node.get("op", "eq"), node.get("value")
-    if op not in OPERATORS:
+    if not isinstance(op, str) or op not in OPERATORS:
         raise _error(f"{path}.op", _("Unknown operator %(op)r; use one of %(ops)s.") % {"op": op, "ops": OPERATORS})
     if op == "in" and not isinstance(value, list):
         raise _error(f"{path}.value", _("The in operator needs a list."))
+    if op == "exists" and value is not None and not isinstance(value, bool):
+        raise _error(f"{path}.value", _("The exists operator takes true or false."))
+    if not isinstance(field, str) or not _known_field(field):
+        raise _error(f"{path}.field", _("Unknown field %(field)r.") % {"field": field})
+    if "__" in field:
+        raise _error(f"{path}.field", _("A field name must not contain __ (lookups are given as op)."))
+    if field in DATE_FIELDS and op not in ("eq", "ne", "exists", *COMPARISON):
+        raise _error(f"{path}.op", _("Dates support eq, ne, gt, gte, lt, lte and exists."))
+    if op != "exists":
+        value = _typed_value(field, op, value, f"{path}.value")
     if field == "tag":
         exists = Q(Exists(Contact.tags.through.objects.filter(contact_id=OuterRef("id"), tag__name=value)))
         if op not in ("eq", "ne"):
@@ -123,22 +140,18 @@ def _compile_leaf(node: dict, path: str, annotations: dict) -> Q:
         return exists if op == "eq" else ~exists
     if field in PLAIN_FIELDS:
         target = field
-    elif isinstance(field, str) and field.startswith("custom_fields.") and len(field) > len("custom_fields."):
+    else:
         key = field.split(".", 1)[1]
         target = f"_cf{len(annotations)}"
         numeric = op in COMPARISON and isinstance(value, int | float) and not isinstance(value, bool)
         if numeric:
             annotations[target] = as_number(custom_text(key))
         elif op == "exists":
-            target = None
-            has = Q(custom_fields__has_key=key) & ~Q(**{f"custom_fields__{key}": ""})
-            has &= ~Q(**{f"custom_fields__{key}": None})
-            return has if value is not False else ~has
+            # The key is data, never a lookup path: `points__in` is a key like any other.
+            annotations[target] = custom_text(key)
         else:
             annotations[target] = custom_text(key)
             value = [str(v) for v in value] if isinstance(value, list) else str(value)
-    else:
-        raise _error(f"{path}.field", _("Unknown field %(field)r.") % {"field": field})
     if op == "exists":
         has = Q(**{f"{target}__isnull": False}) & ~Q(**{target: ""})
         return has if value is not False else ~has
@@ -147,6 +160,37 @@ def _compile_leaf(node: dict, path: str, annotations: dict) -> Q:
     if op == "ne":
         return ~Q(**{target: value})
     return Q(**{f"{target}__{LOOKUP.get(op, op)}": value})
+
+
+def _known_field(field: str) -> bool:
+    return field in PLAIN_FIELDS or field == "tag" or (field.startswith("custom_fields.") and len(field) > 14)
+
+
+def _typed_value(field: str, op: str, value, path: str):
+    """`value` checked against what `field` holds; lists (for `in`) element by element."""
+    if isinstance(value, list):
+        if op != "in":
+            raise _error(path, _("Only the in operator takes a list."))
+        return [_typed_scalar(field, item, f"{path}[{i}]") for i, item in enumerate(value)]
+    return _typed_scalar(field, value, path)
+
+
+def _typed_scalar(field: str, value, path: str):
+    if field in DATE_FIELDS:
+        moment = parse_datetime(value) if isinstance(value, str) else None
+        day = parse_date(value) if isinstance(value, str) and moment is None else None
+        if moment is None and day is None:
+            raise _error(path, _("Must be a date or date-time, e.g. 2025-01-31 or 2025-01-31T09:00:00-03:00."))
+        if moment is None:
+            moment = datetime.combine(day, time.min)
+        return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+    if field in PLAIN_FIELDS or field == "tag":
+        if not isinstance(value, str):
+            raise _error(path, _("Must be text."))
+        return value
+    if isinstance(value, dict | list) or value is None:
+        raise _error(path, _("Must be text, a number or true/false."))
+    return value
 
 
 def custom_text(key: str):

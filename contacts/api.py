@@ -5,7 +5,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from accounts.api import TenantModelViewSet
+from accounts.api import TenantModelViewSet, request_object
+from accounts.filters import TenantFilterSet
 from accounts.models import Membership
 from accounts.queries import organization_roles
 from contacts import queries, services
@@ -96,7 +97,11 @@ class BulkSerializer(serializers.Serializer):
         return attrs
 
 
-class ContactFilter(filters.FilterSet):
+class OptOutSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, help_text=_("Why, e.g. pediu por telefone"))
+
+
+class ContactFilter(TenantFilterSet):
     tag = filters.CharFilter(method="filter_tag", help_text=_("Tag name; several separated by commas (any)"))
     opted_out = filters.BooleanFilter(method="filter_opted_out")
     is_active = filters.BooleanFilter()
@@ -197,7 +202,9 @@ class ContactViewSet(TenantModelViewSet):
     @action(detail=True, methods=["post"], url_path="opt-out")
     def opt_out(self, request, pk=None):
         contact = self.get_object()
-        reason = str(request.data.get("reason", ""))[:200]
+        body = OptOutSerializer(data=request_object(request))
+        body.is_valid(raise_exception=True)
+        reason = body.validated_data.get("reason", "")[:200]
         services.contacts_opt_out(contacts=Contact.objects.filter(id=contact.id), reason=reason, source="api")
         return Response(self.get_serializer(self.get_queryset().get(id=contact.id)).data)
 

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.spreadsheets import safe_row
 from contacts.imports import ContactImportError, ImportResult, RowError, import_contacts, open_text
 from contacts.models import Contact, ContactImport, Tag
 from contacts.phones import InvalidPhone, normalize_phone
@@ -146,7 +147,8 @@ REPORT_HEADER = ["row", "column", "reason", "value"]
 
 
 def report_row(error: RowError) -> list:
-    return [error.row, error.column, error.reason, error.value]
+    """A row of the error report; the echoed value may be a formula, so it is neutralized."""
+    return safe_row([error.row, error.column, error.reason, error.value])
 
 
 @transaction.atomic

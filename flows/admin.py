@@ -9,6 +9,7 @@ from unfold.admin import StackedInline, TabularInline
 
 from accounts.admin import TenantAdmin
 from accounts.admin_widgets import TagFieldsMixin
+from accounts.forms import JSON_FORM_FIELDS
 from contacts.services import contact_get_or_create
 from flows.inbound import simulate_message, simulate_start
 from flows.models import (
@@ -83,6 +84,7 @@ class FlowTemplateAdmin(TenantAdmin):
 
 
 class SubflowInline(TagFieldsMixin, TabularInline):
+    formfield_overrides = JSON_FORM_FIELDS
     model = Subflow
     tag_fields = ("trigger_keywords",)
     fk_name = "flow"
@@ -163,6 +165,7 @@ class FlowAdmin(TenantAdmin):
 
 
 class FlowMessageInline(TagFieldsMixin, StackedInline):
+    formfield_overrides = JSON_FORM_FIELDS
     model = FlowMessage
     fk_name = "subflow"
     tag_fields = ("expected_file_types",)

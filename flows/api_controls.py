@@ -15,6 +15,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api import request_object
 from accounts.models import Membership, Organization
 from accounts.queries import organization_roles
 from flows import controls
@@ -236,10 +237,7 @@ class ImportFlowsView(APIView):
 
     def post(self, request):
         organization = organization_for(request, write=True)
-        document = request.data
-        if hasattr(document, "dict") and not isinstance(document, dict):
-            document = document.dict()
-        document = {key: value for key, value in document.items() if key != "organization"}
+        document = {key: value for key, value in request_object(request).items() if key != "organization"}
         importer = import_legacy if is_legacy(document) else import_template
         try:
             template = importer(organization=organization, document=document, created_by=request.user)

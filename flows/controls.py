@@ -45,6 +45,10 @@ SETTINGS = {
 CUSTOM_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 
+# The sane range of each number setting: a debounce of 10 minutes at most, a cooldown of an hour.
+NUMBER_BOUNDS = {"DEBOUNCE_TIME": (0, 600_000), "MESSAGE_COOLDOWN": (0, 3_600)}
+
+
 @dataclass(frozen=True)
 class BotSettings:
     BOT_ENABLED: bool
@@ -99,12 +103,13 @@ def parse_setting(key: str, raw, *, kind: str | None = None):
             return False
         raise SettingError(_("Must be true or false."))
     if kind == SystemSetting.Type.NUMBER:
+        low, high = NUMBER_BOUNDS[key]
         try:
             value = int(raw) if not isinstance(raw, bool) else None
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             value = None
-        if value is None or value < 0:
-            raise SettingError(_("Must be a whole number, zero or more."))
+        if value is None or not low <= value <= high:
+            raise SettingError(_("Must be a whole number from %(low)s to %(high)s.") % {"low": low, "high": high})
         return value
     if kind == SystemSetting.Type.JSON:
         value = raw

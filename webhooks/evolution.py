@@ -13,19 +13,19 @@ accepted, or the result when applied in the request). Evolution retries anything
 400/401/403/404/422, so a 200 for what we will never use stops its retries.
 """
 
-import json
 import logging
 import re
 import time
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError
+from django.db import DatabaseError, DataError
 from django.http import HttpResponse, JsonResponse
 from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from config import json_input
 from config.metrics import WEBHOOK_INTAKE_SECONDS, WEBHOOKS_RECEIVED
 from webhooks import intake
 from webhooks.parsers.checked import BadPayload
@@ -53,11 +53,6 @@ def split_path(rest: str) -> tuple[str, str]:
 
 def _error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"status": "error", "error": message}, status=status)
-
-
-def _not_json(constant: str):
-    # Python's json takes NaN and Infinity; JSON (and PostgreSQL's jsonb) does not.
-    raise ValueError(f"{constant} is not JSON")
 
 
 def credential(*, secret: str, header_secret: str, api_key) -> tuple[str, bool]:
@@ -94,9 +89,12 @@ def _evolution_webhook(request, rest: str):
     if len(body) > limit:
         return _error(413, f"Body larger than {limit} bytes")
     try:
-        payload = json.loads(body, parse_constant=_not_json)
+        # NUL, lone surrogates and overflowing numbers are replaced: the event is kept.
+        payload, replaced = json_input.loads_lenient(body)
     except (UnicodeDecodeError, ValueError) as exc:
         return _error(400, f"Malformed JSON: {exc}")
+    if replaced:
+        body = None  # stored as re-encoded from `payload`, not as it came
     if not isinstance(payload, dict):
         return _error(400, "payload must be an object")
     name = payload.get("instance")
@@ -115,6 +113,11 @@ def _evolution_webhook(request, rest: str):
         return _error(401, "Bad or missing webhook secret")
     except BadPayload as exc:
         return _error(400, str(exc))
+    except DataError as exc:
+        # This event alone holds a value the database refuses (its neighbours were stored):
+        # a retry would fail the same way, so it is the caller's 400, not a 503.
+        logger.warning("webhook for instance %r refused by the database: %s", name, exc)
+        return _error(400, "The event holds a value that cannot be stored")
     except DatabaseError:
         # Not stored: Evolution retries a 5xx, and the retry is deduplicated.
         logger.exception("webhook for instance %r not stored", name)

@@ -31,13 +31,22 @@ class GroupCommit:
     """Batches concurrent `submit(item)` calls into `flush(items) -> results` (same order, same length).
 
     `after(items, results)`, if given, runs in the leader after a flush that succeeded.
+    A batch whose flush fails is flushed again item by item when `isolate(error)` says
+    the error may be one item's fault (a value the statement cannot hold), so that item
+    alone hears its error and the others their results; an outage is not retried.
     """
 
     def __init__(
-        self, flush: Callable[[list], list], *, after: Callable[[list, list], None] | None = None, max_batch: int = 100
+        self,
+        flush: Callable[[list], list],
+        *,
+        after: Callable[[list, list], None] | None = None,
+        max_batch: int = 100,
+        isolate: Callable[[BaseException], bool] = lambda error: isinstance(error, Exception),
     ):
         self._flush = flush
         self._after = after
+        self._isolate = isolate
         self._max_batch = max_batch
         self._lock = threading.Lock()
         self._queue: list[_Slot] = []
@@ -62,11 +71,15 @@ class GroupCommit:
             batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
         items, results = [slot.item for slot in batch], None
         try:
-            results = self._flush(items)
-            if len(results) != len(batch):
-                raise RuntimeError(f"flush returned {len(results)} results for {len(batch)} items")
-            for slot, result in zip(batch, results, strict=True):
-                slot.result = result
+            try:
+                results = self._flush_checked(items)
+            except Exception as exc:
+                if len(batch) == 1 or not self._isolate(exc):
+                    raise
+                items, results = self._flush_one_by_one(batch)
+            else:
+                for slot, result in zip(batch, results, strict=True):
+                    slot.result = result
         except BaseException as exc:  # noqa: BLE001  (every request of the batch must hear how it ended)
             results = None
             for slot in batch:
@@ -82,8 +95,27 @@ class GroupCommit:
                     self._flushing = False
             for slot in batch:
                 slot.ready.set()
-        if results is not None and self._after is not None:
+        if results and self._after is not None:
             self._after(items, results)
+
+    def _flush_checked(self, items: list) -> list:
+        results = self._flush(items)
+        if len(results) != len(items):
+            raise RuntimeError(f"flush returned {len(results)} results for {len(items)} items")
+        return results
+
+    def _flush_one_by_one(self, batch: list[_Slot]) -> tuple[list, list]:
+        """Each item of a failed batch alone: (items that flushed, their results); the others keep their error."""
+        items, results = [], []
+        for slot in batch:
+            try:
+                (slot.result,) = self._flush_checked([slot.item])
+            except Exception as exc:  # noqa: BLE001  (this item's own answer)
+                slot.error = exc
+            else:
+                items.append(slot.item)
+                results.append(slot.result)
+        return items, results
 
     @staticmethod
     def _unwrap(slot: _Slot):

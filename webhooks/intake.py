@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -174,7 +174,14 @@ def _wake_drainer(events: list[PostedEvent], results: list[PostedResult]) -> Non
 
 
 _drain_waker = DrainWaker()
-_posted_batches = GroupCommit(_store_posted_batch, after=_wake_drainer)
+
+
+def _may_be_one_events_fault(error: BaseException) -> bool:
+    """A failed batch is retried event by event unless the database itself is unreachable."""
+    return isinstance(error, Exception) and not isinstance(error, OperationalError | InterfaceError)
+
+
+_posted_batches = GroupCommit(_store_posted_batch, after=_wake_drainer, isolate=_may_be_one_events_fault)
 
 
 def _applies_now(apply_now: bool | None) -> bool:

@@ -6,14 +6,15 @@ ignored) and `reason` (e.g. from_me, from_group, bot_disabled, duplicate). An
 accepted message is stored before the 200; the engine runs in a worker.
 """
 
-import json
 import time
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from config import json_input
 from config.metrics import WEBHOOK_INTAKE_SECONDS, WEBHOOKS_RECEIVED
 from webhooks import handlers
 from webhooks.auth import instance_for_secret
@@ -41,10 +42,23 @@ def _gosac_webhook(request, secret: str):
     if instance is None:
         return _error(404, "Unknown instance.")
     limit = getattr(settings, "WEBHOOKS_MAX_BODY_BYTES", settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
-    if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
         return _error(413, "Payload too large.")
     try:
-        payload = json.loads(request.body)
+        body = request.body
+    except RequestDataTooBig:
+        return _error(413, "Payload too large.")
+    if len(body) > limit:
+        return _error(413, "Payload too large.")
+    try:
+        # NUL, lone surrogates and overflowing numbers are replaced: the message is kept.
+        payload, _ = json_input.loads_lenient(body)
+    except json_input.TooDeep as exc:
+        return _error(400, f"Malformed JSON: {exc}")
     except ValueError:
         return _error(400, "Malformed JSON.")
     try:

@@ -5,6 +5,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel
+from accounts.validators import validate_time_zone
+from config.bounds import in_range_constraint, within
+
+# The sane range of each numeric setting (the API, the admin and a check constraint hold it).
+BOUNDS = {
+    "max_concurrent_executions": (1, 1_000),
+    "rate_limit_per_hour": (1, 100_000),
+    "min_interval_seconds": (0, 86_400),
+    "interval_jitter_seconds": (0, 3_600),
+    "pause_every_n_sends": (1, 1_000_000),
+    "pause_seconds": (0, 86_400),
+    "max_retries": (0, 20),
+}
 
 
 class Campaign(TenantModel):
@@ -82,22 +95,42 @@ class Campaign(TenantModel):
         _("max concurrent executions"),
         default=50,
         help_text=_("Executions of this campaign live at the same time (queued, running or paused), e.g. 50"),
+        validators=within(BOUNDS, "max_concurrent_executions"),
     )
     rate_limit_per_hour = models.PositiveIntegerField(
-        _("messages per hour"), null=True, blank=True, help_text=_("Empty for no limit, e.g. 500")
+        _("messages per hour"),
+        null=True,
+        blank=True,
+        help_text=_("Empty for no limit, e.g. 500"),
+        validators=within(BOUNDS, "rate_limit_per_hour"),
     )
-    min_interval_seconds = models.FloatField(_("minimum interval (s)"), default=0)
+    min_interval_seconds = models.FloatField(
+        _("minimum interval (s)"), default=0, validators=within(BOUNDS, "min_interval_seconds")
+    )
     interval_jitter_seconds = models.FloatField(
-        _("random extra interval (s)"), default=0, help_text=_("Up to this much is added to each interval, e.g. 3")
+        _("random extra interval (s)"),
+        default=0,
+        help_text=_("Up to this much is added to each interval, e.g. 3"),
+        validators=within(BOUNDS, "interval_jitter_seconds"),
     )
-    pause_every_n_sends = models.PositiveIntegerField(_("pause after every N sends"), null=True, blank=True)
-    pause_seconds = models.PositiveIntegerField(_("pause length (s)"), default=0)
+    pause_every_n_sends = models.PositiveIntegerField(
+        _("pause after every N sends"), null=True, blank=True, validators=within(BOUNDS, "pause_every_n_sends")
+    )
+    pause_seconds = models.PositiveIntegerField(
+        _("pause length (s)"), default=0, validators=within(BOUNDS, "pause_seconds")
+    )
     retry_failed = models.BooleanField(_("retry when the provider is unavailable"), default=True)
-    max_retries = models.PositiveSmallIntegerField(_("max retries"), default=3)
+    max_retries = models.PositiveSmallIntegerField(
+        _("max retries"), default=3, validators=within(BOUNDS, "max_retries")
+    )
     execution_window_start = models.TimeField(_("window start"), null=True, blank=True, help_text=_("e.g. 09:00"))
     execution_window_end = models.TimeField(_("window end"), null=True, blank=True, help_text=_("e.g. 18:00"))
     time_zone = models.CharField(
-        _("time zone"), max_length=64, default="America/Sao_Paulo", help_text=_("IANA name, e.g. America/Sao_Paulo")
+        _("time zone"),
+        max_length=64,
+        default="America/Sao_Paulo",
+        help_text=_("IANA name, e.g. America/Sao_Paulo"),
+        validators=[validate_time_zone],
     )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     created_by = models.ForeignKey(
@@ -127,9 +160,10 @@ class Campaign(TenantModel):
             ),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(min_interval_seconds__gte=0) & Q(interval_jitter_seconds__gte=0),
-                name="campaigns_campaign_intervals_not_negative",
+            in_range_constraint(
+                BOUNDS,
+                name="campaigns_campaign_numbers_in_range",
+                nullable=("rate_limit_per_hour", "pause_every_n_sends"),
             ),
         ]
 

@@ -13,6 +13,7 @@ from croniter import CroniterError, croniter
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from campaigns.models.campaign import BOUNDS as CAMPAIGN_BOUNDS
 from campaigns.schedules.calendars import check_holiday_settings
 from campaigns.schedules.models import Schedule, ScheduleException
 from campaigns.schedules.occurrences import WEEKDAYS
@@ -312,11 +313,14 @@ def modified_config(config) -> dict:
             raise ValidationError(
                 {path: _("Cannot be changed by an exception; allowed: %(k)s.") % {"k": ", ".join(MODIFIABLE)}}
             )
+        low, high = CAMPAIGN_BOUNDS.get(key, (0, 0))
         if kind == "int":
-            clean[key] = _int(value, path, 1, 10_000_000)
+            clean[key] = _int(value, path, low, high)
         elif kind == "number":
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 86400:
-                raise ValidationError({path: _("Must be a number of seconds from 0 to 86400.")})
+            if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+                raise ValidationError(
+                    {path: _("Must be a number of seconds from %(low)s to %(high)s.") % {"low": low, "high": high}}
+                )
             clean[key] = float(value)
         else:
             clean[key] = parse_time(value, path).isoformat()

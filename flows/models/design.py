@@ -4,8 +4,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel
+from config.bounds import in_range_constraint, within
 from flows.actions import validate_action_config
 from integrations.models import ACTION_KINDS
+
+# A message may wait up to a week before it is sent.
+MESSAGE_BOUNDS = {"delay_seconds": (0, 7 * 86_400)}
 
 MAX_VARIATIONS = 4  # alternatives besides `text`: five texts in all
 
@@ -154,7 +158,10 @@ class FlowMessage(models.Model):
         _("save reply as"), max_length=64, blank=True, help_text=_("Variable that keeps the reply, e.g. cpf")
     )
     delay_seconds = models.PositiveIntegerField(
-        _("delay (seconds)"), default=0, help_text=_("Wait this long before sending this message")
+        _("delay (seconds)"),
+        default=0,
+        help_text=_("Wait this long before sending this message"),
+        validators=within(MESSAGE_BOUNDS, "delay_seconds"),
     )
     action = models.CharField(
         _("action"),
@@ -188,6 +195,7 @@ class FlowMessage(models.Model):
         verbose_name_plural = _("flow messages")
         ordering = ["subflow_id", "order_index", "id"]
         constraints = [
+            in_range_constraint(MESSAGE_BOUNDS, name="flows_flowmessage_numbers_in_range"),
             models.CheckConstraint(
                 condition=~models.Q(wait_for_response=True, wait_for_file=True),
                 name="flows_flowmessage_one_kind_of_wait",

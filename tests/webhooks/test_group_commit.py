@@ -113,3 +113,36 @@ def test_a_flush_that_answers_for_the_wrong_number_of_items_fails_its_batch():
 
     with pytest.raises(RuntimeError, match="0 results for 1 items"):
         group.submit(1)
+
+
+class PoisonFlusher(Flusher):
+    """A batch holding the poison item fails as a whole, as one SQL statement would."""
+
+    def __call__(self, items):
+        results = super().__call__(items)
+        if 13 in items:
+            raise ValueError("item 13 cannot be stored")
+        return results
+
+
+def test_a_poison_item_fails_alone_and_its_neighbours_get_their_results():
+    flusher = PoisonFlusher()
+    seen = []
+    group = GroupCommit(flusher, after=lambda items, results: seen.append((sorted(items), sorted(results))))
+
+    answers = submit_behind_a_held_flush(group, flusher, 1, [2, 13, 3, 4])
+
+    assert isinstance(answers.pop(13), ValueError)
+    assert answers == {1: 10, 2: 20, 3: 30, 4: 40}
+    assert sorted(len(batch) for batch in flusher.batches[2:]) == [1, 1, 1, 1]  # each alone, once
+    assert ([2, 3, 4], [20, 30, 40]) in seen
+
+
+def test_an_outage_is_not_retried_item_by_item():
+    flusher = Flusher(fail_first=True)
+    group = GroupCommit(flusher, isolate=lambda exc: not isinstance(exc, ConnectionError))
+
+    answers = submit_behind_a_held_flush(group, flusher, 1, [2])
+
+    assert isinstance(answers[1], ConnectionError)
+    assert flusher.batches == [[1], [2]]

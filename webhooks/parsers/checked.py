@@ -10,6 +10,11 @@ from typing import Any
 _MISSING = object()
 
 
+def is_ascii_digits(value, *, max_digits: int = 20) -> bool:
+    """A string of 0-9 short enough to read as an integer (str.isdigit() also takes ² and 5,000 digits)."""
+    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= max_digits
+
+
 class BadPayload(ValueError):
     """The payload is not the shape its event promises (answered with a 400)."""
 
@@ -45,19 +50,24 @@ class Checked:
     def missing(self) -> bool:
         return self.value is None
 
-    def string(self, *, allow_empty: bool = False) -> str:
+    def string(self, *, allow_empty: bool = False, max_length: int | None = None) -> str:
         if not isinstance(self.value, str):
             raise BadPayload(f"{self.path} must be a string")
         if not allow_empty and not self.value:
             raise BadPayload(f"{self.path} must not be empty")
-        return self.value
+        return self._bounded(self.value, max_length)
 
-    def optional_string(self) -> str:
+    def optional_string(self, *, max_length: int | None = None) -> str:
         if self.value is None:
             return ""
         if not isinstance(self.value, str):
             raise BadPayload(f"{self.path} must be a string")
-        return self.value
+        return self._bounded(self.value, max_length)
+
+    def _bounded(self, value: str, max_length: int | None) -> str:
+        if max_length is not None and len(value) > max_length:
+            raise BadPayload(f"{self.path} is longer than {max_length} characters")
+        return value
 
     def boolean(self, default: bool | None = None) -> bool:
         if self.value is None and default is not None:
@@ -68,7 +78,7 @@ class Checked:
 
     def integer(self) -> int:
         value = self.value
-        if isinstance(value, str) and value.isdigit():
+        if is_ascii_digits(value):
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise BadPayload(f"{self.path} must be an integer")

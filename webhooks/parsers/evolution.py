@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from contacts.phones import InvalidPhone, normalize_phone
 from webhooks.evolution_events import ConnectionChange, EvolutionEvent, InboundMessage, MessageDeleted, MessageStatus
-from webhooks.parsers.checked import BadPayload, Checked
+from webhooks.parsers.checked import BadPayload, Checked, is_ascii_digits
 
 # Baileys' proto.WebMessageInfo.Status, the only source of numeric statuses.
 BAILEYS_STATUS = {0: "ERROR", 1: "PENDING", 2: "SERVER_ACK", 3: "DELIVERY_ACK", 4: "READ", 5: "PLAYED"}
@@ -37,6 +37,8 @@ STATUS = {
     "DELETED": "",
 }
 CONNECTION_STATES = {"open", "connecting", "close"}
+# What the rows that keep these values hold: an id past it is not WhatsApp's; names are cut.
+MESSAGE_ID, NAME, FILE_NAME, MIMETYPE = 128, 200, 255, 100
 MEDIA_TYPES = {
     "imageMessage": "image",
     "videoMessage": "video",
@@ -125,18 +127,18 @@ def parse_messages_upsert(data: Checked) -> Parsed:
         if not text and not media_type:
             ignored = "no text or media"
             continue
-        message_id = key["id"].string()
+        message_id = key["id"].string(max_length=MESSAGE_ID)
         events.append(
             InboundMessage(
                 message_id=message_id,
                 from_me=key.get("fromMe").boolean(default=False),
                 phone=phone,
                 lid=lid,
-                push_name=item.get("pushName").optional_string(),
+                push_name=item.get("pushName").optional_string()[:NAME],
                 text=text,
                 media_type=media_type,
-                file_name=file_name,
-                mimetype=mimetype,
+                file_name=file_name[:FILE_NAME],
+                mimetype=mimetype[:MIMETYPE],
                 occurred_at=_message_time(item),
             )
         )
@@ -158,7 +160,7 @@ def parse_messages_delete(data: Checked) -> Parsed:
     key = data.get("key").object() if "key" in data else data
     if _skipped_chat(key.get("remoteJid").optional_string()):
         return Parsed(event="", ignored="group or broadcast")
-    message_id = key["id"].string()
+    message_id = key["id"].string(max_length=MESSAGE_ID)
     event = MessageDeleted(message_id=message_id, from_me=key.get("fromMe").boolean(default=False))
     return Parsed(event="", events=[event], dedupe_key=f"delete:{message_id}")
 
@@ -202,11 +204,11 @@ def parse_date_time(value) -> datetime | None:
 
 def _update_message_id(item: Checked) -> str:
     if "keyId" in item:
-        return item["keyId"].string()
+        return item["keyId"].string(max_length=MESSAGE_ID)
     if "id" in item:
-        return item["id"].string()
+        return item["id"].string(max_length=MESSAGE_ID)
     if "key" in item:
-        return item["key"]["id"].string()
+        return item["key"]["id"].string(max_length=MESSAGE_ID)
     raise BadPayload(f"{item.path}.keyId is missing")
 
 
@@ -230,7 +232,7 @@ def _phone_and_lid(chat: str, key: Checked) -> tuple[str, str]:
 def phone_from_jid(jid: str) -> str:
     """`5511999999999@s.whatsapp.net` -> `+5511999999999`; "" if it is not a phone we can read."""
     digits = jid.split("@", 1)[0].split(":", 1)[0]
-    if not digits.isdigit():
+    if not is_ascii_digits(digits):
         return ""
     try:
         return normalize_phone("+" + digits)
@@ -277,12 +279,12 @@ def _message_time(item: Checked) -> datetime | None:
 
 
 def _from_epoch(value, *, milliseconds: bool = False) -> datetime | None:
-    if isinstance(value, str) and value.isdigit():
+    if is_ascii_digits(value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         return None
-    seconds = value / 1000 if milliseconds else value
     try:
+        seconds = value / 1000 if milliseconds else value
         return datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None

@@ -15,6 +15,9 @@ from webhooks.events import IncomingMessage, Unhandled
 from webhooks.parsers.checked import BadPayload, Checked
 
 MESSAGE_CREATED = "messages:created"
+# What the rows that keep these values hold (flows.models): an id past it is not GOSAC's,
+# a display name is cut.
+MESSAGE_ID, EXTERNAL_ID, NAME, FILE_NAME, MEDIA_URL, MEDIA_PATH = 128, 64, 200, 255, 1000, 500
 
 
 def parse(payload) -> IncomingMessage | Unhandled:
@@ -25,7 +28,7 @@ def parse(payload) -> IncomingMessage | Unhandled:
     data = root["data"].object()
     contact = data["contact"].object()
     ticket = data.get("ticket", {}).object()
-    number = _text(contact["number"])
+    number = _text(contact["number"], EXTERNAL_ID)
     try:
         phone = normalize_phone(number)
     except InvalidPhone:
@@ -33,9 +36,9 @@ def parse(payload) -> IncomingMessage | Unhandled:
     media_type = data.get("mediaType", "chat").string()
     body = data.get("body", "").optional_string()
     is_file = media_type not in ("chat", "text")
-    contact_id = _text(data.get("contactId")) or _text(contact.get("id"))
-    ticket_id = _text(data.get("ticketId")) or _text(ticket.get("id"))
-    message_id = _text(data.get("id")) or _text(data.get("messageId"))
+    contact_id = _text(data.get("contactId"), EXTERNAL_ID) or _text(contact.get("id"), EXTERNAL_ID)
+    ticket_id = _text(data.get("ticketId"), EXTERNAL_ID) or _text(ticket.get("id"), EXTERNAL_ID)
+    message_id = _text(data.get("id"), MESSAGE_ID) or _text(data.get("messageId"), MESSAGE_ID)
     if not message_id:
         message_id = content_key(
             contact=contact_id or phone, ticket=ticket_id, body=body, at=data.get("createdAt", "").optional_string()
@@ -44,16 +47,16 @@ def parse(payload) -> IncomingMessage | Unhandled:
         provider="gosac",
         message_id=message_id,
         phone=phone,
-        contact_name=contact.get("name", "").optional_string(),
+        contact_name=contact.get("name", "").optional_string()[:NAME],
         contact_id=contact_id,
         ticket_id=ticket_id,
-        ticket_status=ticket.get("status", "").optional_string(),
-        ticket_user_id=_text(ticket.get("userId")),
+        ticket_status=ticket.get("status", "").optional_string()[:EXTERNAL_ID],
+        ticket_user_id=_text(ticket.get("userId"), EXTERNAL_ID),
         text="" if is_file else body,
         media_type=media_type,
-        media_url=data.get("mediaUrl", "").optional_string(),
-        media_path=data.get("mediaPath", "").optional_string(),
-        file_name=body if is_file else "",
+        media_url=data.get("mediaUrl", "").optional_string(max_length=MEDIA_URL),
+        media_path=data.get("mediaPath", "").optional_string(max_length=MEDIA_PATH),
+        file_name=body[:FILE_NAME] if is_file else "",
         from_me=data.get("fromMe").boolean(default=False),
         from_group=data.get("fromGroup").boolean(default=False),
     )
@@ -72,10 +75,13 @@ def content_key(*, contact: str, ticket: str, body: str, at: str) -> str:
     return f"content:{digest[:48]}"
 
 
-def _text(value: Checked) -> str:
+def _text(value: Checked, max_length: int) -> str:
     """Ids come as numbers or strings."""
     if value.value is None:
         return ""
     if isinstance(value.value, bool) or not isinstance(value.value, str | int):
         raise BadPayload(f"{value.path} must be a string or a number")
-    return str(value.value)
+    text = str(value.value)
+    if len(text) > max_length:
+        raise BadPayload(f"{value.path} is longer than {max_length} characters")
+    return text
