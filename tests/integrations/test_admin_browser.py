@@ -32,14 +32,14 @@ def test_an_operator_saves_a_pontta_connection_and_tests_it(live_server, org_a, 
         page.goto(f"{live_server.url}/admin/login/?next=/admin/integrations/integration/add/")
         page.fill("#id_username", "olga")
         page.fill("#id_password", "s3cret-pass")
-        page.click("input[type=submit]")
+        page.click("[type=submit]")
 
         page.select_option("#id_organization", str(org_a.id))
         page.select_option("#id_kind", "pontta")
         page.fill("#id_name", "pontta-loja")
         page.fill("#id_settings", json.dumps({"base_url": fake_pontta.url, "business_unit": fake_pontta.business_unit}))
         page.fill("#id_new_secrets", json.dumps({"email": fake_pontta.email, "password": PASSWORD}))
-        page.click("input[name=_continue]")
+        page.click("[name=_continue]")
 
         expect(page.locator(".messagelist")).to_contain_text("was added successfully")
         expect(page.locator("#id_new_secrets")).to_have_value("")
