@@ -396,10 +396,10 @@ SYSTEM_PERIODIC_TASKS["campaigns: refresh totals"] = {
 # ------------------------------------------------------------------------------
 # The ticker locks this many due schedules per transaction, works up to the budget, and
 # when more are due asks FAN_OUT - 1 other workers to share them. A long budget keeps it
-# from queueing behind the dispatchers of the executions it just started (the task is
+# from requeueing behind the dispatchers of the executions it just started (the task is
 # acknowledged on receipt, so its length is not bounded by the broker's visibility timeout).
 SCHEDULES_TICKER_BATCH_SIZE = env.int("SCHEDULES_TICKER_BATCH_SIZE", default=50)
-SCHEDULES_TICKER_BUDGET_SECONDS = env.float("SCHEDULES_TICKER_BUDGET_SECONDS", default=120)
+SCHEDULES_TICKER_BUDGET_SECONDS = env.float("SCHEDULES_TICKER_BUDGET_SECONDS", default=600)
 SCHEDULES_TICKER_FAN_OUT = env.int("SCHEDULES_TICKER_FAN_OUT", default=2)
 SYSTEM_PERIODIC_TASKS["campaigns: run due schedules"] = {
     "task": "campaigns.tasks.run_due_schedules",
