@@ -11,6 +11,7 @@ from celery import shared_task
 from django.conf import settings
 
 from campaigns import dispatch, stats
+from config.metrics import SCHEDULE_RUNS
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ def run_due_schedules(fan_out: bool = True) -> dict:
     counts = ticker.tick(
         batch_size=settings.SCHEDULES_TICKER_BATCH_SIZE, budget_seconds=settings.SCHEDULES_TICKER_BUDGET_SECONDS
     )
+    for status in ("started", "skipped", "missed", "buffered"):
+        SCHEDULE_RUNS.labels(status).inc(counts.get(status, 0))
     if ticker.has_more_due():
         run_due_schedules.delay(fan_out=False)  # out of budget with work left: don't wait for the next beat
     return counts

@@ -34,6 +34,7 @@ PROVIDER_CALL_SECONDS = Histogram(
     ["provider", "operation", "outcome"],
     buckets=LATENCY_BUCKETS,
 )
+SCHEDULE_RUNS = Counter("whatsflow_schedule_runs", "Schedule occurrences the ticker handled, by outcome.", ["status"])
 WEBHOOKS_RECEIVED = Counter(
     "whatsflow_webhooks_received", "Webhook requests answered, by provider and answer.", ["provider", "answer"]
 )

@@ -102,3 +102,32 @@ def test_gosac_webhooks_are_counted_by_answer(org_a):
         assert value(after, name, **labels) == value(before, name, **labels) + 1
     name = "whatsflow_webhook_intake_seconds_count"
     assert value(after, name, provider="gosac") == value(before, name, provider="gosac") + 2
+
+
+def test_schedule_runs_are_counted_by_outcome(org_a):
+    import time_machine
+
+    from campaigns.schedules import services
+    from campaigns.tasks import run_due_schedules
+    from tests.factories.campaigns import CampaignFactory
+
+    ContactFactory(organization=org_a)
+    campaign = CampaignFactory(organization=org_a, max_concurrent_executions=5)
+    with time_machine.travel("2025-11-03T11:00:00Z", tick=False) as clock:
+        body = {
+            "recurrence_type": "daily",
+            "start_date": "2025-11-01",
+            "start_time": "09:00:00",
+            "catchup_window": 3600,
+        }
+        services.create_schedule(campaign=campaign, data=body)
+        clock.move_to("2025-11-05T12:10:00Z")  # the 3rd and 4th were missed, the 5th is 10 minutes late
+        before = scrape()
+        run_due_schedules(fan_out=False)
+        after = scrape()
+
+    def grew(status):
+        name = "whatsflow_schedule_runs_total"
+        return value(after, name, status=status) - value(before, name, status=status)
+
+    assert (grew("started"), grew("missed"), grew("skipped")) == (1, 2, 0)
