@@ -109,6 +109,31 @@ def test_the_dashboard_shows_the_operators_organization_only(operator, org_a, or
     assert [e["campaign"] for e in polled["executions"]] == ["Black Friday"]
 
 
+def test_the_dashboard_and_the_campaign_page_show_the_next_scheduled_runs(operator, org_a, org_b):
+    from campaigns.schedules import services
+
+    weekly = CampaignFactory(organization=org_a, name="Semanal")
+    daily = CampaignFactory(organization=org_a, name="Diária")
+    paused = CampaignFactory(organization=org_a, name="Pausada")
+    theirs = CampaignFactory(organization=org_b, name="Concorrente")
+    for campaign, kind in ((weekly, "weekly"), (daily, "daily"), (paused, "daily"), (theirs, "daily")):
+        body = {"recurrence_type": kind, "start_date": "2027-01-04", "start_time": "09:00:00"}  # a Monday
+        if kind == "weekly":
+            body["recurrence_config"] = {"days": ["FRI"]}
+        schedule = services.create_schedule(campaign=campaign, data=body)
+    services.pause_schedule(schedule=paused.schedule, note="férias")
+
+    data = operator.get(reverse("admin:campaigns_dashboard_live")).json()
+    page = operator.get(reverse("admin:campaigns_campaign_change", args=[weekly.id]))
+
+    assert [(r["campaign"], r["at"]) for r in data["next_runs"]] == [
+        ("Diária", "2027-01-04T12:00:00Z"),
+        ("Semanal", "2027-01-08T12:00:00Z"),
+    ]
+    assert str(page.context["next_run"]) == "2027-01-08 12:00:00+00:00"
+    assert schedule.campaign == theirs
+
+
 def test_the_dashboard_needs_a_login(client):
     response = client.get(reverse("admin:campaigns_dashboard_live"))
     assert response.status_code == 302 and "/login/" in response.url
