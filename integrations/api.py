@@ -148,7 +148,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
 
 
 class WebhookDeliveryViewSet(TenantReadOnlyViewSet):
-    queryset = WebhookDelivery.objects.select_related("event").prefetch_related("attempt_log")
+    queryset = WebhookDelivery.objects.select_related("event", "subscription").prefetch_related("attempt_log")
     serializer_class = WebhookDeliverySerializer
     organization_field = "subscription__organization"
     filterset_fields = ["status", "subscription"]

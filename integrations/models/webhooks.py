@@ -134,6 +134,11 @@ class WebhookDelivery(models.Model):
             models.Index(fields=["claimed_at"], condition=Q(status="delivering"), name="integrations_delivery_lease"),
         ]
 
+    @property
+    def organization_id(self) -> int:
+        """The subscription's organization: what the API's tenant and role checks read."""
+        return self.subscription.organization_id
+
 
 class DeliveryAttempt(models.Model):
     """The log: one row per HTTP attempt of a delivery."""

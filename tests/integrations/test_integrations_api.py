@@ -138,7 +138,8 @@ def test_text_jsonb_cannot_hold_is_a_400(alice_client, fake_pontta, settings_val
     body = {"kind": "pontta", "name": "p", "settings": settings_value, "secrets": {"email": "a@b.c", "password": "x"}}
     # json.dumps escapes a lone surrogate as \\ud800, which the server's parser turns back into one.
     response = alice_client.post("/api/v1/integrations/", json.dumps(body), content_type="application/json")
-    assert response.status_code == 400 and "settings" in response.data
+    # The project's JSON reader refuses it first, naming the path (`settings.x`).
+    assert response.status_code == 400 and any(key.startswith("settings") for key in response.data)
 
 
 def test_an_action_step_through_the_api_is_validated(alice_client, org_a):
@@ -165,5 +166,5 @@ def test_an_action_step_through_the_api_is_validated(alice_client, org_a):
     )
 
     assert refused.status_code == 400 and "params.spreadsheet_id" in str(refused.data["action_config"])
-    assert nul.status_code == 400 and "action_config" in nul.data
+    assert nul.status_code == 400 and any(key.startswith("action_config") for key in nul.data)
     assert accepted.status_code == 201, accepted.content
