@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel
+from instances.addresses import ForbiddenAddress, check_url
 
 
 def generate_webhook_secret() -> str:
@@ -187,6 +188,12 @@ class WhatsAppInstance(TenantModel):
                     errors[field] = _("Required for GOSAC instances.")
         if self.instance_name == "":
             self.instance_name = None
+        if self.base_url:
+            self.base_url = self.base_url.rstrip("/")
+            try:
+                check_url(self.base_url)
+            except ForbiddenAddress as refused:
+                errors["base_url"] = str(refused)
         config_error = validate_sandbox_config(self.sandbox_config)
         if config_error:
             errors["sandbox_config"] = config_error
