@@ -79,15 +79,12 @@ def seed(recipients: int) -> tuple[str, str, list[str]]:
     run = uuid.uuid4().hex[:8]
     org = Organization.objects.create(name=f"Bench {run}", slug=f"bench-{run}")
     instance = WhatsAppInstance.objects.create(
-        organization=org,
-        name="bench",
-        provider="evolution",
-        base_url="http://127.0.0.1:9",
-        instance_name=f"bench-{run}",
-        api_key="bench",
-        connection_state="open",
+        organization=org, name="bench", provider="evolution", base_url="http://127.0.0.1:9",
+        instance_name=f"bench-{run}", api_key="bench", connection_state="open",
     )
-    contacts = Contact.objects.bulk_create(Contact(organization=org, phone=f"+55119{n:08d}") for n in range(recipients))
+    contacts = Contact.objects.bulk_create(
+        Contact(organization=org, phone=f"+55119{n:08d}") for n in range(recipients)
+    )
     execution = ExecutionFactory(
         organization=org, campaign=CampaignFactory(organization=org, instances=[instance]), status="running"
     )
@@ -95,15 +92,8 @@ def seed(recipients: int) -> tuple[str, str, list[str]]:
     ids = [f"BAE5{run.upper()}{n:08X}" for n in range(recipients)]
     Recipient.objects.bulk_create(
         (
-            Recipient(
-                execution=execution,
-                contact=c,
-                instance=instance,
-                phone=c.phone,
-                status="sent",
-                provider_message_id=ids[n],
-                sent_at=now,
-            )
+            Recipient(execution=execution, contact=c, instance=instance, phone=c.phone, status="sent",
+                      provider_message_id=ids[n], sent_at=now)
             for n, c in enumerate(contacts)
         ),
         batch_size=5000,
@@ -121,26 +111,17 @@ def seed(recipients: int) -> tuple[str, str, list[str]]:
 
 def body(instance_name: str, message_id: str, status: str) -> bytes:
     phone = "5511999999999@s.whatsapp.net"
-    return json.dumps(
-        {
-            "event": "messages.update",
-            "instance": instance_name,
-            "data": {
-                "messageId": uuid.uuid4().hex,
-                "keyId": message_id,
-                "remoteJid": phone,
-                "fromMe": True,
-                "participant": phone,
-                "status": status,
-                "instanceId": "bench",
-            },
-            "destination": "http://127.0.0.1/api/webhooks/evolution/",
-            "date_time": "2025-03-14T10:21:07.512Z",
-            "sender": "5511912345678@s.whatsapp.net",
-            "server_url": "http://127.0.0.1:8080",
-            "apikey": None,
-        }
-    ).encode()
+    return json.dumps({
+        "event": "messages.update",
+        "instance": instance_name,
+        "data": {"messageId": uuid.uuid4().hex, "keyId": message_id, "remoteJid": phone, "fromMe": True,
+                 "participant": phone, "status": status, "instanceId": "bench"},
+        "destination": "http://127.0.0.1/api/webhooks/evolution/",
+        "date_time": "2025-03-14T10:21:07.512Z",
+        "sender": "5511912345678@s.whatsapp.net",
+        "server_url": "http://127.0.0.1:8080",
+        "apikey": None,
+    }).encode()
 
 
 def client(index, path, bodies, offset, start_at, seconds, rate, results):
@@ -239,22 +220,9 @@ def main():
         for i in range(args.connections)
     ]
     gunicorn = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "-c",
-            "config/gunicorn.py",
-            "config.wsgi",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            str(args.workers),
-            "--threads",
-            str(args.threads),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=server_env(prefix),
+        [str(ROOT / ".venv/bin/gunicorn"), "-c", "config/gunicorn.py", "config.wsgi", "--bind", f"127.0.0.1:{PORT}",
+         "--workers", str(args.workers), "--threads", str(args.threads), "--log-level", "warning"],
+        cwd=ROOT, env=server_env(prefix),
     )
     floors, hooks = [], []
     try:
@@ -272,11 +240,8 @@ def main():
             floors.append(floor_rps)
             hooks.append(hook_rps)
             errors += floor_errors + hook_errors
-            print(
-                f"round {round_ + 1}: floor {floor_rps:6.0f} req/s   messages.update {hook_rps:6.0f} req/s   "
-                f"ratio {hook_rps / floor_rps:.2f}",
-                flush=True,
-            )
+            print(f"round {round_ + 1}: floor {floor_rps:6.0f} req/s   messages.update {hook_rps:6.0f} req/s   "
+                  f"ratio {hook_rps / floor_rps:.2f}", flush=True)
         floor_rps, hook_rps = statistics.median(floors), statistics.median(hooks)
         target = 0.7 * hook_rps
         paced_rps, paced_errors, latencies = hook_load.drive(hook_path, args.paced_seconds, rate_total=target)
@@ -311,24 +276,16 @@ def main():
     print(f"floor (bare 200):        {floor_rps:8.0f} req/s  (median of {args.rounds})")
     print(f"messages.update:         {hook_rps:8.0f} req/s  (median of {args.rounds})  errors={errors}")
     ratios = sorted(hook / floor for hook, floor in zip(hooks, floors, strict=True))
-    print(
-        f"ratio:                   {hook_rps / floor_rps:8.2f}  (target >= 0.5)  "
-        f"per round: median {statistics.median(ratios):.2f}, {ratios[0]:.2f}-{ratios[-1]:.2f}"
-    )
-    print(
-        f"at 70% ({target:.0f} req/s):   {paced_rps:8.0f} req/s  errors={paced_errors}  "
-        f"p50={percentile(latencies, 50):.1f} ms  p99={percentile(latencies, 99):.1f} ms  (target p99 < 50 ms)  "
-        f"p99.9={percentile(latencies, 99.9):.1f} ms  max={percentile(latencies, 100):.1f} ms"
-    )
-    print(
-        f"the floor at that rate:  p50={percentile(floor_latencies, 50):.1f} ms  "
-        f"p99={percentile(floor_latencies, 99):.1f} ms"
-    )
+    print(f"ratio:                   {hook_rps / floor_rps:8.2f}  (target >= 0.5)  "
+          f"per round: median {statistics.median(ratios):.2f}, {ratios[0]:.2f}-{ratios[-1]:.2f}")
+    print(f"at 70% ({target:.0f} req/s):   {paced_rps:8.0f} req/s  errors={paced_errors}  "
+          f"p50={percentile(latencies, 50):.1f} ms  p99={percentile(latencies, 99):.1f} ms  (target p99 < 50 ms)  "
+          f"p99.9={percentile(latencies, 99.9):.1f} ms  max={percentile(latencies, 100):.1f} ms")
+    print(f"the floor at that rate:  p50={percentile(floor_latencies, 50):.1f} ms  "
+          f"p99={percentile(floor_latencies, 99):.1f} ms")
     print(f"events stored: {stored}; posted twice: {hook_load.repeats}")
-    print(
-        f"connections={args.connections} gunicorn workers={args.workers} "
-        f"threads={args.threads} cores={os.cpu_count()} (the load generator shares them)"
-    )
+    print(f"connections={args.connections} gunicorn workers={args.workers} "
+          f"threads={args.threads} cores={os.cpu_count()} (the load generator shares them)")
 
 
 if __name__ == "__main__":

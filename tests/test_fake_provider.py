@@ -24,3 +24,4 @@ def test_it_plays_scripted_answers_the_given_number_of_times(fake_provider):
 def test_it_records_headers(fake_provider):
     requests.get(f"{fake_provider.url}/instance/connectionState/loja", headers={"apikey": "secret-key"})
     assert fake_provider.requests[0].header("apikey") == "secret-key"
+

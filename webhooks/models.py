@@ -80,7 +80,7 @@ def _validate_keywords(value):
     from django.core.exceptions import ValidationError
 
     if not isinstance(value, list) or not all(isinstance(k, str) and k.strip() for k in value):
-        raise ValidationError(_('Must be a list of non-empty words, e.g. ["SAIR", "PARAR"].'))
+        raise ValidationError(_("Must be a list of non-empty words, e.g. [\"SAIR\", \"PARAR\"]."))
 
 
 class OptOutSettings(TenantModel):

@@ -26,13 +26,8 @@ def make_evolution_instance(organization, base_url: str, name: str = "loja-sp") 
     from django.utils import timezone
 
     instance = WhatsAppInstance.objects.create(
-        organization=organization,
-        name=name,
-        provider="evolution",
-        base_url=base_url,
-        instance_name=name,
-        api_key="secret",
-        connection_state="open",
+        organization=organization, name=name, provider="evolution", base_url=base_url, instance_name=name,
+        api_key="secret", connection_state="open",
     )
     WhatsAppInstance.objects.filter(id=instance.id).update(created_at=timezone.now() - timedelta(days=60))
     instance.refresh_from_db()

@@ -49,10 +49,7 @@ def post_in_thread(answers, name, *args, **kwargs):
 def other_connection():
     db = settings.DATABASES["default"]
     return psycopg.connect(
-        dbname=connection.settings_dict["NAME"],
-        host=db["HOST"],
-        port=db["PORT"] or 5432,
-        user=db["USER"],
+        dbname=connection.settings_dict["NAME"], host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"],
         autocommit=True,
     )
 
