@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from webhooks import handlers
 from webhooks.auth import instance_for_secret
+from webhooks.evolution import refused_caller
 from webhooks.parsers import PARSERS
 from webhooks.parsers.checked import BadPayload
 
@@ -28,7 +29,7 @@ def _error(status: int, message: str) -> JsonResponse:
 def gosac_webhook(request, secret: str):
     instance = instance_for_secret(secret, provider="gosac")
     if instance is None:
-        return _error(404, "Unknown instance.")
+        return refused_caller(request, 404, "Unknown instance.")
     limit = getattr(settings, "WEBHOOKS_MAX_BODY_BYTES", settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
         return _error(413, "Payload too large.")
