@@ -49,9 +49,10 @@ def refusal(address: str) -> str:
             ip = mapped
     if any(ip in network for network in METADATA_NETWORKS if network.version == ip.version):
         return _("%(address)s is a link-local or cloud metadata address.") % {"address": ip}
-    if ip.is_multicast or ip.is_unspecified or ip.is_reserved or ip.is_link_local:
+    private = ip.is_loopback or ip.is_private
+    if not private and (ip.is_multicast or ip.is_unspecified or ip.is_reserved or ip.is_link_local):
         return _("%(address)s is not a routable address.") % {"address": ip}
-    if not ip.is_global and not settings.PROVIDER_ALLOW_PRIVATE_NETWORKS:
+    if (private or not ip.is_global) and not settings.PROVIDER_ALLOW_PRIVATE_NETWORKS:
         return _(
             "%(address)s is a loopback or private address (allowed only with PROVIDER_ALLOW_PRIVATE_NETWORKS)."
         ) % {"address": ip}
