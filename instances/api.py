@@ -1,8 +1,11 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api import TenantModelViewSet
+from accounts.models import Membership
+from accounts.queries import organization_roles
 from contacts.phones import InvalidPhone, normalize_phone
 from instances import services
 from instances.models import WhatsAppInstance
@@ -65,14 +68,26 @@ class WhatsAppInstanceSerializer(serializers.ModelSerializer):
     def get_integration_key_hint(self, obj) -> str:
         return mask(obj.integration_key)
 
-    def get_webhook_url(self, obj) -> str:
+    def get_webhook_url(self, obj) -> str | None:
+        """The URL embeds the instance's webhook secret: only its organization's admins see it."""
+        request = self.context.get("request")
+        if request is None or organization_roles(request).get(obj.organization_id) != Membership.Role.ADMIN:
+            return None
         return services.webhook_url(obj)
 
     def validate(self, attrs):
         # The model's clean() holds the per-provider rules; run it on the would-be row.
         candidate = WhatsAppInstance(**{**self._current_values(), **attrs})
+        if self.instance is not None:
+            candidate.pk, candidate._state.adding = self.instance.pk, False  # not unique against itself
         candidate.clean()
         attrs["instance_name"] = candidate.instance_name
+        attrs["base_url"] = candidate.base_url  # normalized: the uniqueness compares it
+        try:
+            candidate.validate_constraints()
+        except DjangoValidationError as error:
+            # The per-server name uniqueness; its message says nothing of who has the name.
+            raise serializers.ValidationError({"instance_name": error.messages}) from None
         return attrs
 
     def _current_values(self) -> dict:
