@@ -55,11 +55,11 @@ class TenantScopedMixin:
 
 
 class TenantModelViewSet(TenantScopedMixin, viewsets.ModelViewSet):
-    pass
+    """Rows of your organizations (another organization's are 404); viewers read, admins and operators write."""
 
 
 class TenantReadOnlyViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
-    pass
+    """Rows of your organizations (another organization's are 404), read only."""
 
 
 class TenantPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):

@@ -4,12 +4,32 @@ from axes.helpers import get_cool_off
 from django.http import HttpResponse
 from django.utils.html import escape
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from accounts.models import Membership
 
+MeSerializer = inline_serializer(
+    "Me",
+    {
+        "username": serializers.CharField(),
+        "organizations": inline_serializer(
+            "MyOrganization",
+            {
+                "id": serializers.IntegerField(),
+                "slug": serializers.CharField(),
+                "name": serializers.CharField(),
+                "role": serializers.ChoiceField(choices=Membership.Role.choices),
+            },
+            many=True,
+        ),
+    },
+)
 
+
+@extend_schema(responses=MeSerializer)
 @api_view(["GET"])
 def me(request):
     """Who the caller is and where they belong: a quick check that a token works."""

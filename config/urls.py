@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import (
+    SpectacularAPIView,
     SpectacularJSONAPIView,
     SpectacularRedocView,
     SpectacularSwaggerSplitView,
-    SpectacularYAMLAPIView,
 )
 
 from config.health import health
@@ -23,7 +23,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/webhooks/", include("webhooks.urls")),
     # The OpenAPI 3 contract (docs/api.md): YAML (or JSON with ?format=json / Accept), and JSON.
-    path("api/schema/", SpectacularYAMLAPIView.as_view(), name="schema"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/schema.json", SpectacularJSONAPIView.as_view(), name="schema-json"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

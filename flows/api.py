@@ -1,5 +1,6 @@
 """Flow design and conversations over the API (`/api/v1/`): templates (chatbots) down to messages."""
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -167,6 +168,7 @@ class FlowTemplateViewSet(TenantModelViewSet):
     def perform_create(self, serializer):
         serializer.save(organization=self.get_write_organization(), created_by=self.request.user)
 
+    @extend_schema(responses=FlowSerializer(many=True))
     @action(detail=True, methods=["get"])
     def flows(self, request, pk=None):
         template = self.get_object()
@@ -182,6 +184,7 @@ class FlowViewSet(TenantModelViewSet):
     def perform_create(self, serializer):
         serializer.save()
 
+    @extend_schema(responses=SubflowSerializer(many=True))
     @action(detail=True, methods=["get"])
     def subflows(self, request, pk=None):
         flow = self.get_object()
@@ -197,6 +200,7 @@ class SubflowViewSet(TenantModelViewSet):
     def perform_create(self, serializer):
         serializer.save()
 
+    @extend_schema(responses=FlowMessageSerializer(many=True))
     @action(detail=True, methods=["get"])
     def messages(self, request, pk=None):
         subflow = self.get_object()
@@ -227,6 +231,7 @@ class ConversationViewSet(TenantReadOnlyViewSet):
             queryset = queryset.filter(status=status)
         return queryset
 
+    @extend_schema(responses=MessageHistorySerializer(many=True))
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
         conversation = self.get_object()

@@ -10,6 +10,7 @@ from django.db.models import Avg, Count
 from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -17,6 +18,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Membership, Organization
 from accounts.queries import organization_roles
+from flows import api_schema as schema
 from flows import controls
 from flows.models import Conversation, FlowTemplate, MessageHistory, ReceivedFile
 from flows.transfer import TransferError, export_template, import_template
@@ -44,6 +46,7 @@ def organization_for(request, *, write: bool = False) -> Organization:
 class SettingsView(APIView):
     """`GET /settings`: every bot setting with its type, value and default."""
 
+    @extend_schema(parameters=[schema.ORGANIZATION], responses=schema.SettingSerializer(many=True))
     def get(self, request):
         organization = organization_for(request)
         return Response(controls.describe_settings(organization_id=organization.id))
@@ -52,6 +55,9 @@ class SettingsView(APIView):
 class SettingDetailView(APIView):
     """`PUT /settings/<key>` with `{"value": ...}`."""
 
+    @extend_schema(
+        parameters=[schema.ORGANIZATION], request=schema.SettingValueSerializer, responses=schema.SettingSerializer
+    )
     def put(self, request, key):
         organization = organization_for(request, write=True)
         if key not in controls.SETTINGS:
@@ -78,6 +84,7 @@ def _bot_status(organization_id: int) -> dict:
 
 
 class BotStatusView(APIView):
+    @extend_schema(parameters=[schema.ORGANIZATION], responses=schema.BotStatusSerializer)
     def get(self, request):
         return Response(_bot_status(organization_for(request).id))
 
@@ -85,6 +92,7 @@ class BotStatusView(APIView):
 class BotEnableView(APIView):
     enabled = True
 
+    @extend_schema(parameters=[schema.ORGANIZATION], request=None, responses=schema.BotStatusSerializer)
     def post(self, request):
         organization = organization_for(request, write=True)
         controls.set_bot_enabled(organization_id=organization.id, enabled=self.enabled)
@@ -103,6 +111,7 @@ class TestModeInput(serializers.Serializer):
 class BotTestModeView(APIView):
     """`POST /bot/test-mode` with `{"enabled": true, "contact_ids": [12, "+5511…"]}`."""
 
+    @extend_schema(parameters=[schema.ORGANIZATION], request=TestModeInput, responses=schema.BotStatusSerializer)
     def post(self, request):
         organization = organization_for(request, write=True)
         data = TestModeInput(data=request.data)
@@ -118,6 +127,7 @@ class BotTestModeView(APIView):
 class ConversationAnalyticsView(APIView):
     """By status, by flow, and messages per day (in/out) over the last 30 days."""
 
+    @extend_schema(parameters=[schema.ORGANIZATION], responses=schema.ConversationAnalyticsSerializer)
     def get(self, request):
         organization = organization_for(request)
         conversations = Conversation.objects.filter(organization=organization)
@@ -149,6 +159,7 @@ class ConversationAnalyticsView(APIView):
 
 
 class FileAnalyticsView(APIView):
+    @extend_schema(parameters=[schema.ORGANIZATION], responses=schema.FileAnalyticsSerializer)
     def get(self, request):
         organization = organization_for(request)
         rows = (
@@ -172,6 +183,7 @@ class FileAnalyticsView(APIView):
 
 
 class ExportFlowsView(APIView):
+    @extend_schema(responses=schema.FlowDocumentSerializer)
     def get(self, request, template_id):
         template = get_object_or_404(FlowTemplate, id=template_id, organization__in=list(organization_roles(request)))
         return Response(export_template(template))
@@ -180,6 +192,11 @@ class ExportFlowsView(APIView):
 class ImportFlowsView(APIView):
     """`POST /import/flows` with an exported document: a new template, all or nothing."""
 
+    @extend_schema(
+        parameters=[schema.ORGANIZATION],
+        request=schema.FlowDocumentSerializer,
+        responses={201: schema.ImportedTemplateSerializer},
+    )
     def post(self, request):
         organization = organization_for(request, write=True)
         document = request.data

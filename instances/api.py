@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -119,6 +120,18 @@ def provider_error_response(exc: ProviderError) -> Response:
     return Response({"detail": str(exc), "code": exc.code, "provider_status": exc.status_code}, status=code)
 
 
+PROVIDER_ERROR = OpenApiResponse(
+    response={"$ref": "#/components/schemas/ProviderError"},
+    description="The provider failed (502) or did not answer within the read timeout (504).",
+)
+PROVIDER_REFUSED = OpenApiResponse(
+    response={
+        "anyOf": [{"$ref": "#/components/schemas/ValidationError"}, {"$ref": "#/components/schemas/ProviderError"}]
+    },
+    description="Bad input (fields named), or the provider refused the message (ProviderError).",
+)
+
+
 class WhatsAppInstanceViewSet(TenantModelViewSet):
     queryset = WhatsAppInstance.objects.all()
     serializer_class = WhatsAppInstanceSerializer
@@ -126,6 +139,18 @@ class WhatsAppInstanceViewSet(TenantModelViewSet):
     search_fields = ["name", "instance_name", "phone_number"]
     ordering_fields = ["name", "health_score", "sent_today", "created_at"]
 
+    @extend_schema(
+        request=TestMessageSerializer,
+        responses={
+            200: inline_serializer(
+                "TestMessageSent",
+                {"provider_message_id": serializers.CharField(), "accepted_at": serializers.DateTimeField()},
+            ),
+            (400, "application/json"): PROVIDER_REFUSED,
+            502: PROVIDER_ERROR,
+            504: PROVIDER_ERROR,
+        },
+    )
     @action(detail=True, methods=["post"], url_path="test-message", serializer_class=TestMessageSerializer)
     def test_message(self, request, pk=None):
         instance = self.get_object()
@@ -137,6 +162,20 @@ class WhatsAppInstanceViewSet(TenantModelViewSet):
             return provider_error_response(exc)
         return Response({"provider_message_id": result.provider_message_id, "accepted_at": result.accepted_at})
 
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "ConnectionState",
+                {
+                    "connection_state": serializers.ChoiceField(choices=WhatsAppInstance.ConnectionState.choices),
+                    "health_score": serializers.IntegerField(),
+                },
+            ),
+            400: PROVIDER_REFUSED,
+            502: PROVIDER_ERROR,
+            504: PROVIDER_ERROR,
+        }
+    )
     @action(detail=True, methods=["get"])
     def connection(self, request, pk=None):
         instance = self.get_object()
