@@ -5,7 +5,8 @@ Every API operation documents the errors any request can get, as components in
     400 ValidationError  {"<field>": ["message", ...], ...}  (nested fields nest)
     401 Error            no or bad credentials
     403 Error            the role does not allow it (a viewer's write)
-    404 Error            not found, or not of your organizations (only where the path names an object)
+    404 Error            not found, or not of your organizations (where the path names an object),
+                         or no such page (paginated lists)
     429 Error            throttled, or too many failed authentications; with Retry-After
 """
 
@@ -80,6 +81,8 @@ class AutoSchema(SpectacularAutoSchema):
         }
         if "{" in self.path:
             errors["404"] = _json("Not found (or not of your organizations).", ERROR)
+        elif self._is_list_view() and self._get_paginator() is not None:
+            errors["404"] = _json("No such page.", ERROR)
         for code, response in errors.items():
             responses.setdefault(code, response)
         return responses

@@ -50,7 +50,9 @@ X_FRAME_OPTIONS = "DENY"
 _csp = {
     "default-src": env.list("CSP_DEFAULT_SRC", default=["'self'"]),
     "script-src": env.list("CSP_SCRIPT_SRC", default=["'self'"]),
-    "style-src": env.list("CSP_STYLE_SRC", default=["'self'"]),
+    # Inline style attributes are allowed: the admin's badges (and admin themes) colour with them;
+    # scripts stay strictly from this origin.
+    "style-src": env.list("CSP_STYLE_SRC", default=["'self'", "'unsafe-inline'"]),
     "img-src": env.list("CSP_IMG_SRC", default=["'self'", "data:"]),
     "font-src": env.list("CSP_FONT_SRC", default=["'self'", "data:"]),
     "connect-src": env.list("CSP_CONNECT_SRC", default=["'self'"]),

@@ -7,6 +7,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
+from config.errors import not_found
 from config.health import health
 
 api_v1 = [
@@ -31,3 +32,6 @@ urlpatterns = [
 
 admin.site.site_header = "WhatsFlow"
 admin.site.site_title = "WhatsFlow"
+
+# A URL under /api/ that matches no route answers JSON like the API's own 404s (the contract).
+handler404 = not_found

@@ -166,7 +166,8 @@ class FlowTemplateViewSet(TenantModelViewSet):
         return templates_with_counts(super().get_queryset())
 
     def perform_create(self, serializer):
-        serializer.save(organization=self.get_write_organization(), created_by=self.request.user)
+        template = serializer.save(organization=self.get_write_organization(), created_by=self.request.user)
+        template.flow_count = 0  # what the list's annotation says of a new chatbot
 
     @extend_schema(responses=FlowSerializer(many=True))
     @action(detail=True, methods=["get"])
