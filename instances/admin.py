@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.admin import TenantAdmin
+from accounts.models import Membership
+from accounts.queries import organization_roles
 from instances import services
 from instances.api import SECRET_FIELDS, TestMessageSerializer, mask
 from instances.models import SandboxMessage, WhatsAppInstance
@@ -175,6 +177,18 @@ class WhatsAppInstanceAdmin(TenantAdmin):
     @admin.display(description=_("health"), ordering="health_score")
     def health_badge(self, obj):
         return format_html(BADGE, health_color(obj.health_score), obj.health_score)
+
+    def get_fieldsets(self, request, obj=None):
+        # The webhook URL embeds the secret: superusers and the organization's admins only.
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser or (
+            obj is not None and organization_roles(request).get(obj.organization_id) == Membership.Role.ADMIN
+        ):
+            return fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "webhook_url"]})
+            for name, options in fieldsets
+        ]
 
     @admin.display(description=_("webhook URL"))
     def webhook_url(self, obj):

@@ -66,3 +66,24 @@ def test_webhooks_find_the_instance_whose_credential_came_with_the_shared_name(o
         "/api/webhooks/evolution/", data=json.dumps({**event, "apikey": "nope"}), content_type="application/json"
     )
     assert wrong.status_code == 401
+
+
+def test_the_admin_shows_the_webhook_url_to_the_organizations_admins_only(django_user_model, org_a):
+    from django.contrib.auth.models import Permission
+
+    from accounts.models import Membership
+    from accounts.services import add_member
+
+    instance = EvolutionInstanceFactory(organization=org_a)
+    pages = {}
+    for username, role in (("ana", Membership.Role.ADMIN), ("otto", Membership.Role.OPERATOR)):
+        user = django_user_model.objects.create_user(username, f"{username}@example.com", "pw", is_staff=True)
+        user.user_permissions.set(Permission.objects.filter(content_type__app_label="instances"))
+        add_member(organization=org_a, user=user, role=role)
+        client = Client()
+        client.force_login(user)
+        response = client.get(f"/admin/instances/whatsappinstance/{instance.id}/change/")
+        assert response.status_code == 200
+        pages[role] = response.content.decode()
+    assert instance.webhook_secret in pages[Membership.Role.ADMIN]
+    assert instance.webhook_secret not in pages[Membership.Role.OPERATOR]
