@@ -92,7 +92,12 @@ def exception_handler(exc, context):
             exc = ValidationError(exc.message_dict)
         else:
             exc = ValidationError({"detail": exc.messages})
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, list):
+        # A bare list of messages (e.g. a filter's ValidationError): the contract's body is an
+        # object, whose `detail` holds what no one field is to blame for.
+        response.data = {"detail": response.data}
+    return response
 
 
 class ApiRouter(SimpleRouter):

@@ -77,3 +77,9 @@ def test_the_schema_and_the_docs_are_served_from_this_server():
         assert "https://" not in html and "http://" not in html  # nothing from a CDN
     script = client.get("/api/docs/?script=")
     assert script.status_code == 200 and "SwaggerUIBundle" in script.content.decode()
+
+
+def test_a_validation_error_without_a_field_is_still_an_object(alice_client):
+    response = alice_client.get("/api/v1/contacts/", {"search": "a\x00b"})
+    assert response.status_code == 400
+    assert isinstance(response.json(), dict)
