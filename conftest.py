@@ -25,9 +25,12 @@ def fast_password_hasher():
 
 @pytest.fixture(autouse=True)
 def redis_key_prefix(settings):
-    """Each test's Redis keys live under their own prefix (Zulip's rule)."""
+    """Each test's Redis keys live under their own prefix (Zulip's rule), the cache's too
+    (DRF's throttles and the per-address failure counts start empty in every test)."""
     prefix = f"test:{uuid.uuid4().hex[:12]}"
     settings.REDIS_KEY_PREFIX = prefix
+    if settings.REDIS_URL:
+        settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": prefix}}
     yield prefix
     from config.redis import get_redis
 
@@ -36,6 +39,14 @@ def redis_key_prefix(settings):
         keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
         if keys:
             client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def loopback_providers(settings):
+    """The fake providers (tests/fakes) and the factories' base_url live on 127.0.0.1: allowed
+    here as a self-hosted Evolution on a private network is (PROVIDER_ALLOW_PRIVATE_NETWORKS).
+    The SSRF tests turn it off again."""
+    settings.PROVIDER_ALLOW_PRIVATE_NETWORKS = True
 
 
 @pytest.fixture

@@ -3,13 +3,14 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import serializers, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, Throttled, ValidationError
 from rest_framework.routers import SimpleRouter
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.models import Organization
 from accounts.queries import organization_ids_for, organization_roles
+from config.ratelimit import api_auth_failures, client_ip
 
 
 class TenantScopedMixin:
@@ -55,11 +56,11 @@ class TenantScopedMixin:
 
 
 class TenantModelViewSet(TenantScopedMixin, viewsets.ModelViewSet):
-    pass
+    """Rows of your organizations (another organization's are 404); viewers read, admins and operators write."""
 
 
 class TenantReadOnlyViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
-    pass
+    """Rows of your organizations (another organization's are 404), read only."""
 
 
 class TenantPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
@@ -97,13 +98,27 @@ def request_object(request) -> dict:
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus Django's ValidationError turned into a 400 naming the field."""
+    """DRF's handler, plus Django's ValidationError turned into a 400 naming the field.
+
+    A request without valid credentials counts against its address
+    (`API_AUTH_FAILURE_LIMIT` per `API_AUTH_FAILURE_WINDOW_SECONDS`); past the limit it
+    gets 429 with `Retry-After` instead of 401.
+    """
+    if isinstance(exc, NotAuthenticated | AuthenticationFailed) and context.get("request") is not None:
+        wait = api_auth_failures().record_failure(client_ip(context["request"]))
+        if wait is not None:
+            exc = Throttled(wait=wait, detail=_("Too many failed authentications from your address."))
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "message_dict"):
             exc = ValidationError(exc.message_dict)
         else:
             exc = ValidationError({"detail": exc.messages})
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, list):
+        # A bare list of messages (e.g. a filter's ValidationError): the contract's body is an
+        # object, whose `detail` holds what no one field is to blame for.
+        response.data = {"detail": response.data}
+    return response
 
 
 class ApiRouter(SimpleRouter):

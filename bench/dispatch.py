@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("REDIS_KEY_PREFIX", f"bench{os.getpid()}")
+os.environ.setdefault("PROVIDER_ALLOW_PRIVATE_NETWORKS", "1")  # the fake provider is on 127.0.0.1
 
 
 def setup_django():

@@ -9,11 +9,13 @@ import csv
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api import TenantModelViewSet, TenantPrimaryKeyRelatedField, TenantReadOnlyViewSet
+from campaigns import api_schema as schema
 from campaigns import queries, services, stats
 from campaigns.models import Campaign, Execution, Recipient, Schedule
 from config.spreadsheets import safe_row
@@ -270,6 +272,7 @@ class CampaignViewSet(TenantModelViewSet):
     def perform_destroy(self, campaign):
         services.delete_campaign(campaign=campaign, user=self.request.user)
 
+    @extend_schema(request=StartSerializer, responses={202: ExecutionDetailSerializer})
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
         body = StartSerializer(data=request.data)
@@ -286,24 +289,29 @@ class CampaignViewSet(TenantModelViewSet):
         """A campaign with a trigger (an inbound event) goes live without starting now."""
         return Response({"activated": services.activate_campaign(campaign=self.get_object())})
 
+    @extend_schema(responses=ExecutionSerializer(many=True))
     @action(detail=True, methods=["get"])
     def executions(self, request, pk=None):
         page = self.paginate_queryset(self.get_object().executions.select_related("triggered_by").order_by("-id"))
         counts = queries.execution_status_counts(execution_ids=[execution.id for execution in page])
         return self.get_paginated_response(ExecutionSerializer(page, many=True, context={"status_counts": counts}).data)
 
+    @extend_schema(responses=schema.StatsSerializer)
     @action(detail=True, methods=["get"])
     def stats(self, request, pk=None):
         return Response(stats.summary(queries.campaign_recipients(campaign=self.get_object())))
 
+    @extend_schema(request=None, responses=schema.PAUSED)
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
         return Response({"paused": services.pause_campaign(campaign=self.get_object(), user=request.user)})
 
+    @extend_schema(request=None, responses=schema.RESUMED)
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
         return Response({"resumed": services.resume_campaign(campaign=self.get_object(), user=request.user)})
 
+    @extend_schema(request=None, responses=schema.SKIPPED)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         return Response({"skipped": services.cancel_campaign(campaign=self.get_object(), user=request.user)})
@@ -325,6 +333,7 @@ class ExecutionViewSet(TenantReadOnlyViewSet):
         context = {**self.get_serializer_context(), "status_counts": counts, "listing": True}
         return self.get_paginated_response(self.get_serializer(page, many=True, context=context).data)
 
+    @extend_schema(parameters=[schema.RECIPIENT_STATUS], responses=RecipientSerializer(many=True))
     @action(detail=True, methods=["get"])
     def recipients(self, request, pk=None):
         statuses = [s for s in request.query_params.getlist("status") if s]
@@ -335,24 +344,29 @@ class ExecutionViewSet(TenantReadOnlyViewSet):
         page = self.paginate_queryset(recipients)
         return self.get_paginated_response(RecipientSerializer(page, many=True).data)
 
+    @extend_schema(responses=schema.StatsSerializer)
     @action(detail=True, methods=["get"])
     def stats(self, request, pk=None):
         return Response(stats.summary(self.get_object().recipients.all()))
 
+    @extend_schema(request=None, responses={200: ExecutionDetailSerializer, 409: schema.CONFLICT})
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
         return self._control(services.pause_execution(execution=self.get_object(), user=request.user))
 
+    @extend_schema(request=None, responses={200: ExecutionDetailSerializer, 409: schema.CONFLICT})
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
         return self._control(services.resume_execution(execution=self.get_object(), user=request.user))
 
+    @extend_schema(request=None, responses={200: ExecutionDetailSerializer, 409: schema.CONFLICT})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         execution = self.get_object()
         skipped = services.cancel_execution(execution=execution, user=request.user)
         return self._control(execution.status == Execution.Status.CANCELLED, skipped=skipped)
 
+    @extend_schema(request=RequeueSerializer, responses={200: ExecutionDetailSerializer, 409: schema.CONFLICT})
     @action(detail=True, methods=["post"])
     def requeue(self, request, pk=None):
         body = RequeueSerializer(data=request.data)
@@ -372,6 +386,7 @@ class ExecutionViewSet(TenantReadOnlyViewSet):
             )
         return Response({**ExecutionDetailSerializer(execution).data, **extra})
 
+    @extend_schema(responses={(200, "text/csv"): schema.REPORT_CSV})
     @action(detail=True, methods=["get"], url_path="report.csv")
     def report(self, request, pk=None):
         execution = self.get_object()

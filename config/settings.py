@@ -5,6 +5,7 @@ The default runs on nothing: SQLite under `var/` and Celery's filesystem broker,
 PostgreSQL and Redis, which is how the product runs in production and in the tests.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -25,6 +26,48 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key" if DEBUG else None)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# SECURITY: HTTPS AND HEADERS (docs/api.md "Production settings"; `manage.py check --deploy`)
+# ------------------------------------------------------------------------------
+# Off by default so `make run` and the tests work over plain http; production turns them on.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Behind a TLS-terminating proxy, the header it sets, e.g. "HTTP_X_FORWARDED_PROTO,https".
+# Set it only when the proxy overwrites that header on every request.
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) if len(_proxy_ssl_header) == 2 else None
+SECURE_REFERRER_POLICY = env("SECURE_REFERRER_POLICY", default="same-origin")
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp 4). Every list is space/comma separated in the environment;
+# the defaults are what the admin, Swagger UI and ReDoc (served from this origin) need: the unfold
+# theme runs Alpine.js, which evaluates its attributes ('unsafe-eval'), and the back-office's live
+# pages carry small inline scripts ('unsafe-inline'). Scripts still load from this origin only.
+# CSP_REPORT_ONLY=1 sends Content-Security-Policy-Report-Only instead (try a change first).
+_csp = {
+    "default-src": env.list("CSP_DEFAULT_SRC", default=["'self'"]),
+    "script-src": env.list("CSP_SCRIPT_SRC", default=["'self'", "'unsafe-inline'", "'unsafe-eval'"]),
+    # Inline style attributes are allowed: the admin's badges (and admin themes) colour with them.
+    "style-src": env.list("CSP_STYLE_SRC", default=["'self'", "'unsafe-inline'"]),
+    "img-src": env.list("CSP_IMG_SRC", default=["'self'", "data:"]),
+    "font-src": env.list("CSP_FONT_SRC", default=["'self'", "data:"]),
+    "connect-src": env.list("CSP_CONNECT_SRC", default=["'self'"]),
+    "worker-src": env.list("CSP_WORKER_SRC", default=["'self'", "blob:"]),
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+    "base-uri": ["'self'"],
+    "object-src": ["'none'"],
+}
+if env("CSP_REPORT_URI", default=""):
+    _csp["report-uri"] = env("CSP_REPORT_URI")
+if env.bool("CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _csp}
+else:
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": _csp}
 
 # https://docs.djangoproject.com/en/5.2/topics/i18n/
 LANGUAGE_CODE = env("LANGUAGE_CODE", default="pt-br")
@@ -74,6 +117,10 @@ INSTALLED_APPS = [
     "django_filters",
     "django_celery_beat",
     "corsheaders",
+    "axes",
+    "csp",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "contacts",
     "instances",
@@ -96,6 +143,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -114,6 +164,12 @@ TEMPLATES = [
             ],
         },
     },
+]
+
+# django-axes first: it refuses a locked-out username+address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -248,11 +304,68 @@ REST_FRAMEWORK = {
     ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "accounts.schema.AutoSchema"
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "accounts.throttles.TokenRateThrottle",
+    "accounts.throttles.AddressRateThrottle",
+]
+
+# SECURITY: RATE LIMITS (docs/api.md "Limits")
+# ------------------------------------------------------------------------------
+# Proxies in front of the web process that append to X-Forwarded-For (0: REMOTE_ADDR is the client).
+# Every per-address limit below, and django-axes, reads the address this way (config.ratelimit).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# DRF throttles ("N/s|min|hour|day"; "" = off): per API token (or session user) and per address.
+API_THROTTLE_TOKEN_RATE = env("API_THROTTLE_TOKEN_RATE", default="600/min")
+API_THROTTLE_ADDRESS_RATE = env("API_THROTTLE_ADDRESS_RATE", default="1200/min")
+# Requests without valid credentials (no token, a bad or revoked one): at most this many per
+# address per window, then 429 (0 = no limit).
+API_AUTH_FAILURE_LIMIT = env.int("API_AUTH_FAILURE_LIMIT", default=30)
+API_AUTH_FAILURE_WINDOW_SECONDS = env.int("API_AUTH_FAILURE_WINDOW_SECONDS", default=300)
+# Webhook posts with an unknown instance or a wrong secret/API key, per address and window.
+WEBHOOKS_AUTH_FAILURE_LIMIT = env.int("WEBHOOKS_AUTH_FAILURE_LIMIT", default=30)
+WEBHOOKS_AUTH_FAILURE_WINDOW_SECONDS = env.int("WEBHOOKS_AUTH_FAILURE_WINDOW_SECONDS", default=300)
+# Admin login lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username
+# from one address, that pair is refused (429) for the cool-off; a good login resets the count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "config.ratelimit.client_ip_for_axes"
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+
+# API SCHEMA (drf-spectacular; docs/api.md)
+# ------------------------------------------------------------------------------
+SPECTACULAR_SETTINGS = {
+    "TITLE": "WhatsFlow API",
+    "DESCRIPTION": "Contacts, chatbot flows, campaigns (flow automations) and WhatsApp instances. "
+    "Authenticate with `Authorization: Bearer <token>`.",
+    "VERSION": VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": r"/api/v1/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc from the installed drf-spectacular-sidecar package, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"ExecutionStatusEnum": "campaigns.models.Execution.Status"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "accounts.schema.add_shared_components",
+        "webhooks.schema.add_webhook_paths",
+    ],
+}
 
 # PROVIDERS
 # ------------------------------------------------------------------------------
 PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=5.0)
 PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=30.0)
+# Outbound calls (providers' base_url, received-file downloads) never go to link-local or cloud
+# metadata addresses; loopback and private networks only when this is on (a self-hosted
+# Evolution on the same network). See instances/addresses.py and docs/api.md.
+PROVIDER_ALLOW_PRIVATE_NETWORKS = env.bool("PROVIDER_ALLOW_PRIVATE_NETWORKS", default=False)
 
 # CONTACTS
 # ------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -137,7 +137,30 @@ class ContactImportAdmin(TenantAdmin):
     def report_link(self, contact_import):
         if not contact_import.report:
             return "-"
-        return format_html('<a href="{}">{}</a>', contact_import.report.url, _("Download the rows not imported"))
+        url = reverse("admin:contacts_contactimport_report", args=[contact_import.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download the rows not imported"))
+
+    def get_urls(self):
+        report = path(
+            "<int:pk>/report/", self.admin_site.admin_view(self.report_view), name="contacts_contactimport_report"
+        )
+        return [report, *super().get_urls()]
+
+    def report_view(self, request, pk: int):
+        """The error report, to whoever may see the import (its organization's staff, superusers).
+
+        Media files are not served by the web process; this is the one way to the reports.
+        """
+        contact_import = self.get_queryset(request).filter(pk=pk).first()
+        if contact_import is None or not self.has_view_permission(request, contact_import) or not contact_import.report:
+            raise Http404
+        try:
+            report = contact_import.report.open("rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        return FileResponse(
+            report, as_attachment=True, filename=f"import-{contact_import.pk}-errors.csv", content_type="text/csv"
+        )
 
     def save_model(self, request, obj, form, change):
         if not change:

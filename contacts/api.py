@@ -1,5 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -122,6 +124,36 @@ class ContactFilter(TenantFilterSet):
         return queries.contacts_matching(queryset, value)
 
 
+BULK_RESULT = inline_serializer(
+    "BulkResult",
+    {
+        "ids": serializers.ListField(child=serializers.IntegerField(allow_null=True)),
+        "created": serializers.IntegerField(),
+        "updated": serializers.IntegerField(),
+        "invalid": serializers.IntegerField(),
+        "errors": inline_serializer(
+            "BulkRowError",
+            {
+                "row": serializers.IntegerField(),
+                "column": serializers.CharField(),
+                "reason": serializers.CharField(),
+                "value": serializers.CharField(),
+            },
+            many=True,
+        ),
+    },
+)
+
+
+@extend_schema_view(
+    destroy=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "permanent", OpenApiTypes.BOOL, description="Remove the row for good (organization admins only)"
+            )
+        ]
+    )
+)
 class ContactViewSet(TenantModelViewSet):
     """Contacts. POST is create-or-get by phone: 201 when new, 200 with the existing (updated) one.
 
@@ -135,6 +167,7 @@ class ContactViewSet(TenantModelViewSet):
     ordering_fields = ["id", "name", "created_at", "updated_at", "last_interaction_at"]
     ordering = ["-id"]
 
+    @extend_schema(responses={201: ContactSerializer, 200: ContactSerializer})
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -169,6 +202,7 @@ class ContactViewSet(TenantModelViewSet):
         else:
             services.contact_deactivate(contact=instance)
 
+    @extend_schema(request=BulkSerializer, responses=BULK_RESULT)
     @action(detail=False, methods=["post"])
     def bulk(self, request):
         """Numbers (one a line) or CSV text in; ids in input order, counts and per-row errors out."""
@@ -199,6 +233,10 @@ class ContactViewSet(TenantModelViewSet):
             }
         )
 
+    @extend_schema(
+        request=inline_serializer("OptOut", {"reason": serializers.CharField(required=False, max_length=200)}),
+        responses=ContactSerializer,
+    )
     @action(detail=True, methods=["post"], url_path="opt-out")
     def opt_out(self, request, pk=None):
         contact = self.get_object()
@@ -208,6 +246,7 @@ class ContactViewSet(TenantModelViewSet):
         services.contacts_opt_out(contacts=Contact.objects.filter(id=contact.id), reason=reason, source="api")
         return Response(self.get_serializer(self.get_queryset().get(id=contact.id)).data)
 
+    @extend_schema(request=None, responses=ContactSerializer)
     @action(detail=True, methods=["post"], url_path="opt-in")
     def opt_in(self, request, pk=None):
         contact = self.get_object()

@@ -9,6 +9,7 @@ show active rows only; `?include_inactive=true` shows the rest.
 """
 
 from django.db.models import Count, Q
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -289,13 +290,15 @@ class FlowTemplateViewSet(TenantModelViewSet):
         return queryset
 
     def perform_create(self, serializer):
-        serializer.save(organization=self.get_write_organization(), created_by=self.request.user)
+        template = serializer.save(organization=self.get_write_organization(), created_by=self.request.user)
+        template.flow_count = 0  # what the list's annotation says of a new chatbot
 
     def create(self, request, *args, **kwargs):
         response = super().create(request, *args, **kwargs)
         response.data = {**response.data, "status": "created"}  # the old API's answer
         return response
 
+    @extend_schema(responses=FlowSerializer(many=True))
     @action(detail=True, methods=["get"])
     def flows(self, request, pk=None):
         flows = self.get_object().flows.annotate(
@@ -323,6 +326,7 @@ class FlowViewSet(TenantModelViewSet):
     def perform_create(self, serializer):
         serializer.save()
 
+    @extend_schema(responses=SubflowSerializer(many=True))
     @action(detail=True, methods=["get"])
     def subflows(self, request, pk=None):
         subflows = self.get_object().subflows.annotate(
@@ -344,6 +348,7 @@ class SubflowViewSet(TenantModelViewSet):
     def perform_create(self, serializer):
         serializer.save()
 
+    @extend_schema(responses=FlowMessageSerializer(many=True))
     @action(detail=True, methods=["get"])
     def messages(self, request, pk=None):
         subflow = self.get_object()
@@ -374,6 +379,7 @@ class ConversationViewSet(TenantReadOnlyViewSet):
             queryset = queryset.filter(status=status)
         return queryset
 
+    @extend_schema(responses=MessageHistorySerializer(many=True))
     @action(detail=True, methods=["get"])
     def actions(self, request, pk=None):
         """The runs of the conversation's action steps: status, latency, error, result."""

@@ -10,6 +10,7 @@ from django.db.models import Avg, Count, Q
 from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -18,6 +19,7 @@ from rest_framework.views import APIView
 from accounts.api import request_object
 from accounts.models import Membership, Organization
 from accounts.queries import organization_roles
+from flows import api_schema as schema
 from flows import controls
 from flows.models import Conversation, FlowTemplate, MessageHistory, ReceivedFile
 from flows.transfer import TransferError, export_template, import_template
@@ -46,6 +48,7 @@ def organization_for(request, *, write: bool = False) -> Organization:
 class SettingsView(APIView):
     """`GET /settings`: an object keyed by setting, `{"BOT_ENABLED": {"value", "type", "description", …}}`."""
 
+    @extend_schema(parameters=[schema.ORGANIZATION], responses=schema.SettingSerializer(many=True))
     def get(self, request):
         organization = organization_for(request)
         return Response(controls.describe_settings(organization_id=organization.id))
@@ -60,6 +63,9 @@ class SettingInput(serializers.Serializer):
 class SettingDetailView(APIView):
     """`PUT /settings/<key>` with `{"value", "type", "description"}`; a new key is the organization's own."""
 
+    @extend_schema(
+        parameters=[schema.ORGANIZATION], request=schema.SettingValueSerializer, responses=schema.SettingSerializer
+    )
     def put(self, request, key):
         organization = organization_for(request, write=True)
         data = SettingInput(data=request.data)
@@ -97,6 +103,7 @@ def _bot_status(organization_id: int) -> dict:
 
 
 class BotStatusView(APIView):
+    @extend_schema(parameters=[schema.ORGANIZATION], responses=schema.BotStatusSerializer)
     def get(self, request):
         return Response(_bot_status(organization_for(request).id))
 
@@ -106,6 +113,7 @@ class BotEnableView(APIView):
 
     enabled = True
 
+    @extend_schema(parameters=[schema.ORGANIZATION], request=None, responses=schema.BotStatusSerializer)
     def post(self, request):
         organization = organization_for(request, write=True)
         controls.set_bot_enabled(organization_id=organization.id, enabled=self.enabled)
@@ -124,6 +132,7 @@ class TestModeInput(serializers.Serializer):
 class BotTestModeView(APIView):
     """`POST /bot/test-mode` with `{"enabled": true, "contact_ids": [12, "+5511…", "24914"]}`."""
 
+    @extend_schema(parameters=[schema.ORGANIZATION], request=TestModeInput, responses=schema.BotStatusSerializer)
     def post(self, request):
         organization = organization_for(request, write=True)
         data = TestModeInput(data=request.data)
@@ -149,6 +158,7 @@ def _since(request):
 class ConversationAnalyticsView(APIView):
     """The last 30 days (`?days=`): conversations by status and by flow, messages and conversations per day."""
 
+    @extend_schema(parameters=[schema.ORGANIZATION], responses=schema.ConversationAnalyticsSerializer)
     def get(self, request):
         organization = organization_for(request)
         since = _since(request)
@@ -192,6 +202,7 @@ class ConversationAnalyticsView(APIView):
 class FileAnalyticsView(APIView):
     """Files received in the last 30 days (`?days=`) by type, with their average size."""
 
+    @extend_schema(parameters=[schema.ORGANIZATION], responses=schema.FileAnalyticsSerializer)
     def get(self, request):
         organization = organization_for(request)
         rows = (
@@ -224,6 +235,7 @@ class ExportFlowsView(APIView):
         # `?format=` is DRF's renderer override; here it names the document's shape instead.
         return super().perform_content_negotiation(request, force=True)
 
+    @extend_schema(responses=schema.FlowDocumentSerializer)
     def get(self, request, template_id):
         template = get_object_or_404(FlowTemplate, id=template_id, organization__in=list(organization_roles(request)))
         shape = request.query_params.get("format", "")
@@ -235,6 +247,11 @@ class ExportFlowsView(APIView):
 class ImportFlowsView(APIView):
     """`POST /import/flows` with an exported document (ours or the old one): a new template, all or nothing."""
 
+    @extend_schema(
+        parameters=[schema.ORGANIZATION],
+        request=schema.FlowDocumentSerializer,
+        responses={201: schema.ImportedTemplateSerializer},
+    )
     def post(self, request):
         organization = organization_for(request, write=True)
         document = {key: value for key, value in request_object(request).items() if key != "organization"}

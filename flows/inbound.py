@@ -20,6 +20,8 @@ from flows.models import Conversation, FlowActivity, MessageHistory, ReceivedFil
 from flows.queries import active_conversation, default_flow, flow_spec
 from flows.services import apply_decision, initial_variables, position_of
 from flows.text import file_kind
+from instances.addresses import ForbiddenAddress
+from instances.http import get_session
 
 logger = logging.getLogger(__name__)
 
@@ -331,7 +333,7 @@ def store_received_file(*, received_file_id: int) -> ReceivedFile | None:
     if settings.FLOWS_DOWNLOAD_FILES and received.media_url:
         try:
             content = _download(received.media_url, limit=settings.FLOWS_MAX_FILE_BYTES)
-        except (requests.RequestException, ValueError) as exc:
+        except (requests.RequestException, ValueError, ForbiddenAddress) as exc:
             logger.warning("received file %s not downloaded, URL kept: %s", received.id, exc)
         else:
             received.file.save(received.original_name or f"file-{received.id}", ContentFile(content), save=False)
@@ -342,7 +344,8 @@ def store_received_file(*, received_file_id: int) -> ReceivedFile | None:
 
 
 def _download(url: str, *, limit: int) -> bytes:
-    with requests.get(url, stream=True, timeout=(5, 30)) as response:
+    # The URL comes in a webhook payload: the guarded session refuses metadata and private addresses.
+    with get_session().get(url, stream=True, timeout=(5, 30)) as response:
         response.raise_for_status()
         declared = int(response.headers.get("Content-Length") or 0)
         if declared > limit:

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.admin import TenantAdmin
+from accounts.models import Membership
+from accounts.queries import organization_roles
 from instances import connection, services
 from instances.api import SECRET_FIELDS, TestMessageSerializer, mask
 from instances.models import InstanceDay, SandboxMessage, WhatsAppInstance
@@ -300,6 +302,18 @@ class WhatsAppInstanceAdmin(TenantAdmin):
         super().save_model(request, obj, form, change)
         # After the admin's transaction commits: configure the webhook and learn the state.
         connection.queue_refresh(instance=obj)
+
+    def get_fieldsets(self, request, obj=None):
+        # The webhook URL embeds the secret: superusers and the organization's admins only.
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser or (
+            obj is not None and organization_roles(request).get(obj.organization_id) == Membership.Role.ADMIN
+        ):
+            return fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "webhook_url"]})
+            for name, options in fieldsets
+        ]
 
     @admin.display(description=_("webhook URL"))
     def webhook_url(self, obj):

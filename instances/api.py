@@ -1,8 +1,12 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api import TenantModelViewSet
+from accounts.models import Membership
+from accounts.queries import organization_roles
 from contacts.phones import InvalidPhone, normalize_phone
 from instances import connection, services
 from instances.models import WhatsAppInstance
@@ -74,7 +78,11 @@ class WhatsAppInstanceSerializer(serializers.ModelSerializer):
     def get_integration_key_hint(self, obj) -> str:
         return mask(obj.integration_key)
 
-    def get_webhook_url(self, obj) -> str:
+    def get_webhook_url(self, obj) -> str | None:
+        """The URL embeds the instance's webhook secret: only its organization's admins see it."""
+        request = self.context.get("request")
+        if request is None or organization_roles(request).get(obj.organization_id) != Membership.Role.ADMIN:
+            return None
         return services.webhook_url(obj)
 
     def _cap(self, obj) -> dict:
@@ -93,8 +101,16 @@ class WhatsAppInstanceSerializer(serializers.ModelSerializer):
     def validate(self, attrs):
         # The model's clean() holds the per-provider rules; run it on the would-be row.
         candidate = WhatsAppInstance(**{**self._current_values(), **attrs})
+        if self.instance is not None:
+            candidate.pk, candidate._state.adding = self.instance.pk, False  # not unique against itself
         candidate.clean()
         attrs["instance_name"] = candidate.instance_name
+        attrs["base_url"] = candidate.base_url  # normalized: the uniqueness compares it
+        try:
+            candidate.validate_constraints()
+        except DjangoValidationError as error:
+            # The per-server name uniqueness; its message says nothing of who has the name.
+            raise serializers.ValidationError({"instance_name": error.messages}) from None
         return attrs
 
     def _current_values(self) -> dict:
@@ -126,6 +142,18 @@ def provider_error_response(exc: ProviderError) -> Response:
     return Response({"detail": str(exc), "code": exc.code, "provider_status": exc.status_code}, status=code)
 
 
+PROVIDER_ERROR = OpenApiResponse(
+    response={"$ref": "#/components/schemas/ProviderError"},
+    description="The provider failed (502) or did not answer within the read timeout (504).",
+)
+PROVIDER_REFUSED = OpenApiResponse(
+    response={
+        "anyOf": [{"$ref": "#/components/schemas/ValidationError"}, {"$ref": "#/components/schemas/ProviderError"}]
+    },
+    description="Bad input (fields named), or the provider refused the message (ProviderError).",
+)
+
+
 class WhatsAppInstanceViewSet(TenantModelViewSet):
     queryset = WhatsAppInstance.objects.all()
     serializer_class = WhatsAppInstanceSerializer
@@ -144,6 +172,18 @@ class WhatsAppInstanceViewSet(TenantModelViewSet):
         super().perform_update(serializer)
         connection.queue_refresh(instance=serializer.instance)
 
+    @extend_schema(
+        request=TestMessageSerializer,
+        responses={
+            200: inline_serializer(
+                "TestMessageSent",
+                {"provider_message_id": serializers.CharField(), "accepted_at": serializers.DateTimeField()},
+            ),
+            (400, "application/json"): PROVIDER_REFUSED,
+            502: PROVIDER_ERROR,
+            504: PROVIDER_ERROR,
+        },
+    )
     @action(detail=True, methods=["post"], url_path="test-message", serializer_class=TestMessageSerializer)
     def test_message(self, request, pk=None):
         instance = self.get_object()
@@ -155,6 +195,20 @@ class WhatsAppInstanceViewSet(TenantModelViewSet):
             return provider_error_response(exc)
         return Response({"provider_message_id": result.provider_message_id, "accepted_at": result.accepted_at})
 
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "ConnectionState",
+                {
+                    "connection_state": serializers.ChoiceField(choices=WhatsAppInstance.ConnectionState.choices),
+                    "health_score": serializers.IntegerField(),
+                },
+            ),
+            400: PROVIDER_REFUSED,
+            502: PROVIDER_ERROR,
+            504: PROVIDER_ERROR,
+        }
+    )
     @action(detail=True, methods=["get"])
     def connection(self, request, pk=None):
         instance = self.get_object()

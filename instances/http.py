@@ -7,6 +7,11 @@ a retry is the dispatcher's decision, made from the error class.
 What requests takes from the environment (proxies and `NO_PROXY`, a CA bundle, `~/.netrc`)
 is read once per provider origin and process, not on every call: requests would scan
 `os.environ` and look for a netrc file on each send, a visible share of a dispatcher's time.
+
+Every connection the session opens is checked against `instances.addresses` (no link-local
+or metadata address ever, loopback and private ones only with PROVIDER_ALLOW_PRIVATE_NETWORKS):
+each address the host resolves to before connecting, and the peer after. It costs a lookup per
+new connection, not per request, since connections are pooled.
 """
 
 import os
@@ -16,14 +21,53 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from instances.addresses import ForbiddenAddress, check_host, check_url, refusal
 from instances.providers.base import ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
 
 _lock = threading.Lock()
 _session: requests.Session | None = None
 _session_pid: int | None = None
 _environment: dict[str, dict] = {}
+
+
+class _GuardedConnectionMixin:
+    def _new_conn(self):
+        check_host(self._dns_host, self.port, must_resolve=False)
+        sock = super()._new_conn()
+        reason = refusal(sock.getpeername()[0])
+        if reason:
+            sock.close()
+            raise ForbiddenAddress(reason)
+        return sock
+
+
+class GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
+    pass
+
+
+class GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class GuardedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = GuardedHTTPConnection
+
+
+class GuardedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = GuardedHTTPSConnection
+
+
+class GuardedAdapter(HTTPAdapter):
+    """requests' adapter whose direct connections go through `instances.addresses`."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        pools = {"http": GuardedHTTPConnectionPool, "https": GuardedHTTPSConnectionPool}
+        self.poolmanager.pool_classes_by_scheme = pools
 
 
 def get_session() -> requests.Session:
@@ -33,7 +77,7 @@ def get_session() -> requests.Session:
             if _session is None or _session_pid != os.getpid():
                 session = requests.Session()
                 session.trust_env = False  # read once per origin instead (`_environment_for`)
-                adapter = HTTPAdapter(
+                adapter = GuardedAdapter(
                     pool_connections=settings.PROVIDER_POOL_CONNECTIONS,
                     pool_maxsize=settings.PROVIDER_POOL_MAXSIZE,
                     max_retries=0,
@@ -51,9 +95,16 @@ def request(method: str, url: str, *, headers: dict | None = None, json: dict | 
     timeout = (settings.PROVIDER_CONNECT_TIMEOUT, settings.PROVIDER_READ_TIMEOUT)
     environment = _environment_for(f"{parts.scheme}://{host}/")
     try:
+        if environment["proxies"]:
+            # Through a proxy the socket reaches the proxy, not the host: check the host's name here.
+            check_url(url, must_resolve=False)
         return get_session().request(
             method, url, headers=headers, json=json, timeout=timeout, allow_redirects=False, **environment
         )
+    except ForbiddenAddress as exc:
+        raise ProviderRejected(
+            f"Refused to call {host}: {exc}", code="forbidden_address", instance_level=True
+        ) from None
     except requests.ConnectTimeout:
         raise ProviderUnavailable(f"Timed out connecting to {host}", code="connect_timeout") from None
     except requests.ReadTimeout:

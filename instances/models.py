@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel
+from instances.addresses import ForbiddenAddress, check_url
 
 
 def generate_webhook_secret() -> str:
@@ -81,7 +82,6 @@ class WhatsAppInstance(TenantModel):
     instance_name = models.CharField(
         _("provider instance name"),
         max_length=100,
-        unique=True,
         null=True,
         blank=True,
         help_text=_("Evolution's instance name; webhooks name the instance by it"),
@@ -194,6 +194,17 @@ class WhatsAppInstance(TenantModel):
             models.CheckConstraint(
                 condition=models.Q(health_score__lte=100), name="instances_instance_health_score_max_100"
             ),
+            # A provider server knows each of its instances by name; two servers may share one.
+            # The message names no organization: it must not tell a tenant what others have.
+            models.UniqueConstraint(
+                fields=["base_url", "instance_name"],
+                name="instances_instance_name_unique_per_server",
+                violation_error_message=_("This instance name is not available on this provider server."),
+            ),
+        ]
+        indexes = [
+            # The webhooks' lookup of the instance a payload names (instances.queries, webhooks.store).
+            models.Index(fields=["instance_name"], name="instances_instance_name_idx"),
         ]
 
     def __str__(self):
@@ -211,6 +222,12 @@ class WhatsAppInstance(TenantModel):
                     errors[field] = _("Required for GOSAC instances.")
         if self.instance_name == "":
             self.instance_name = None
+        if self.base_url:
+            self.base_url = self.base_url.rstrip("/")
+            try:
+                check_url(self.base_url)
+            except ForbiddenAddress as refused:
+                errors["base_url"] = str(refused)
         config_error = validate_sandbox_config(self.sandbox_config)
         if config_error:
             errors["sandbox_config"] = config_error

@@ -2,7 +2,9 @@
 
 One pooled `requests.Session` per process. Nothing here retries: the caller decides from
 the error class (`integrations.errors`). Redirects are not followed (a POST must not be
-replayed elsewhere). A URL-safety check of outbound addresses belongs in `request()`.
+replayed elsewhere). Connections go through instances' guarded adapter: link-local and
+metadata addresses are never called, loopback and private networks only with
+PROVIDER_ALLOW_PRIVATE_NETWORKS (`instances.addresses`), checked at every new connection.
 """
 
 import os
@@ -13,9 +15,10 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from instances.addresses import ForbiddenAddress
+from instances.http import GuardedAdapter
 from integrations.errors import IntegrationOutcomeUnknown, IntegrationRejected, IntegrationUnavailable
 
 _lock = threading.Lock()
@@ -47,7 +50,7 @@ def _get_session() -> requests.Session:
             if _session is None or _session_pid != os.getpid():
                 session = requests.Session()
                 session.trust_env = False
-                adapter = HTTPAdapter(pool_connections=10, pool_maxsize=20, max_retries=0)
+                adapter = GuardedAdapter(pool_connections=10, pool_maxsize=20, max_retries=0)
                 session.mount("http://", adapter)
                 session.mount("https://", adapter)
                 _session, _session_pid = session, os.getpid()
@@ -79,6 +82,8 @@ def request(
             timeout=(settings.INTEGRATIONS_CONNECT_TIMEOUT, read_timeout),
             allow_redirects=False,
         )
+    except ForbiddenAddress as exc:
+        raise IntegrationRejected(f"Refused to call {host}: {exc}", code="forbidden_address") from None
     except requests.ConnectTimeout:
         raise IntegrationUnavailable(f"Timed out connecting to {host}", code="connect_timeout") from None
     except requests.ReadTimeout:

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 
 from config import json_input
 from config.metrics import WEBHOOK_INTAKE_SECONDS, WEBHOOKS_RECEIVED
+from config.ratelimit import client_ip, webhook_auth_failures
 from webhooks import intake
 from webhooks.parsers.checked import BadPayload
 
@@ -53,6 +54,20 @@ def split_path(rest: str) -> tuple[str, str]:
 
 def _error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"status": "error", "error": message}, status=status)
+
+
+def refused_caller(request, status: int, message: str) -> JsonResponse:
+    """401/404 for a caller that did not prove itself; past the per-address limit of such
+    failures (WEBHOOKS_AUTH_FAILURE_LIMIT), 429 with Retry-After. One counter increment, on
+    failures only: an authenticated post never touches it, so one misconfigured instance on an
+    Evolution server cannot cut off its neighbours posting from the same address."""
+    wait = webhook_auth_failures().record_failure(client_ip(request))
+    if wait is None:
+        return _error(status, message)
+    response = _error(429, "Too many failed webhook authentications from your address")
+    response["Retry-After"] = str(wait)
+    return response
+
 
 
 def credential(*, secret: str, header_secret: str, api_key) -> tuple[str, bool]:
@@ -108,9 +123,9 @@ def _evolution_webhook(request, rest: str):
             instance_name=name, credential=given, by_api_key=by_api_key, payload=payload, url_event=url_event, body=body
         )
     except intake.UnknownInstance:
-        return _error(404, "Unknown instance")
+        return refused_caller(request, 404, "Unknown instance")
     except intake.BadCredential:
-        return _error(401, "Bad or missing webhook secret")
+        return refused_caller(request, 401, "Bad or missing webhook secret")
     except BadPayload as exc:
         return _error(400, str(exc))
     except DataError as exc:

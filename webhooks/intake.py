@@ -140,7 +140,7 @@ def receive_posted(
 
 def authenticate(*, instance_name: str, credential: str, by_api_key: bool) -> WebhookCaller:
     """The named instance if the credential is its own (one indexed query); raises otherwise."""
-    caller = webhook_caller_by_name(instance_name)
+    caller = webhook_caller_by_name(instance_name, credential=credential, by_api_key=by_api_key)
     if caller is None:
         raise UnknownInstance(instance_name)
     if not credential_matches(credential, caller.api_key if by_api_key else caller.webhook_secret):
@@ -372,7 +372,11 @@ def replay(*, event_ids, force: bool = False) -> dict[str, int]:
 def accept_sandbox_payload(payload: dict) -> Outcome:
     """`SANDBOX_EVENT_SINK`: the sandbox's simulated Evolution webhooks, applied at once."""
     name = payload.get("instance") or ""
-    instance = WhatsAppInstance.objects.select_related("organization").filter(instance_name=name).first()
+    instance = (
+        WhatsAppInstance.objects.select_related("organization")
+        .filter(instance_name=name, provider=WhatsAppInstance.Provider.SANDBOX)
+        .first()
+    )
     if instance is None and name.startswith("sandbox-") and name[8:].isdigit():
         instance = WhatsAppInstance.objects.select_related("organization").filter(id=int(name[8:])).first()
     if instance is None:

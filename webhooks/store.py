@@ -222,11 +222,18 @@ WITH constants (provider, status) AS (VALUES (%s::text, %s::text)),
 posted (ord, instance_name, by_api_key, credential_sha256, event, payload, dedupe_key, received_at, provider_time) AS (
     VALUES {", ".join([_POSTED_ROW] * rows)}
 ), callers AS (
-    SELECT posted.*, i.{instance_column["id"]} AS instance_id,
-           i.{instance_column["organization"]} AS organization_id,
-           i.{instance_column["webhook_secret"]} AS webhook_secret, i.{instance_column["api_key"]} AS api_key
-    FROM posted LEFT JOIN {quote(instance_meta.db_table)} i
-        ON i.{instance_column["instance_name"]} = posted.instance_name
+    SELECT posted.*, i.instance_id, i.organization_id, i.webhook_secret, i.api_key
+    FROM posted LEFT JOIN LATERAL (
+        -- Names are unique per provider server, not across them: the one the credential is of.
+        SELECT c.{instance_column["id"]} AS instance_id, c.{instance_column["organization"]} AS organization_id,
+               c.{instance_column["webhook_secret"]} AS webhook_secret, c.{instance_column["api_key"]} AS api_key
+        FROM {quote(instance_meta.db_table)} c
+        WHERE c.{instance_column["instance_name"]} = posted.instance_name
+        ORDER BY sha256(convert_to(CASE WHEN posted.by_api_key THEN NULLIF(c.{instance_column["api_key"]}, '')
+                 ELSE c.{instance_column["webhook_secret"]} END, 'UTF8')) = posted.credential_sha256 DESC NULLS LAST,
+                 c.{instance_column["id"]}
+        LIMIT 1
+    ) i ON true
 ), stored AS (
     INSERT INTO {quote(event_meta.db_table)} ({", ".join(event_column.values())})
     SELECT organization_id, constants.provider, instance_id, event, payload::jsonb, dedupe_key, received_at,

@@ -18,6 +18,7 @@ from config import json_input
 from config.metrics import WEBHOOK_INTAKE_SECONDS, WEBHOOKS_RECEIVED
 from webhooks import handlers
 from webhooks.auth import instance_for_secret
+from webhooks.evolution import refused_caller
 from webhooks.parsers import PARSERS
 from webhooks.parsers.checked import BadPayload
 
@@ -40,7 +41,7 @@ def gosac_webhook(request, secret: str):
 def _gosac_webhook(request, secret: str):
     instance = instance_for_secret(secret, provider="gosac")
     if instance is None:
-        return _error(404, "Unknown instance.")
+        return refused_caller(request, 404, "Unknown instance.")
     limit = getattr(settings, "WEBHOOKS_MAX_BODY_BYTES", settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)

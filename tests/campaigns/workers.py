@@ -40,6 +40,7 @@ class Workers:
             "DEBUG": "0",
             "LOG_LEVEL": "WARNING",
             "CONN_MAX_AGE": "0",
+            "PROVIDER_ALLOW_PRIVATE_NETWORKS": "1",  # the fake provider is on 127.0.0.1
             **self.env,
         }
         for n in range(self.count):

@@ -1,0 +1,46 @@
+"""DRF throttles of the API: per token (or session user) and per address.
+
+The rates are read from the settings at each request (`API_THROTTLE_TOKEN_RATE`,
+`API_THROTTLE_ADDRESS_RATE`, e.g. "600/min"; "" turns one off), so tests and deployments
+change them without re-importing DRF. The history lives in the cache, which is Redis in
+production: every web process shares it. A throttled request gets 429 with `Retry-After`.
+
+Requests without valid credentials never reach a throttle (DRF authenticates first):
+those are limited by `config.ratelimit.api_auth_failures`, in `accounts.api.exception_handler`.
+"""
+
+from django.conf import settings
+from rest_framework.throttling import SimpleRateThrottle
+
+from config.ratelimit import client_ip
+
+
+class SettingsRateThrottle(SimpleRateThrottle):
+    setting = ""
+
+    def get_rate(self):
+        return getattr(settings, self.setting) or None
+
+
+class TokenRateThrottle(SettingsRateThrottle):
+    """One bucket per API token; a session (the browsable API) has one per user."""
+
+    scope = "token"
+    setting = "API_THROTTLE_TOKEN_RATE"
+
+    def get_cache_key(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return None
+        token_id = getattr(request.auth, "id", None)
+        ident = f"t{token_id}" if token_id is not None else f"u{request.user.pk}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class AddressRateThrottle(SettingsRateThrottle):
+    """One bucket per client address, whatever the credentials (many tokens from one host)."""
+
+    scope = "address"
+    setting = "API_THROTTLE_ADDRESS_RATE"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
