@@ -250,3 +250,17 @@ def _theme_celery_beat_admin() -> None:
 
 
 _theme_celery_beat_admin()
+
+
+def _theme_axes_admin() -> None:
+    """django-axes' pages (login attempts and lockouts) in the same theme."""
+    import axes.admin  # noqa: F401  (registers its pages now, so they can be replaced)
+
+    for model, model_admin in list(admin.site._registry.items()):
+        if model._meta.app_label == "axes" and not isinstance(model_admin, ModelAdmin):
+            base = type(model_admin)
+            admin.site.unregister(model)
+            admin.site.register(model, type(base.__name__, (base, ModelAdmin), {}))
+
+
+_theme_axes_admin()

@@ -14,12 +14,16 @@ from instances.models import WhatsAppInstance
 
 
 def _bump_sequences(*models):
+    # setval is not rolled back with the test's transaction: only ever move a sequence forward,
+    # or later tests get ids again that a per-process cache (the engine's flow specs) still knows.
     with connection.cursor() as cursor:
         for model in models:
             table = model._meta.db_table
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            (sequence,) = cursor.fetchone()
             cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"GREATEST((SELECT COALESCE(MAX(id), 1) FROM {table}), 1000), true)"
+                f"SELECT setval('{sequence}', GREATEST((SELECT COALESCE(MAX(id), 1) FROM {table}), "
+                f"(SELECT last_value FROM {sequence}), 1000), true)"
             )
 
 

@@ -205,7 +205,8 @@ class FakeReceiver(FakeProviderServer):
 
     def check_signature(self, request) -> bool:
         """What a receiver does (docs/integrations.md), written apart from the code that signs."""
-        fields = [item.split("=", 1) for item in (request.header("whatsflow-signature") or "").split(",")]
+        header = request.header("whatsflow-signature") or ""
+        fields = [item.split("=", 1) for item in header.split(",") if "=" in item]
         timestamps = [value for key, value in fields if key == "t"]
         if not timestamps or abs(time.time() - int(timestamps[0])) > 300:
             return False
