@@ -3,17 +3,18 @@
 Each test is one example of the contract: its path, its body as the old docs print it
 (ids 1, 2, 3, 10, 11 are the rows `contract_rows` creates), and the fields the old
 clients read from the answer. This module is the suite's record that they keep working.
-Section 2 (schedules) is a placeholder the lead fills after merging the schedules branch.
+Section 2 (schedules) is in `test_seed_contract_schedules.py`.
 """
 
 import copy
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.utils import timezone
 
 from campaigns.models import Campaign, Execution, Recipient
+from campaigns.schedules import ticker
 from contacts.models import Contact
 from flows.models import Conversation, FlowTemplate, MessageHistory, ReceivedFile, SystemSetting
 from instances.models import WhatsAppInstance
@@ -144,11 +145,62 @@ def test_1_contacts_as_the_bulk_dispatch_screen_creates_them(alice_client, org_a
     assert (contact.phone, contact.name, contact.email) == ("+5511999999999", "João", "j@x.com")
 
 
+@pytest.mark.parametrize(
+    ("trigger", "recurrence", "next_local"),
+    [
+        # "start later": once, at that time.
+        (
+            {"trigger_type": "scheduled", "trigger_config": {"scheduled_at": "2025-11-25T09:00:00-03:00"}},
+            "once",
+            "2025-11-25T09:00:00-03:00",
+        ),
+        # Asked on Wednesday 10:00 in São Paulo: Thursday 09:00 next (the campaign's time zone).
+        (
+            {"trigger_type": "cron", "trigger_config": {"expression": "0 9 * * MON-FRI"}},
+            "cron",
+            "2025-11-20T09:00:00-03:00",
+        ),
+    ],
+    ids=["scheduled", "cron"],
+)
+def test_1_scheduled_and_cron_triggers_set_next_scheduled_at(
+    trigger, recurrence, next_local, alice_client, contract_rows
+):
+    with time_machine.travel("2025-11-19T13:00:00Z", tick=False) as clock:
+        response = alice_client.post(f"{API}/flow-automations", {**CREATE_BODY, **trigger}, format="json")
+
+        assert response.status_code == 201, response.json()
+        body = response.json()
+        assert AUTOMATION_FIELDS <= set(body)
+        assert (body["trigger_type"], body["trigger_config"]) == (trigger["trigger_type"], trigger["trigger_config"])
+        assert body["next_scheduled_at"] == next_local
+        assert alice_client.get(f"{API}/flow-automations/{body['id']}").json()["next_scheduled_at"] == next_local
+        schedule = alice_client.get(f"{API}/flow-automations/{body['id']}/schedule").json()
+        assert (schedule["recurrence_type"], schedule["execution_timezone"]) == (recurrence, "America/Sao_Paulo")
+
+        # It does what it says: the ticker starts the campaign then, for its two contacts.
+        clock.move_to(datetime.fromisoformat(next_local) + timedelta(seconds=30))
+        assert ticker.tick()["started"] == 1
+    execution = Execution.objects.get(campaign_id=body["id"])
+    assert (execution.type, execution.total_recipients) == ("scheduled", 2)
+    assert execution.trigger_event == datetime.fromisoformat(next_local).astimezone(UTC).isoformat()
+
+
+def test_1_bad_scheduled_or_cron_triggers_are_400s_naming_the_field(alice_client, contract_rows):
+    bad = [
+        ({"trigger_type": "scheduled", "trigger_config": {}}, "trigger_config.scheduled_at"),
+        ({"trigger_type": "scheduled", "trigger_config": {"scheduled_at": "amanhã"}}, "trigger_config.scheduled_at"),
+        ({"trigger_type": "cron", "trigger_config": {"expression": "0 25 * * *"}}, "trigger_config.expression"),
+    ]
+    for trigger, field in bad:
+        response = alice_client.post(f"{API}/flow-automations", {**CREATE_BODY, **trigger}, format="json")
+        assert response.status_code == 400 and field in response.json(), (trigger, response.json())
+    assert not Campaign.objects.exists()
+
+
 # --- §2 Schedules ---------------------------------------------------------------------------
-# PLACEHOLDER for the lead: the schedule endpoints (POST/GET/PUT/DELETE
-# /flow-automations/{id}/schedule, /schedule/exceptions, /schedule/preview) and the nine
-# worked examples of §2 are built on the `sched` branch; add their contract tests here
-# after merging it, with the same rule: each body as written, each answer field checked.
+# In tests/contract/test_seed_contract_schedules.py (every body of §2 and worked examples 1–9),
+# kept apart so each module stays readable.
 
 
 # --- §3 Chatbot flow design -------------------------------------------------------------------
