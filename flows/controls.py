@@ -94,14 +94,7 @@ def parse_setting(key: str, raw, *, kind: str | None = None):
         return parse_custom(raw, kind)
     kind = SETTINGS[key][0]
     if kind == SystemSetting.Type.BOOLEAN:
-        if isinstance(raw, bool):
-            return raw
-        text = str(raw).strip().lower()
-        if text in ("true", "1", "yes", "on", "sim"):
-            return True
-        if text in ("false", "0", "no", "off", "nao", "não"):
-            return False
-        raise SettingError(_("Must be true or false."))
+        return parse_boolean(raw)
     if kind == SystemSetting.Type.NUMBER:
         low, high = NUMBER_BOUNDS[key]
         try:
@@ -127,17 +120,22 @@ def parse_setting(key: str, raw, *, kind: str | None = None):
     return value
 
 
+def parse_boolean(raw) -> bool:
+    """true/false, 1/0, yes/no, on/off, sim/não, as the old chatbot's settings were written."""
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("true", "1", "yes", "on", "sim"):
+        return True
+    if text in ("false", "0", "no", "off", "nao", "não"):
+        return False
+    raise SettingError(_("Must be true or false."))
+
+
 def parse_custom(raw, kind: str):
     """An organization's own setting: any value its type allows (a number may have decimals)."""
     if kind == SystemSetting.Type.BOOLEAN:
-        if isinstance(raw, bool):
-            return raw
-        text = str(raw).strip().lower()
-        if text in ("true", "1", "yes", "on", "sim"):
-            return True
-        if text in ("false", "0", "no", "off", "nao", "não"):
-            return False
-        raise SettingError(_("Must be true or false."))
+        return parse_boolean(raw)
     if kind == SystemSetting.Type.NUMBER:
         if isinstance(raw, bool) or not isinstance(raw, int | float | str):
             raise SettingError(_("Must be a number."))
