@@ -4,8 +4,8 @@ The preview imports nothing: it runs the contacts import as a dry run (one trans
 rolled back, so its counts are exact) and lists the invalid rows. Starting imports the
 rows for real (`contacts.services.contacts_import_text`), creates the campaign with the
 chosen numbers and the column → variable mapping (`campaigns.services.create_campaign`,
-audience: exactly the imported contacts) and starts it (`start_campaign`).
-Starting later (a once schedule) needs the schedules work and is not offered here yet.
+audience: exactly the imported contacts) and starts it (`start_campaign`), or, given a
+date and time, gives it a `scheduled` trigger: a once schedule the ticker starts then.
 """
 
 import csv
@@ -24,6 +24,7 @@ from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from accounts.queries import organization_ids_for
 from campaigns import services
+from campaigns.models import Campaign
 from contacts.imports import FIELD_ALIASES, ContactImportError, import_contacts
 from contacts.services import contacts_import_text
 from flows.models import Flow, FlowMessage
@@ -70,6 +71,12 @@ class DispatchForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     name = forms.CharField(label=_("Campaign name"), max_length=200, required=False, widget=UnfoldAdminTextInputWidget)
+    start_at = forms.DateTimeField(
+        label=_("Start at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Empty: start now. A date and time: the campaign starts then (a once schedule)."),
+    )
 
     def __init__(self, *args, organization_ids=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -93,6 +100,9 @@ class DispatchForm(forms.Form):
                 cleaned["numbers"] = raw.decode("utf-8-sig")
             except UnicodeDecodeError:
                 cleaned["numbers"] = raw.decode("cp1252", errors="replace")
+        start_at = cleaned.get("start_at")
+        if start_at and start_at <= timezone.now():
+            self.add_error("start_at", _("Choose a time in the future, or leave it empty to start now."))
         if not (cleaned.get("numbers") or "").strip():
             self.add_error("numbers", _("Paste numbers or upload a CSV."))
         flow, numbers = cleaned.get("flow"), cleaned.get("instances") or []
@@ -174,7 +184,7 @@ def dispatch_view(model_admin, request):
         if "start" in request.POST and not context["preview"].get("fatal"):
             mapping = mapping_from_post(request.POST, variables)
             try:
-                execution = start_dispatch(
+                started = start_dispatch(
                     request=request,
                     form=form,
                     organization=organization,
@@ -184,12 +194,16 @@ def dispatch_view(model_admin, request):
             except ValidationError as error:
                 messages.error(request, "; ".join(error.messages))
             else:
+                if isinstance(started, Campaign):
+                    at = timezone.localtime(form.cleaned_data["start_at"]).strftime("%d/%m/%Y %H:%M")
+                    messages.success(request, _("Scheduled: the campaign starts at %(at)s.") % {"at": at})
+                    return redirect("admin:campaigns_campaign_change", started.id)
                 messages.success(
                     request,
                     _("Started: execution #%(id)s with %(n)d recipient(s).")
-                    % {"id": execution.id, "n": execution.total_recipients},
+                    % {"id": started.id, "n": started.total_recipients},
                 )
-                return redirect("admin:campaigns_execution_change", execution.id)
+                return redirect("admin:campaigns_execution_change", started.id)
     return TemplateResponse(request, "admin/campaigns/dispatch.html", context)
 
 
@@ -204,6 +218,10 @@ def start_dispatch(*, request, form, organization, numbers_only: bool, mapping: 
         "flow": flow.name,
         "at": timezone.localtime().strftime("%d/%m/%Y %H:%M"),
     }
+    start_at = form.cleaned_data.get("start_at")
+    trigger = {}
+    if start_at:
+        trigger = {"trigger_type": "scheduled", "trigger_config": {"scheduled_at": start_at.isoformat()}}
     campaign = services.create_campaign(
         organization=organization,
         template=flow.template,
@@ -214,5 +232,8 @@ def start_dispatch(*, request, form, organization, numbers_only: bool, mapping: 
         audience_type="custom",
         audience_config={"contact_ids": ids},
         variable_mapping=mapping,
+        **trigger,
     )
+    if start_at:
+        return campaign  # its once schedule starts it
     return services.start_campaign(campaign=campaign, user=request.user)

@@ -290,3 +290,35 @@ def test_every_admin_page_is_in_the_theme_and_renders(root):
         assert changelist.status_code == 200, opts.label
         add = root.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
         assert add.status_code in (200, 403), opts.label
+
+
+# Dispatch to a list, later ----------------------------------------------------------------
+
+
+def test_dispatch_to_a_list_at_a_date_and_time_is_a_once_schedule(operator, org_a):
+    from campaigns.models import Campaign, Schedule
+
+    flow = make_flow(org_a)
+    instance = WhatsAppInstance.objects.create(
+        organization=org_a, name="Loja", provider=WhatsAppInstance.Provider.SANDBOX, connection_state="open"
+    )
+    url = reverse("admin:campaigns_dispatch_list")
+    body = {"flow": flow.id, "numbers": "11 98888-0001\n11 98888-0002", "instances": [instance.id], "start": "1"}
+
+    past = operator.post(url, {**body, "start_at": "2020-01-01T09:00"})
+    assert past.status_code == 200 and "Choose a time in the future" in past.content.decode()
+    assert not Campaign.objects.exists()
+
+    response = operator.post(url, {**body, "start_at": "2027-03-02T09:30"})
+
+    campaign = Campaign.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("admin:campaigns_campaign_change", args=[campaign.id])
+    assert not campaign.executions.exists()  # nothing starts now
+    schedule = Schedule.objects.get(campaign=campaign)
+    assert schedule.recurrence_type == "once"
+    # 09:30 in the organization's zone (São Paulo, UTC−3) is 12:30Z.
+    assert schedule.next_scheduled_at.isoformat() == "2027-03-02T12:30:00+00:00"
+    assert sorted(campaign.audience_config["contact_ids"]) == sorted(
+        Contact.objects.filter(organization=org_a).values_list("id", flat=True)
+    )
