@@ -1,6 +1,6 @@
 """Schedule benchmarks, against PostgreSQL and Redis (DATABASE_URL, REDIS_URL).
 
-    DATABASE_URL=... REDIS_URL=... SECRET_KEY=x python bench/schedules.py [-n 10000] [--part preview|ticker|all]
+    DATABASE_URL=... REDIS_URL=... SECRET_KEY=x python bench/schedules.py [-n 10000] [--part preview|ticker|profile|all]
 
 1. Preview: the calculator's next 10 occurrences for each recurrence type, holidays
    (BR-SP, optional ones too), weekends and a window on; median and p99 in µs over many
@@ -10,6 +10,9 @@
    when the occurrence is due and the first tick is sent (as beat would); it stops when
    every schedule's run is `started`. Then checks each occurrence started exactly once
    (target: 10,000 within 60 s).
+3. Profile: in this process, one ticker pass over N due schedules against N plain manual
+   starts (the floor): statements and milliseconds per start, and their ratio (the machine
+   is shared: the ratio is the figure to compare between runs).
 The database must be migrated; the benchmark creates its own organization and removes it.
 """
 
@@ -75,38 +78,107 @@ def bench_preview(calls: int) -> None:
         print(f"  {name:8s} median {statistics.median(samples):7.0f} µs   p99 {p99:7.0f} µs   (target p99 < 5000 µs)")
 
 
-def bench_ticker(n: int) -> None:
-    from dispatch import drop_organization, make_contacts, organization
-    from django.db import connection
-
-    from campaigns.models import Campaign, CampaignInstance, Execution, Schedule, ScheduleRun
-    from campaigns.tasks import run_due_schedules
+def one_contact_campaigns(org, n: int, *, offset: int = 0) -> list:
+    """N campaigns, each with a one-contact audience (contacts offset…offset+n of the organization)."""
+    from campaigns.models import Campaign, CampaignInstance
     from contacts.models import Contact
     from instances.models import WhatsAppInstance
-    from tests.campaigns.workers import Workers, publish_under_test_prefix
     from tests.factories.campaigns import make_flow
 
-    org = organization("bench-schedules")
-    make_contacts(org, n)
     flow = make_flow(org, "Olá {{customer_name}}", wait_for_reply=False)
-    instance = WhatsAppInstance.objects.create(organization=org, name=f"bench-sandbox-{os.getpid()}")
+    instance = WhatsAppInstance.objects.create(organization=org, name=f"bench-sandbox-{os.getpid()}-{offset}")
     contact_ids = list(Contact.objects.filter(organization=org).order_by("id").values_list("id", flat=True))
     campaigns = Campaign.objects.bulk_create(
         [
             Campaign(
                 organization=org,
-                name=f"Agendada {i}",
+                name=f"Agendada {offset + i}",
                 template=flow.template,
                 flow=flow,
                 audience_type="custom",
                 audience_config={"contact_ids": [contact_id]},
                 variable_mapping={"customer_name": "{{contact.name}}"},
             )
-            for i, contact_id in enumerate(contact_ids)
+            for i, contact_id in enumerate(contact_ids[offset : offset + n])
         ],
         batch_size=2000,
     )
     CampaignInstance.objects.bulk_create([CampaignInstance(campaign=c, instance=instance) for c in campaigns], 2000)
+    return campaigns
+
+
+def bench_profile(n: int) -> None:
+    """Statements and time per start: one ticker pass against the plain manual start loop."""
+    from unittest import mock
+
+    from dispatch import drop_organization, make_contacts, organization
+    from django.db import connection, transaction
+
+    from campaigns import windows
+    from campaigns.models import Schedule, ScheduleRun
+    from campaigns.schedules import ticker
+    from campaigns.services import start_campaign
+    from campaigns.tasks import dispatch_execution
+
+    org = organization("bench-schedules-profile")
+    make_contacts(org, 2 * n)
+    manual = one_contact_campaigns(org, n)
+    scheduled = one_contact_campaigns(org, n, offset=n)
+    due = windows.now() - timedelta(seconds=5)
+    Schedule.objects.bulk_create(
+        [
+            Schedule(
+                organization=org,
+                campaign=c,
+                recurrence_type="once",
+                start_date=due.astimezone(ZoneInfo("America/Sao_Paulo")).date(),
+                start_time=due.astimezone(ZoneInfo("America/Sao_Paulo")).time(),
+                next_scheduled_at=due,
+            )
+            for c in scheduled
+        ]
+    )
+    statements = []
+
+    def count(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    figures = {}
+    with mock.patch.object(dispatch_execution, "apply_async") as queued, connection.execute_wrapper(count):
+        started = time.perf_counter()
+        for c in manual:
+            with transaction.atomic():
+                start_campaign(campaign=c)
+        figures["manual"] = (time.perf_counter() - started, len(statements), queued.call_count)
+        statements.clear()
+        queued.reset_mock()
+        started = time.perf_counter()
+        counts = ticker.tick(budget_seconds=600)
+        figures["ticker"] = (time.perf_counter() - started, len(statements), queued.call_count)
+    runs = ScheduleRun.objects.filter(schedule__organization=org, status="started").count()
+    print(f"profile, in process, {n:,} one-contact starts each (ticker: {counts['started']:,} started, {runs:,} runs):")
+    for name, (seconds, sql, tasks) in figures.items():
+        print(
+            f"  {name:7s} {sql / n:5.1f} statements/start (savepoints included)  {seconds * 1000 / n:5.1f} ms/start  "
+            f"{n / seconds:5.0f} starts/s  {tasks / n:.1f} dispatch tasks/start"
+        )
+    ratio = figures["ticker"][0] / figures["manual"][0]
+    print(f"  ticker / manual start time: {ratio:.2f}")
+    drop_organization(org.slug)
+
+
+def bench_ticker(n: int) -> None:
+    from dispatch import drop_organization, make_contacts, organization
+    from django.db import connection
+
+    from campaigns.models import Execution, Schedule, ScheduleRun
+    from campaigns.tasks import run_due_schedules
+    from tests.campaigns.workers import Workers, publish_under_test_prefix
+
+    org = organization("bench-schedules")
+    make_contacts(org, n)
+    campaigns = one_contact_campaigns(org, n)
     from campaigns import windows
 
     due = (windows.now() + timedelta(seconds=20)).replace(second=0, microsecond=0) + timedelta(minutes=1)
@@ -161,14 +233,17 @@ def bench_ticker(n: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-n", type=int, default=10_000, help="schedules due in the same minute")
+    parser.add_argument("--profile-n", type=int, default=500, help="starts in the in-process profile")
     parser.add_argument("--calls", type=int, default=2_000, help="preview calls per recurrence type")
-    parser.add_argument("--part", choices=["all", "preview", "ticker"], default="all")
+    parser.add_argument("--part", choices=["all", "preview", "ticker", "profile"], default="all")
     args = parser.parse_args()
     import django
 
     django.setup()
     if args.part in ("all", "preview"):
         bench_preview(args.calls)
+    if args.part in ("all", "profile"):
+        bench_profile(args.profile_n)
     if args.part in ("all", "ticker"):
         bench_ticker(args.n)
 

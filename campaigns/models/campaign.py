@@ -178,12 +178,16 @@ class Campaign(TenantModel):
         """Its sending numbers, the API's `whatsapp_number_id` first."""
         return [link.instance for link in self.campaign_instances.select_related("instance").order_by("position")]
 
-    def transition(self, to: str) -> bool:
-        """Move to `to` if allowed from the current status (checked in the UPDATE)."""
+    def transition(self, to: str, **fields) -> bool:
+        """Move to `to` if allowed from the current status (checked in the UPDATE), writing `fields` with it."""
         sources = [state for state, targets in self.TRANSITIONS.items() if to in targets]
-        updated = Campaign.objects.filter(id=self.id, status__in=sources).update(status=to, updated_at=timezone.now())
+        updated = Campaign.objects.filter(id=self.id, status__in=sources).update(
+            status=to, updated_at=timezone.now(), **fields
+        )
         if updated:
             self.status = to
+            for name, value in fields.items():
+                setattr(self, name, value)
         return bool(updated)
 
 

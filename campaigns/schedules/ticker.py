@@ -30,7 +30,7 @@ from campaigns import windows
 from campaigns.models import CampaignLog, Execution
 from campaigns.schedules import occurrences
 from campaigns.schedules.models import Schedule, ScheduleRun
-from campaigns.services import log, start_campaign
+from campaigns.services import begin_execution, log
 
 logger = logging.getLogger(__name__)
 # At most this many past occurrences are looked at (and recorded missed) per schedule and tick.
@@ -186,17 +186,20 @@ def start_run(
 
     Over the live-executions limit it returns (None, True) and leaves the run to the
     caller's overlap policy; any other refusal skips the run (or raises, if strict).
+    Called inside a transaction; no savepoint per start: a refusal is raised before the
+    start writes anything. One dispatcher task per execution (no fan-out): a batch of
+    starts must not bury the ticker's own tasks under dispatchers.
     """
     at = windows.now()
     try:
-        # start_campaign is atomic: a refusal rolls its own savepoint back.
-        execution = start_campaign(
+        execution = begin_execution(
             campaign=schedule.campaign,
             user=user,
             execution_type=Execution.Type.SCHEDULED,
             trigger_event=run.scheduled_for.isoformat(),
             settings=run.settings,
             max_live=max_live,
+            fan_out=False,
         )
     except ValidationError as error:
         if strict:

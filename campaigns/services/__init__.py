@@ -27,7 +27,13 @@ from campaigns.services.controls import (
     resume_campaign,
     resume_execution,
 )
-from campaigns.services.starting import audience_size, insert_recipients, missing_variable_report, start_campaign
+from campaigns.services.starting import (
+    audience_size,
+    begin_execution,
+    insert_recipients,
+    missing_variable_report,
+    start_campaign,
+)
 
 __all__ = [
     "CAMPAIGN_FIELDS",
@@ -49,6 +55,7 @@ __all__ = [
     "resume_campaign",
     "resume_execution",
     "start_campaign",
+    "begin_execution",
     "update_campaign",
     "validate_campaign",
 ]

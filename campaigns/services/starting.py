@@ -17,7 +17,12 @@ from campaigns.windows import now as clock_now
 
 
 @transaction.atomic
-def start_campaign(
+def start_campaign(**arguments) -> Execution:
+    """Create the execution and its recipients, then queue the dispatcher on commit (see `begin_execution`)."""
+    return begin_execution(**arguments)
+
+
+def begin_execution(
     *,
     campaign: Campaign,
     user=None,
@@ -29,15 +34,21 @@ def start_campaign(
     max_live: int | None = None,
     contact_ids: list[int] | None = None,
     extra_variables: dict | None = None,
+    fan_out: bool = True,
 ) -> Execution:
-    """Create the execution and its recipients, then queue the dispatcher on commit.
+    """`start_campaign` inside the caller's transaction, without a savepoint of its own.
+
+    Every refusal (a ValidationError) is raised before anything is written, so a caller
+    that catches it may go on in the same transaction (the ticker does, once per start).
 
     `settings` are campaign settings this execution runs with instead (a schedule's
     `modify` exception), e.g. {"rate_limit_per_hour": 3000}; `max_live` a lower limit of
     live executions than `max_concurrent_executions` (a schedule's overlap policy).
     `contact_ids` replaces the campaign's audience (an inbound event starts it for one
     contact; opted-out and inactive contacts are still left out); `extra_variables` are
-    added to every recipient's variables (an event's `{"event": data}`).
+    added to every recipient's variables (an event's `{"event": data}`); `fan_out`
+    False queues one dispatcher task instead of CAMPAIGNS_DISPATCH_FAN_OUT (the ticker
+    starts many one-at-a-time executions and needs the workers itself).
     """
     settings = settings or {}
     campaign = Campaign.objects.select_for_update().select_related("organization").get(id=campaign.id)
@@ -71,6 +82,7 @@ def start_campaign(
             audience_type=campaign.audience_type,
             audience_config=campaign.audience_config,
         )
+    errors = missing_variable_report(contacts=contacts, mapping=campaign.variable_mapping)  # validates the mapping
     at = clock_now()
     execution = Execution.objects.create(
         organization=campaign.organization,
@@ -79,17 +91,17 @@ def start_campaign(
         triggered_by=user,
         trigger_event=trigger_event,
         settings=settings,
+        errors=errors,
     )
     total = insert_recipients(execution=execution, contacts=contacts, mapping=campaign.variable_mapping, at=at)
     if extra_variables and total:
         for recipient in Recipient.objects.filter(execution=execution).only("id", "variables"):
             Recipient.objects.filter(id=recipient.id).update(variables={**recipient.variables, **extra_variables})
-    errors = missing_variable_report(contacts=contacts, mapping=campaign.variable_mapping)
-    Execution.objects.filter(id=execution.id).update(total_recipients=total, errors=errors)
-    execution.total_recipients, execution.errors = total, errors
-    if campaign.status != Campaign.Status.ACTIVE and not test_mode:
-        campaign.transition(Campaign.Status.ACTIVE)
-    Campaign.objects.filter(id=campaign.id).update(last_executed_at=at)
+    Execution.objects.filter(id=execution.id).update(total_recipients=total)
+    execution.total_recipients = total
+    activated = campaign.status != Campaign.Status.ACTIVE and not test_mode
+    if not (activated and campaign.transition(Campaign.Status.ACTIVE, last_executed_at=at)):
+        Campaign.objects.filter(id=campaign.id).update(last_executed_at=at)
     log(
         campaign=campaign,
         execution=execution,
@@ -99,7 +111,7 @@ def start_campaign(
     )
     from campaigns.tasks import queue_dispatch
 
-    transaction.on_commit(lambda: queue_dispatch(execution.id, fan_out=True))
+    transaction.on_commit(lambda: queue_dispatch(execution.id, fan_out=fan_out))
     return execution
 
 

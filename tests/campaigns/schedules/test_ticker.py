@@ -269,3 +269,28 @@ def test_start_date_in_the_past_does_not_fire_old_occurrences_on_creation(campai
         schedule = make(campaign, start_date=date(2025, 10, 1).isoformat())
         assert schedule.next_scheduled_at == utc("2025-11-04T12:00:00Z")
         assert ticker.tick()["schedules"] == 0
+
+
+def test_a_refused_start_writes_nothing_and_the_next_schedule_of_the_batch_starts(
+    campaign, org_a, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Starts share the batch's transaction without a savepoint each: a refusal found late
+    (a broken variable mapping) must still come before any write; one dispatcher task per start."""
+    from campaigns import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.dispatch_execution, "apply_async", lambda args, **options: queued.append(args[0]))
+    other = CampaignFactory(organization=org_a)
+    with time_machine.travel("2025-11-03T11:00:00Z", tick=False) as clock:
+        broken, fine = make(campaign), make(other)
+        type(campaign).objects.filter(id=campaign.id).update(variable_mapping={"name": "{{contact.name"})
+        clock.move_to("2025-11-03T12:00:05Z")
+        with django_capture_on_commit_callbacks(execute=True):
+            counts = ticker.tick()
+    assert (counts["started"], counts["skipped"]) == (1, 1)
+    run = ScheduleRun.objects.get(schedule=broken)
+    assert (run.status, run.reason) == ("skipped", "refused") and "variable_mapping" in run.detail
+    assert not Execution.objects.filter(campaign=campaign).exists()
+    execution = Execution.objects.get(campaign=other)
+    assert ScheduleRun.objects.get(schedule=fine).execution == execution
+    assert queued == [execution.id]
