@@ -54,7 +54,7 @@ def counts_by_execution(execution_ids) -> dict[int, dict[str, int]]:
         Recipient.objects.filter(execution_id__in=missing)
         .order_by()
         .values_list("execution_id", "status")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
     )
     for execution_id, status, n in rows:
         fresh[execution_id][status] = n
@@ -135,7 +135,7 @@ def live_executions(*, organization_ids) -> list[dict]:
         )
         .order_by()
         .values("execution_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .values_list("execution_id", "n")
     )
     rows = []
@@ -259,7 +259,7 @@ def _sends_per_hour(*, campaign: Campaign, since: datetime, hours: int) -> list[
         .annotate(hour=TruncHour("sent_at"))
         .order_by()
         .values_list("hour")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
     )
     by_hour = {hour: n for hour, n in rows}
     zone = timezone.get_current_timezone()
