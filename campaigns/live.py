@@ -11,8 +11,8 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncHour
 from django.urls import reverse
 from django.utils import timezone
 
@@ -54,7 +54,7 @@ def counts_by_execution(execution_ids) -> dict[int, dict[str, int]]:
         Recipient.objects.filter(execution_id__in=missing)
         .order_by()
         .values_list("execution_id", "status")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
     )
     for execution_id, status, n in rows:
         fresh[execution_id][status] = n
@@ -135,7 +135,7 @@ def live_executions(*, organization_ids) -> list[dict]:
         )
         .order_by()
         .values("execution_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .values_list("execution_id", "n")
     )
     rows = []
@@ -250,18 +250,29 @@ def sends_per_hour(*, campaign: Campaign, at: datetime, hours: int = 24) -> list
     return bars
 
 
+# One index-only COUNT(*) per hour over the (execution, sent_at) partial index: counting
+# index entries in a range is cheaper than truncating every row's timestamp and grouping.
+PER_HOUR_SQL = f"""
+    SELECT hour.start, (
+        SELECT COUNT(*) FROM {Recipient._meta.db_table} recipient
+        WHERE recipient.execution_id = ANY(%s) AND recipient.sent_at >= hour.start
+          AND recipient.sent_at < hour.start + interval '1 hour'
+    )
+    FROM generate_series(%s::timestamptz, %s::timestamptz, interval '1 hour') AS hour(start)
+"""
+
+
 def _sends_per_hour(*, campaign: Campaign, since: datetime, hours: int) -> list[dict]:
-    recent = campaign.executions.filter(Q(status__in=Execution.LIVE) | Q(completed_at__gte=since)).exclude(
-        type=Execution.Type.TEST
+    recent = list(
+        campaign.executions.filter(Q(status__in=Execution.LIVE) | Q(completed_at__gte=since))
+        .exclude(type=Execution.Type.TEST)
+        .values_list("id", flat=True)
     )
-    rows = (
-        Recipient.objects.filter(execution__in=recent, sent_at__gte=since)
-        .annotate(hour=TruncHour("sent_at"))
-        .order_by()
-        .values_list("hour")
-        .annotate(n=Count("id"))
-    )
-    by_hour = {hour: n for hour, n in rows}
+    by_hour = {}
+    if recent:
+        with connection.cursor() as cursor:
+            cursor.execute(PER_HOUR_SQL, [recent, since, since + timedelta(hours=hours - 1)])
+            by_hour = {hour: n for hour, n in cursor.fetchall()}
     zone = timezone.get_current_timezone()
     bars = []
     for i in range(hours):

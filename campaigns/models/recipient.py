@@ -93,6 +93,13 @@ class Recipient(models.Model):
             models.Index(fields=["lease_expires_at"], condition=Q(status="sending"), name="campaigns_recipient_lease"),
             # Stats, progress and the recipients list filtered by status.
             models.Index(fields=["execution", "status"], name="campaigns_recipient_status"),
+            # The recipients list filtered by status, newest first (the admin's order): the
+            # LIMIT stops after one page however the status is spread over the table.
+            models.Index(fields=["status", "-id"], name="campaigns_recipient_status_id"),
+            # Sends per hour: an index-only scan of one execution's sends in a window.
+            models.Index(
+                fields=["execution", "sent_at"], condition=Q(sent_at__isnull=False), name="campaigns_recipient_sent"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["execution", "contact"], name="campaigns_recipient_once_per_execution"),
