@@ -9,7 +9,7 @@ import csv
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -21,6 +21,13 @@ from campaigns.models import Campaign, Execution, Recipient, Schedule
 from config.spreadsheets import safe_row
 from flows.models import Flow, FlowTemplate
 from instances.models import WhatsAppInstance
+
+
+class UserRefSerializer(serializers.Serializer):
+    """Who started an execution: `{id, username}`."""
+
+    id = serializers.IntegerField()
+    username = serializers.CharField()
 
 
 class FlowField(TenantPrimaryKeyRelatedField):
@@ -99,6 +106,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({"whatsapp_number_id": ["This field is required."]})
         return attrs
 
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_next_scheduled_at(self, campaign):
         try:
             value = campaign.schedule.next_scheduled_at
@@ -156,6 +164,7 @@ class ExecutionSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(UserRefSerializer(allow_null=True))
     def get_triggered_by(self, execution):
         user = execution.triggered_by
         return {"id": user.id, "username": user.username} if user is not None else None

@@ -19,14 +19,14 @@ def _check_text(value: str, path: str) -> None:
         raise serializers.ValidationError({path: ["Must not contain lone surrogates."]})
 
 
-class ContactSerializer(serializers.Serializer):
+class EventContactSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=32, help_text="e.g. +5511999999999")
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class EventSerializer(serializers.Serializer):
     event = serializers.CharField(max_length=100, help_text="e.g. payment.overdue")
-    contact = ContactSerializer()
+    contact = EventContactSerializer()
     data = serializers.DictField(required=False, default=dict, help_text='e.g. {"amount": "R$ 120,00"}')
     organization = serializers.IntegerField(required=False)
 

@@ -48,7 +48,7 @@ def organization_for(request, *, write: bool = False) -> Organization:
 class SettingsView(APIView):
     """`GET /settings`: an object keyed by setting, `{"BOT_ENABLED": {"value", "type", "description", …}}`."""
 
-    @extend_schema(parameters=[schema.ORGANIZATION], responses=schema.SettingSerializer(many=True))
+    @extend_schema(parameters=[schema.ORGANIZATION], responses=schema.SETTINGS_BY_KEY)
     def get(self, request):
         organization = organization_for(request)
         return Response(controls.describe_settings(organization_id=organization.id))

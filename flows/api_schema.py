@@ -28,9 +28,21 @@ class SettingSerializer(serializers.Serializer):
 
 class SettingValueSerializer(serializers.Serializer):
     value = AnyValue(help_text="The new value, of the setting's type (e.g. 3000 for DEBOUNCE_TIME).")
+    type = serializers.CharField(required=False, help_text="A new key's type: string, boolean, number or json.")
+    description = serializers.CharField(required=False, allow_blank=True)
+
+
+# `GET /settings`: the old chatbot's object keyed by setting, {"BOT_ENABLED": {...}, ...}.
+SETTINGS_BY_KEY = {
+    (200, "application/json"): {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Setting"}}
+}
 
 
 class BotStatusSerializer(serializers.Serializer):
+    bot_enabled = serializers.BooleanField()
+    bot_status = serializers.CharField()
+    test_contact_id = AnyValue(allow_null=True, help_text="The first test contact (an id or a phone), or null.")
+    debounce_time = serializers.IntegerField()
     enabled = serializers.BooleanField()
     status = serializers.CharField()
     answering = serializers.BooleanField()
@@ -48,25 +60,37 @@ class CountByFlowSerializer(serializers.Serializer):
 def _messages_per_day(**kwargs):
     return inline_serializer(
         "MessagesPerDay",
-        {"date": serializers.DateField(), "in": serializers.IntegerField(), "out": serializers.IntegerField()},
+        {
+            "date": serializers.DateField(),
+            "messages_count": serializers.IntegerField(),
+            "conversations_count": serializers.IntegerField(),
+            "in": serializers.IntegerField(),
+            "out": serializers.IntegerField(),
+        },
         **kwargs,
     )
 
 
+class CountByStatusSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    count = serializers.IntegerField()
+
+
 class ConversationAnalyticsSerializer(serializers.Serializer):
-    by_status = serializers.DictField(child=serializers.IntegerField())
+    by_status = CountByStatusSerializer(many=True)
     by_flow = CountByFlowSerializer(many=True)
-    messages_per_day = _messages_per_day(many=True)
+    daily_messages = _messages_per_day(many=True)
 
 
 class FileTypeCountSerializer(serializers.Serializer):
     file_type = serializers.CharField()
     count = serializers.IntegerField()
+    avg_size_mb = serializers.FloatField(allow_null=True)
     average_size = serializers.IntegerField(allow_null=True)
 
 
 class FileAnalyticsSerializer(serializers.Serializer):
-    by_type = FileTypeCountSerializer(many=True)
+    files_by_type = FileTypeCountSerializer(many=True)
 
 
 class FlowDocumentSerializer(serializers.Serializer):

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from accounts.api import TenantScopedMixin
 from campaigns.models import Campaign
-from campaigns.schedules import services, validation
+from campaigns.schedules import schema, services, validation
 from campaigns.schedules.models import Schedule, ScheduleException, ScheduleRun
 
 
@@ -103,26 +103,32 @@ class ScheduleViewSet(TenantScopedMixin, viewsets.GenericViewSet):
     `create`/`destroy` (their URLs take the automation's id)."""
 
     queryset = Campaign.objects.filter(deleted_at__isnull=True)
+    serializer_class = schema.ScheduleSerializer  # describes the bodies; `validation` reads them
     filter_backends = []
 
     def _schedule(self) -> Schedule:
         return get_object_or_404(Schedule, campaign=self.get_object())
 
+    @schema.schedule_read
     def read(self, request, pk=None):
         return Response(schedule_data(self._schedule()))
 
+    @schema.schedule_add
     def add(self, request, pk=None):
         schedule = services.create_schedule(campaign=self.get_object(), data=request.data)
         return Response(schedule_data(schedule), status=status.HTTP_201_CREATED)
 
+    @schema.schedule_write
     def change(self, request, pk=None):
         schedule = services.update_schedule(schedule=self._schedule(), data=request.data)
         return Response(schedule_data(schedule))
 
+    @schema.schedule_remove
     def remove(self, request, pk=None):
         services.delete_schedule(schedule=self._schedule())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @schema.exceptions
     def exceptions(self, request, pk=None):
         schedule = self._schedule()
         if request.method == "POST":
@@ -130,11 +136,13 @@ class ScheduleViewSet(TenantScopedMixin, viewsets.GenericViewSet):
             return Response(exception_data(exception), status=status.HTTP_201_CREATED)
         return Response([exception_data(e) for e in schedule.exceptions.all()])
 
+    @schema.exception_remove
     def delete_exception(self, request, pk=None, exception_id=None):
         exception = get_object_or_404(ScheduleException, schedule=self._schedule(), id=exception_id)
         services.delete_exception(exception=exception)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @schema.preview
     def preview(self, request, pk=None):
         count = _bounded(request.query_params, "num_executions", 10, 1, 100)
         days = _bounded(request.query_params, "days_ahead", 90, 1, 730)
@@ -167,17 +175,21 @@ class ScheduleViewSet(TenantScopedMixin, viewsets.GenericViewSet):
             }
         )
 
+    @schema.pause
     def pause(self, request, pk=None):
         note = request.data.get("note", "") if hasattr(request.data, "get") else ""
         return Response(schedule_data(services.pause_schedule(schedule=self._schedule(), note=note)))
 
+    @schema.resume
     def resume(self, request, pk=None):
         return Response(schedule_data(services.resume_schedule(schedule=self._schedule())))
 
+    @schema.trigger
     def trigger(self, request, pk=None):
         run = services.trigger_schedule(schedule=self._schedule(), user=request.user)
         return Response(run_data(run), status=status.HTTP_202_ACCEPTED)
 
+    @schema.backfill
     def backfill(self, request, pk=None):
         schedule = self._schedule()
         data = request.data if hasattr(request.data, "get") else {}
@@ -189,6 +201,7 @@ class ScheduleViewSet(TenantScopedMixin, viewsets.GenericViewSet):
         runs = services.backfill_schedule(schedule=schedule, start=start, end=end)
         return Response({"queued": len(runs), "runs": [run_data(r) for r in runs]}, status=status.HTTP_202_ACCEPTED)
 
+    @schema.runs
     def runs(self, request, pk=None):
         page = self.paginate_queryset(ScheduleRun.objects.filter(schedule=self._schedule()).order_by("-scheduled_for"))
         return self.get_paginated_response([run_data(r) for r in page])

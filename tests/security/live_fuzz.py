@@ -36,6 +36,7 @@ CHECK_NAMES = (
 # gunicorn answers these itself (limit_request_line 4094, limit_request_fields): not the API's contract.
 SERVER_LIMITS = {414, 431}
 
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
