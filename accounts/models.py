@@ -77,7 +77,7 @@ class ApiToken(models.Model):
     )
     name = models.CharField(_("name"), max_length=100, blank=True, help_text=_("What uses it, e.g. CRM integration"))
     prefix = models.CharField(_("prefix"), max_length=PREFIX_LENGTH, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)

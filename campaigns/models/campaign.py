@@ -134,7 +134,12 @@ class Campaign(TenantModel):
     )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -194,11 +199,17 @@ class Campaign(TenantModel):
 class CampaignInstance(models.Model):
     """A number a campaign sends through; `position` 0 is the API's `whatsapp_number_id`."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="campaign_instances")
-    instance = models.ForeignKey("instances.WhatsAppInstance", on_delete=models.CASCADE, related_name="+")
-    position = models.PositiveSmallIntegerField(default=0)
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="campaign_instances"
+    )
+    instance = models.ForeignKey(
+        "instances.WhatsAppInstance", verbose_name=_("WhatsApp number"), on_delete=models.CASCADE, related_name="+"
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
+        verbose_name = _("campaign's number")
+        verbose_name_plural = _("campaign's numbers")
         ordering = ["position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "instance"], name="campaigns_campaigninstance_once"),

@@ -48,10 +48,17 @@ class Execution(TenantModel):
     LIVE = (Status.QUEUED, Status.RUNNING, Status.PAUSED)
     ENDED = (Status.COMPLETED, Status.CANCELLED, Status.FAILED)
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="executions")
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="executions"
+    )
     type = models.CharField(_("type"), max_length=16, choices=Type.choices, default=Type.MANUAL)
     triggered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("triggered by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     trigger_event = models.CharField(_("trigger event"), max_length=200, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
@@ -61,7 +68,7 @@ class Execution(TenantModel):
     # Outside the window or over a daily cap nothing is claimed before this.
     waiting_until = models.DateTimeField(_("waiting until"), null=True, blank=True)
     # Last time a dispatcher worked on it; the sweep restarts executions whose dispatcher died.
-    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
+    heartbeat_at = models.DateTimeField(_("heartbeat at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)

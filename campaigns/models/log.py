@@ -36,12 +36,28 @@ class CampaignLog(TenantModel):
         ERROR = "error", _("Error")
         CRITICAL = "critical", _("Critical")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="logs")
-    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, null=True, blank=True, related_name="logs")
-    recipient = models.ForeignKey(Recipient, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    contact = models.ForeignKey("contacts.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="logs")
+    execution = models.ForeignKey(
+        Execution, verbose_name=_("execution"), on_delete=models.CASCADE, null=True, blank=True, related_name="logs"
+    )
+    recipient = models.ForeignKey(
+        Recipient, verbose_name=_("recipient"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact",
+        verbose_name=_("contact"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     instance = models.ForeignKey(
-        "instances.WhatsAppInstance", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "instances.WhatsAppInstance",
+        verbose_name=_("WhatsApp number"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     type = models.CharField(_("type"), max_length=32, choices=Type.choices)
     severity = models.CharField(_("severity"), max_length=16, choices=Severity.choices, default=Severity.INFO)
@@ -62,10 +78,14 @@ class CampaignLog(TenantModel):
 class SendSlot(models.Model):
     """A limiter value (next free send time in ms, or a day's send count) when there is no Redis."""
 
-    key = models.CharField(max_length=200, primary_key=True)
-    value = models.BigIntegerField(default=0)
-    expires_at = models.DateTimeField()
+    key = models.CharField(_("key"), max_length=200, primary_key=True)
+    value = models.BigIntegerField(_("value"), default=0)
+    expires_at = models.DateTimeField(
+        _("expires at"),
+    )
 
     class Meta:
+        verbose_name = _("send slot")
+        verbose_name_plural = _("send slots")
         # The sweep deletes expired slots.
         indexes = [models.Index(fields=["expires_at"], name="campaigns_sendslot_expiry")]

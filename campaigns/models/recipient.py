@@ -50,17 +50,31 @@ class Recipient(models.Model):
     }
     REQUEUEABLE = ["unknown", "failed"]
 
-    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="recipients")
-    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="+")
+    execution = models.ForeignKey(
+        Execution, verbose_name=_("execution"), on_delete=models.CASCADE, related_name="recipients"
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact", verbose_name=_("contact"), on_delete=models.CASCADE, related_name="+"
+    )
     instance = models.ForeignKey(
-        "instances.WhatsAppInstance", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "instances.WhatsAppInstance",
+        verbose_name=_("WhatsApp number"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     phone = models.CharField(_("phone"), max_length=20)
     variables = models.JSONField(_("variables"), default=dict, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     provider_message_id = models.CharField(_("provider message id"), max_length=128, blank=True, default="")
     conversation = models.ForeignKey(
-        "flows.Conversation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "flows.Conversation",
+        verbose_name=_("conversation"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     retry_count = models.PositiveSmallIntegerField(_("retries"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)

@@ -109,7 +109,9 @@ class ScheduleException(models.Model):
         RESCHEDULE = "reschedule", _("Move one occurrence")
         MODIFY = "modify", _("Change the settings in the period")
 
-    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="exceptions")
+    schedule = models.ForeignKey(
+        Schedule, verbose_name=_("schedule"), on_delete=models.CASCADE, related_name="exceptions"
+    )
     exception_type = models.CharField(_("type"), max_length=16, choices=Type.choices)
     start_date = models.DateTimeField(_("from"), help_text=_("For a move: the occurrence moved, e.g. 2025-11-24 09:00"))
     end_date = models.DateTimeField(_("until"), null=True, blank=True)
@@ -160,7 +162,7 @@ class ScheduleRun(models.Model):
         MANUAL = "manual", _("Run now")
         BACKFILL = "backfill", _("Backfill")
 
-    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="runs")
+    schedule = models.ForeignKey(Schedule, verbose_name=_("schedule"), on_delete=models.CASCADE, related_name="runs")
     scheduled_for = models.DateTimeField(_("scheduled for"))
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.RECURRENCE)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices)

@@ -180,8 +180,12 @@ class ScheduledSend(models.Model):
         FlowMessage, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("flow message")
     )
     text = models.TextField(_("text"), blank=True, help_text=_("Rendered when scheduled"))
-    sequence = models.PositiveIntegerField(default=0, help_text=_("Order among sends due together"))
-    continues = models.BooleanField(default=False, help_text=_("After it is sent, the flow goes on from its message"))
+    sequence = models.PositiveIntegerField(_("sequence"), default=0, help_text=_("Order among sends due together"))
+    continues = models.BooleanField(
+        _("continues the flow"),
+        default=False,
+        help_text=_("After it is sent, the flow goes on from its message"),
+    )
     due_at = models.DateTimeField(_("due at"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)

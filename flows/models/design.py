@@ -54,7 +54,7 @@ class Flow(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     order_index = models.PositiveIntegerField(_("order"), default=0)
     # Bumped whenever its subflows or messages change; keys the engine's in-process cache.
-    content_version = models.PositiveIntegerField(default=0, editable=False)
+    content_version = models.PositiveIntegerField(_("content version"), default=0, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -44,7 +44,7 @@ class ActionRun(TenantModel):
     )
     action = models.CharField(_("action"), max_length=32, choices=ACTION_KINDS)
     reference = models.CharField(_("for"), max_length=100, db_index=True)
-    key = models.CharField(max_length=200, help_text=_("One run per key: the caller's step, once"))
+    key = models.CharField(_("key"), max_length=200, help_text=_("One run per key: the caller's step, once"))
     params = models.JSONField(_("request"), default=dict, blank=True)
     result = models.JSONField(_("result"), default=dict, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)

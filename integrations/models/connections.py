@@ -50,7 +50,7 @@ class Integration(TenantModel):
             'HTTP: {"base_url": "https://crm.example.com", "test_path": "/health"}; Google: {}'
         ),
     )
-    secrets_encrypted = models.TextField(editable=False, blank=True)
+    secrets_encrypted = models.TextField(_("encrypted secrets"), editable=False, blank=True)
     secret_hint = models.CharField(_("stored secrets"), max_length=300, blank=True, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
     last_tested_at = models.DateTimeField(_("last tested at"), null=True, blank=True, editable=False)

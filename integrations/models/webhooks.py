@@ -29,7 +29,7 @@ class WebhookSubscription(TenantModel):
     url = models.URLField(_("URL"), max_length=1000, help_text=_("e.g. https://crm.example.com/hooks/whatsflow"))
     description = models.CharField(_("description"), max_length=200, blank=True)
     events = models.JSONField(_("events"), default=list, help_text=_('e.g. ["recipient.delivered", "recipient.read"]'))
-    secret_encrypted = models.TextField(editable=False, blank=True)
+    secret_encrypted = models.TextField(_("encrypted secret"), editable=False, blank=True)
     secret_hint = models.CharField(_("signing secret"), max_length=20, blank=True, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
     disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
@@ -65,11 +65,11 @@ class OutboundEvent(TenantModel):
     """
 
     type = models.CharField(_("event"), max_length=40)
-    key = models.CharField(max_length=120)
+    key = models.CharField(_("key"), max_length=120)
     payload = models.JSONField(_("data"), default=dict)
     occurred_at = models.DateTimeField(_("occurred at"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    fanned_out_at = models.DateTimeField(null=True, blank=True)
+    fanned_out_at = models.DateTimeField(_("fanned out at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("outbound event")
@@ -110,12 +110,14 @@ class WebhookDelivery(models.Model):
     subscription = models.ForeignKey(
         WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("subscription")
     )
-    event = models.ForeignKey(OutboundEvent, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(
+        OutboundEvent, verbose_name=_("event"), on_delete=models.CASCADE, related_name="deliveries"
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"))
     give_up_at = models.DateTimeField(_("retried until"))
-    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(_("last HTTP status"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
@@ -143,7 +145,9 @@ class WebhookDelivery(models.Model):
 class DeliveryAttempt(models.Model):
     """The log: one row per HTTP attempt of a delivery."""
 
-    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    delivery = models.ForeignKey(
+        WebhookDelivery, verbose_name=_("delivery"), on_delete=models.CASCADE, related_name="attempt_log"
+    )
     attempted_at = models.DateTimeField(_("attempted at"), auto_now_add=True)
     status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
     succeeded = models.BooleanField(_("succeeded"), default=False)
