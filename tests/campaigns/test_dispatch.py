@@ -129,8 +129,10 @@ def test_an_opt_out_during_a_batch_stops_a_later_send_of_it(org_a, evolution, fa
     assert status == {first.id: "sent", leaver.id: "opted_out", last.id: "sent"}
 
 
-def test_a_batch_is_checked_and_recorded_with_few_queries(org_a, evolution, fake_provider, settings):
+def test_a_batch_is_checked_and_recorded_with_few_queries(org_a, evolution, fake_provider, settings, monkeypatch):
     settings.CAMPAIGNS_BATCH_SIZE = 20
+    # One heartbeat per run, however slow the machine (it is written again after 5 s).
+    monkeypatch.setattr(dispatch, "HEARTBEAT_SECONDS", 3600.0)
     for _ in range(40):
         ContactFactory(organization=org_a)
     campaign = CampaignFactory(organization=org_a, instances=[evolution])
