@@ -72,7 +72,8 @@ else:
 # https://docs.djangoproject.com/en/5.2/topics/i18n/
 LANGUAGE_CODE = env("LANGUAGE_CODE", default="pt-br")
 LANGUAGES = [("pt-br", _("Brazilian Portuguese")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Ours first; then the admin theme's words, which it ships no pt-BR catalog for.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_theme"]
 TIME_ZONE = env("TIME_ZONE", default="America/Sao_Paulo")
 USE_I18N = True
 USE_TZ = True
