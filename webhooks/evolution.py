@@ -69,7 +69,6 @@ def refused_caller(request, status: int, message: str) -> JsonResponse:
     return response
 
 
-
 def credential(*, secret: str, header_secret: str, api_key) -> tuple[str, bool]:
     """(credential, is it the API key): a secret given must be right; without one, the payload's API key."""
     if secret or header_secret:
