@@ -28,7 +28,7 @@ def _milliseconds(params, name: str) -> int:
     """A query parameter holding milliseconds since the epoch; 0 when absent."""
     value = params.get(name) or "0"
     if not value.isascii() or not value.isdigit() or len(value) > 15:
-        raise ValueError(f"{name} must be milliseconds since the epoch")
+        raise ValueError(_("%(name)s must be milliseconds since the epoch") % {"name": name})
     return int(value)
 
 
