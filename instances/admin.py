@@ -1,7 +1,6 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
@@ -14,7 +13,7 @@ from rest_framework import serializers
 from accounts.admin import TenantAdmin
 from accounts.models import Membership
 from accounts.queries import organization_roles
-from instances import connection, services
+from instances import connection, qr_codes, services
 from instances.api import SECRET_FIELDS, TestMessageSerializer, mask
 from instances.models import InstanceDay, SandboxMessage, WhatsAppInstance
 from instances.providers.base import ProviderError
@@ -23,6 +22,18 @@ BADGE = '<span style="background:{};color:#fff;border-radius:8px;padding:1px 8px
 STATE_COLORS = {"open": "#2e7d32", "connecting": "#ef6c00", "close": "#c62828"}
 QR_LOGIN_COLOR = "#6d4c41"
 PROVIDER_COLORS = {"evolution": "#1565c0", "gosac": "#6a1b9a", "sandbox": "#546e7a"}
+
+
+def _milliseconds(params, name: str) -> int:
+    """A query parameter holding milliseconds since the epoch; 0 when absent."""
+    value = params.get(name) or "0"
+    if not value.isascii() or not value.isdigit() or len(value) > 15:
+        raise ValueError(_("%(name)s must be milliseconds since the epoch") % {"name": name})
+    return int(value)
+
+
+def _ms(moment) -> int:
+    return int(moment.timestamp() * 1000) if moment else 0
 
 
 def health_color(score: int) -> str:
@@ -235,16 +246,17 @@ class WhatsAppInstanceAdmin(TenantAdmin):
             "instance": instance,
             "status_url": reverse("admin:instances_whatsappinstance_connect_status", args=[instance.id]),
             "poll_seconds": settings.ADMIN_POLL_SECONDS,
+            "opened_at": qr_codes.now_ms(),
         }
         try:
-            qr = services.start_qr_login(instance=instance)
+            answer = services.start_qr_login(instance=instance)
         except ProviderError as exc:
             context["error"] = str(exc)
         else:
-            cache.set(f"admin:qr:{instance.id}", qr, timeout=self.qr_refresh_seconds)
-            state = qr.get("state") or instance.connection_state
+            code = qr_codes.keep_polled(instance_id=instance.id, answer=answer, seconds=self.qr_refresh_seconds)
+            state = answer.get("state") or instance.connection_state
             context.update(
-                qr=qr,
+                qr=code,
                 state=state,
                 state_label=WhatsAppInstance.ConnectionState(state).label
                 if state in WhatsAppInstance.ConnectionState.values
@@ -254,23 +266,42 @@ class WhatsAppInstanceAdmin(TenantAdmin):
         return TemplateResponse(request, "admin/instances/connect.html", context)
 
     def connect_status(self, request, instance_id):
-        """The connect page's JSON: the state, and a fresh QR code while it is not open."""
+        """The connect page's JSON: the state, and the newest QR code (pushed by a `qrcode.updated`
+        webhook or asked of `instance/connect`) when it is newer than the page's `since`.
+
+        `opened` is when the page was opened: an `open` the webhook recorded since then is
+        believed without asking the provider again.
+        """
         instance = self._changeable(request, instance_id)
         try:
-            state = services.check_connection(instance=instance)
-            qr = {}
-            if state != WhatsAppInstance.ConnectionState.OPEN:
-                qr = cache.get(f"admin:qr:{instance.id}")
-                if qr is None:
-                    qr = services.refresh_qr(instance=instance)
-                    cache.set(f"admin:qr:{instance.id}", qr, timeout=self.qr_refresh_seconds)
+            since, opened = _milliseconds(request.GET, "since"), _milliseconds(request.GET, "opened")
+        except ValueError as exc:
+            return JsonResponse({"error": str(exc)}, status=400)
+        open_ = WhatsAppInstance.ConnectionState.OPEN
+        try:
+            if opened and instance.connection_state == open_ and _ms(instance.last_connected_at) >= opened:
+                state = open_
+            else:
+                state = services.check_connection(instance=instance)
+            code = None
+            if state == open_:
+                qr_codes.forget(instance_id=instance.id)
+            else:
+                code = qr_codes.newest(
+                    instance_id=instance.id,
+                    refresh=lambda: services.refresh_qr(instance=instance),
+                    refresh_seconds=self.qr_refresh_seconds,
+                )
         except ProviderError as exc:
             return JsonResponse({"state": "", "state_label": str(exc), "qr": ""}, status=502)
+        newer = code is not None and code.at > since
         return JsonResponse(
             {
                 "state": state,
                 "state_label": WhatsAppInstance.ConnectionState(state).label,
-                "qr": qr.get("qr", "") if state != WhatsAppInstance.ConnectionState.OPEN else "",
+                "qr": code.qr if newer else "",
+                "pairing_code": code.pairing_code if newer else "",
+                "qr_at": code.at if code is not None else since,
             }
         )
 

@@ -64,4 +64,16 @@ class MessageDeleted:
     from_me: bool
 
 
-EvolutionEvent = MessageStatus | InboundMessage | ConnectionChange | MessageDeleted
+@dataclass(frozen=True)
+class QrCodeUpdated:
+    """`qrcode.updated`: a new code to scan while the number logs in (a data URL of an image).
+
+    It expires within a minute, so it is never stored as an event: the intake hands it to
+    the connect page at once (`instances.qr_codes`).
+    """
+
+    qr: str
+    pairing_code: str = ""
+
+
+EvolutionEvent = MessageStatus | InboundMessage | ConnectionChange | MessageDeleted | QrCodeUpdated

@@ -14,6 +14,10 @@ it again.
 Connection events are coalesced: a storm of close/connecting/open is stored row by
 row, and one settle a few seconds later applies only the newest by the provider's
 clock, so executions do not flap and the logs get one entry.
+
+QR codes (`qrcode.updated`) are the exception to durability: a code expires within a
+minute, so it is kept in the cache for the connect page (`instances.qr_codes`) in the
+request and never becomes a row, a task or a retry.
 """
 
 import logging
@@ -28,6 +32,7 @@ from django.utils import timezone
 
 from config import logfmt, metrics
 from config.redis import get_redis, key
+from instances import qr_codes
 from instances.models import WhatsAppInstance
 from instances.queries import WebhookCaller, webhook_caller_by_name
 from webhooks.apply import NotRecordedYet, apply
@@ -44,6 +49,7 @@ logger = logging.getLogger(__name__)
 UNAPPLIED = [WebhookEvent.Status.PENDING, WebhookEvent.Status.FAILED]
 DEFERRED = "deferred"  # kept for the retry of unapplied events (`webhooks.apply.NotRecordedYet`)
 CONNECTION = "connection.update"
+QR_CODE = "qrcode.updated"
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,8 @@ def receive(
     parsed = parse(payload, url_event=url_event)
     if parsed.ignored:
         return Outcome("ignored", reason=parsed.ignored)
+    if parsed.event == QR_CODE:
+        return keep_qr_code(instance_id=instance.id, parsed=parsed)
     event_id = store(instance=instance, provider=provider, name=parsed.event, payload=payload, parsed=parsed, body=body)
     if event_id is not None:
         metrics.observe_lag(provider=provider, received_at=timezone.now(), provider_time=parsed.provider_time)
@@ -108,7 +116,7 @@ def receive_posted(
     except BadPayload:
         authenticate(instance_name=instance_name, credential=credential, by_api_key=by_api_key)
         raise
-    if parsed.ignored or not credential or not can_store_posted():
+    if parsed.ignored or parsed.event == QR_CODE or not credential or not can_store_posted():
         caller = authenticate(instance_name=instance_name, credential=credential, by_api_key=by_api_key)
         return receive(instance=caller, payload=payload, url_event=url_event, body=body)
     posted = PostedEvent(
@@ -136,6 +144,14 @@ def receive_posted(
     if result.event_id is not None:
         metrics.observe_lag(provider="evolution", received_at=posted.received_at, provider_time=parsed.provider_time)
     return _after_store(instance_id=result.caller.id, parsed=parsed, event_id=result.event_id)
+
+
+def keep_qr_code(*, instance_id: int, parsed) -> Outcome:
+    """Hand a pushed QR code to the connect page; "kept", or ignored when the cache is down."""
+    (code,) = parsed.events
+    if qr_codes.keep_pushed(instance_id=instance_id, qr=code.qr, pairing_code=code.pairing_code) is None:
+        return Outcome("ignored", reason="qr code not kept: the cache is unavailable")
+    return Outcome("kept")
 
 
 def authenticate(*, instance_name: str, credential: str, by_api_key: bool) -> WebhookCaller:

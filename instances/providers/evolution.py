@@ -19,7 +19,13 @@ from instances.providers.answers import accepted_json, json_or_none, parse_times
 from instances.providers.base import Provider, ProviderOutcomeUnknown, ProviderRejected, SendResult
 
 NAME = "Evolution"
-DEFAULT_WEBHOOK_EVENTS = ["MESSAGES_UPSERT", "MESSAGES_UPDATE", "MESSAGES_DELETE", "CONNECTION_UPDATE"]
+DEFAULT_WEBHOOK_EVENTS = [
+    "MESSAGES_UPSERT",
+    "MESSAGES_UPDATE",
+    "MESSAGES_DELETE",
+    "CONNECTION_UPDATE",
+    "QRCODE_UPDATED",
+]
 
 
 class Evolution(Provider):

@@ -260,7 +260,7 @@ def test_configure_webhook_v2_sends_the_nested_body_with_the_secret_url(v2, fake
             "headers": {},
             "byEvents": False,
             "base64": False,
-            "events": ["MESSAGES_UPSERT", "MESSAGES_UPDATE", "MESSAGES_DELETE", "CONNECTION_UPDATE"],
+            "events": ["MESSAGES_UPSERT", "MESSAGES_UPDATE", "MESSAGES_DELETE", "CONNECTION_UPDATE", "QRCODE_UPDATED"],
         }
     }
 

@@ -8,17 +8,29 @@ sender, server_url, apikey}`; `data` differs per event and per version:
   `status` is Baileys' status name (`DELIVERY_ACK`, ...), or the Cloud API's (`DELIVERED`).
 - `messages.upsert` / `send.message`: `data.key.{id, remoteJid, fromMe}`, `data.message`.
 - `connection.update`: `data.state` with Baileys' `statusReason`.
+- `qrcode.updated`: `data.qrcode.{base64, pairingCode, code}`, the same code `instance/connect`
+  answers; `{message, statusCode}` instead once Evolution's QR code limit is reached.
 
 Fixtures and where each shape comes from: tests/fixtures/evolution/README.md.
 """
 
+import base64
+import binascii
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from contacts.phones import InvalidPhone, normalize_phone
-from webhooks.evolution_events import ConnectionChange, EvolutionEvent, InboundMessage, MessageDeleted, MessageStatus
+from webhooks.evolution_events import (
+    ConnectionChange,
+    EvolutionEvent,
+    InboundMessage,
+    MessageDeleted,
+    MessageStatus,
+    QrCodeUpdated,
+)
 from webhooks.parsers.checked import BadPayload, Checked, is_ascii_digits
 
 # Baileys' proto.WebMessageInfo.Status, the only source of numeric statuses.
@@ -39,6 +51,10 @@ STATUS = {
 CONNECTION_STATES = {"open", "connecting", "close"}
 # What the rows that keep these values hold: an id past it is not WhatsApp's; names are cut.
 MESSAGE_ID, NAME, FILE_NAME, MIMETYPE = 128, 200, 255, 100
+# A QR code PNG is a few KB; past this it is not one, and it would be kept in the cache.
+QR_CODE_MAX = 64 * 1024
+_QR_DATA_URL = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,(?P<data>[A-Za-z0-9+/=]+)")
+_PAIRING_CODE = re.compile(r"[A-Za-z0-9-]{1,16}")
 MEDIA_TYPES = {
     "imageMessage": "image",
     "videoMessage": "video",
@@ -165,12 +181,29 @@ def parse_messages_delete(data: Checked) -> Parsed:
     return Parsed(event="", events=[event], dedupe_key=f"delete:{message_id}")
 
 
+def parse_qrcode_updated(data: Checked) -> Parsed:
+    data = data.object()
+    if "qrcode" not in data:
+        return Parsed(event="", ignored="no qr code")
+    qrcode = data["qrcode"].object()
+    image = qrcode.get("base64").optional_string()
+    if len(image) > QR_CODE_MAX:
+        return Parsed(event="", ignored=f"{qrcode.path}.base64 is larger than {QR_CODE_MAX // 1024} KB")
+    if not _is_image_data_url(image):
+        return Parsed(event="", ignored=f"{qrcode.path}.base64 is not an image data URL")
+    pairing_code = qrcode.get("pairingCode").value
+    if not isinstance(pairing_code, str) or not _PAIRING_CODE.fullmatch(pairing_code):
+        pairing_code = ""  # none, or not one we would show: the QR code alone logs in
+    return Parsed(event="", events=[QrCodeUpdated(qr=image, pairing_code=pairing_code)])
+
+
 EVENT_PARSERS = {
     "messages.update": parse_messages_update,
     "messages.upsert": parse_messages_upsert,
     "send.message": parse_messages_upsert,
     "connection.update": parse_connection_update,
     "messages.delete": parse_messages_delete,
+    "qrcode.updated": parse_qrcode_updated,
 }
 
 
@@ -200,6 +233,17 @@ def parse_date_time(value) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _is_image_data_url(value: str) -> bool:
+    match = _QR_DATA_URL.fullmatch(value)
+    if match is None:
+        return False
+    try:
+        base64.b64decode(match["data"], validate=True)
+    except binascii.Error:
+        return False
+    return True
 
 
 def _update_message_id(item: Checked) -> str:

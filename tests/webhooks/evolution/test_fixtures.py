@@ -7,6 +7,7 @@ import pytest
 from campaigns.models import CampaignLog
 from contacts.models import Contact
 from flows.models import MessageHistory
+from instances import qr_codes
 from webhooks.models import WebhookEvent
 from webhooks.parsers.evolution import parse
 
@@ -14,6 +15,9 @@ from .conftest import PHONE, fixture_names, load, post
 
 SENT, DELIVERED, READ, REPLIED, FAILED = "sent", "delivered", "read", "replied", "failed"
 IGNORED = {"answer": "ignored", "recipient": SENT, "opted_out": False}
+# A QR code is kept a minute for the connect page, never stored as an event.
+KEPT = {"answer": "kept", "recipient": SENT, "opted_out": False, "qr_kept": True}
+NOT_STORED = {"ignored", "kept"}
 
 # What each fixture must leave behind. The recipient starts `sent`, the contact opted
 # in, the instance `connecting`.
@@ -52,7 +56,7 @@ EXPECTED = {
     "v2/presence_update.json": IGNORED,
     "v2/contacts_upsert.json": IGNORED,
     "v2/chats_update.json": IGNORED,
-    "v2/qrcode_updated.json": IGNORED,
+    "v2/qrcode_updated.json": KEPT,
     "v1/messages_update_server_ack.json": {"answer": "unchanged", "recipient": SENT},
     "v1/messages_update_delivered.json": {"answer": "delivered", "recipient": DELIVERED},
     "v1/messages_update_read.json": {"answer": "read", "recipient": READ},
@@ -64,7 +68,7 @@ EXPECTED = {
     "v1/connection_update_open.json": {"answer": "open", "state": "open"},
     "v1/connection_update_close_logged_out.json": {"answer": "needs_qr_login", "state": "close"},
     "v1/messages_delete.json": {"answer": "recorded", "recipient": SENT},
-    "v1/qrcode_updated.json": IGNORED,
+    "v1/qrcode_updated.json": KEPT,
 }
 
 
@@ -98,12 +102,17 @@ def test_it_applies(name, instance, contact, recipient, apply_in_request):
         assert contact.is_opted_out is expected["opted_out"]
     assert instance.connection_state == expected.get("state", "connecting")
     stored = WebhookEvent.objects.filter(instance=instance)
-    if expected["answer"] == "ignored":
+    if expected["answer"] in NOT_STORED:
         assert not stored.exists()
     else:
         assert stored.get().status == WebhookEvent.Status.APPLIED
     if expected.get("history") == "out":
         assert MessageHistory.objects.filter(direction="out", contact__phone=PHONE).count() == 1
+    pushed = qr_codes.newest(instance_id=instance.id, refresh=dict, refresh_seconds=20)
+    if expected.get("qr_kept"):
+        assert pushed.qr == load(name)["data"]["qrcode"]["base64"]
+    else:
+        assert pushed is None
 
 
 def test_a_failed_status_logs_an_error(instance, recipient, apply_in_request):
@@ -140,7 +149,7 @@ def test_replayed_ten_times_in_shuffled_order_gives_one_end_state(
     assert contact.is_opted_out
     assert instance.connection_state == "close"
     # One row per distinct event: v1's numeric 3 and DELIVERY_ACK are the same delivery.
-    distinct_events = {parse(load(name)).dedupe_key for name in names if EXPECTED[name]["answer"] != "ignored"}
+    distinct_events = {parse(load(name)).dedupe_key for name in names if EXPECTED[name]["answer"] not in NOT_STORED}
     assert WebhookEvent.objects.filter(instance=instance).count() == len(distinct_events)
     outbound = {parse(load(name)).dedupe_key for name in names if EXPECTED[name].get("history") == "out"}
     assert MessageHistory.objects.filter(direction="out").count() == len(outbound)
