@@ -72,6 +72,26 @@ def schedule_body(campaign) -> dict | None:
     return None
 
 
+def planned_schedule(campaign) -> Schedule | None:
+    """The schedule the trigger would make or update, unsaved (None for manual and webhook)."""
+    body = schedule_body(campaign)
+    if body is None:
+        return None
+    existing = Schedule.objects.filter(campaign_id=campaign.pk).first() if campaign.pk else None
+    fields = validation.schedule_fields(body, current=existing, default_zone=campaign.time_zone)
+    schedule = existing or Schedule(organization_id=campaign.organization_id, campaign_id=campaign.pk)
+    for name, value in fields.items():
+        setattr(schedule, name, value)
+    return schedule
+
+
+def check_schedule(*, campaign) -> None:
+    """What `apply_trigger` would refuse, asked before the campaign is saved (the admin form)."""
+    schedule = planned_schedule(campaign)
+    if schedule is not None:
+        services.check_dates(schedule)
+
+
 def apply_trigger(*, campaign) -> Schedule | None:
     """Create or update the campaign's schedule from its trigger (a no-op for manual).
 
