@@ -25,6 +25,8 @@ def check_trigger(trigger_type: str, trigger_config, time_zone: str) -> dict:
     if trigger_type in ("scheduled", "cron") and config is None:
         return {"trigger_config": _("Must be an object.")}
     try:
+        if trigger_type in ("scheduled", "cron"):  # its schedule runs in that zone
+            validation.parse_zone(time_zone, "time_zone")
         if trigger_type == "webhook":
             event = (config or {}).get("event")
             if not isinstance(event, str) or not EVENT_NAME.fullmatch(event):

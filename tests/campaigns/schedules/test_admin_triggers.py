@@ -243,3 +243,18 @@ def test_a_bad_cron_preview_is_a_400_naming_the_field(client_, query, field):
 
     assert response.status_code == 400
     assert list(response.json()) == [field]
+
+
+@pytest.mark.parametrize(
+    ("trigger_type", "config"),
+    [("scheduled", {"scheduled_at": "2025-11-25T09:00"}), ("cron", {"expression": "0 9 * * *"}), ("manual", {})],
+)
+def test_an_unknown_time_zone_is_an_error_on_its_field(client_, setup, org_a, trigger_type, config):
+    data = new_campaign(org_a, setup, **trigger(trigger_type, config), time_zone="Mars/Olympus")
+
+    response = client_.post(ADD, data)
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["time_zone"], errors
+    assert not Campaign.objects.exists() and not Schedule.objects.exists()
