@@ -193,6 +193,17 @@ def test_the_form_draws_the_trigger_editor(client_, setup, org_a):
     assert options == {"campaign": campaign.id, "cron_url": CRON_PREVIEW, "events_url": "/api/v1/events"}
 
 
+def test_the_trigger_editor_speaks_portuguese(client_, setup, org_a):
+    flow, first, second, contacts = setup
+    campaign = CampaignFactory(organization=org_a, flow=flow, instances=[first])
+    client_.defaults["HTTP_ACCEPT_LANGUAGE"] = "pt-br"
+
+    page = client_.get(change_url(campaign)).content.decode()
+
+    assert "Iniciada por um operador ou pela API: nada a preencher." in page
+    assert "horário local em" in page
+
+
 # The cron preview ----------------------------------------------------------------------
 
 
