@@ -124,6 +124,7 @@ class CampaignAdmin(TenantAdmin):
         urls = [
             path("live/dashboard/", view(dashboard.dashboard_live), name="campaigns_dashboard_live"),
             path("audience/contacts/", view(admin_views.audience_contacts), name="campaigns_audience_contacts"),
+            path("trigger/cron/", view(admin_views.cron_preview), name="campaigns_cron_preview"),
             path(
                 "dispatch/",
                 view(lambda request: admin_dispatch.dispatch_view(self, request)),

@@ -6,13 +6,15 @@ from django.utils.translation import gettext_lazy as _
 from unfold.widgets import UnfoldAdminSelectMultipleWidget, UnfoldAdminSelectWidget
 
 from campaigns import services
-from campaigns.admin_widgets import AudienceWidget, VariableMappingWidget
+from campaigns.admin_widgets import AudienceWidget, TriggerWidget, VariableMappingWidget
 from campaigns.models import Campaign
+from campaigns.schedules import triggers
 from contacts.models import Contact
 from instances.models import WhatsAppInstance
 
 # The service names fields as the API does; the form names them as the model does.
 FORM_FIELD_OF = {"chatbot_id": "template", "flow_id": "flow", "whatsapp_number_id": "whatsapp_number"}
+TRIGGER_FIELDS = ("trigger_type", "trigger_config", "time_zone")
 
 
 class CampaignForm(forms.ModelForm):
@@ -37,7 +39,11 @@ class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
         fields = ["organization", "template", "flow", *services.CAMPAIGN_FIELDS]
-        widgets = {"audience_config": AudienceWidget(), "variable_mapping": VariableMappingWidget()}
+        widgets = {
+            "audience_config": AudienceWidget(),
+            "variable_mapping": VariableMappingWidget(),
+            "trigger_config": TriggerWidget(),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,6 +68,8 @@ class CampaignForm(forms.ModelForm):
             widget = self.fields["variable_mapping"].widget
             widget.organization_ids = ids
             widget.variables = flow_variables(self.instance.flow) if self.instance.pk else []
+        if "trigger_config" in self.fields:
+            self.fields["trigger_config"].widget.campaign_id = self.instance.pk
         if "audience_config" in self.fields:
             widget = self.fields["audience_config"].widget
             widget.organization_ids = ids
@@ -86,10 +94,42 @@ class CampaignForm(forms.ModelForm):
                 fields=arguments["fields"],
             )
         except ValidationError as error:
-            for name, messages_ in error.message_dict.items():
-                name = FORM_FIELD_OF.get(name, name)
-                self.add_error(name if name in self.fields else None, messages_)
+            for path, messages_ in error.message_dict.items():
+                self._add_service_error(path, messages_)
+            return cleaned
+        if self._trigger_changed():
+            try:
+                triggers.check_schedule(campaign=self._planned_campaign(organization))
+            except ValidationError as error:  # about the schedule the trigger makes, e.g. its start_date
+                for path, messages_ in error.message_dict.items():
+                    self._add_service_error(path, messages_, field="trigger_config")
         return cleaned
+
+    def _add_service_error(self, path: str, messages_: list, field: str | None = None) -> None:
+        """On the field the path starts with (`trigger_config.scheduled_at` on trigger_config), naming the path."""
+        name = FORM_FIELD_OF.get(path, path)
+        if name in self.fields:
+            self.add_error(name, messages_)
+            return
+        field = field or path.split(".")[0].split("[")[0]
+        if field not in self.fields:  # e.g. the status, which the form does not edit
+            self.add_error(None, messages_)
+            return
+        self.add_error(field, [f"{path}: {message}" for message in messages_])
+
+    def _trigger_changed(self) -> bool:
+        return not self.instance.pk or any(name in self.changed_data for name in TRIGGER_FIELDS)
+
+    def _planned_campaign(self, organization) -> Campaign:
+        """The campaign as it would be saved, as far as its trigger goes."""
+        cleaned = self.cleaned_data
+        return Campaign(
+            pk=self.instance.pk,
+            organization=organization,
+            trigger_type=cleaned.get("trigger_type", self.instance.trigger_type),
+            trigger_config=cleaned.get("trigger_config", self.instance.trigger_config),
+            time_zone=cleaned.get("time_zone") or organization.time_zone,
+        )
 
     def service_arguments(self) -> dict:
         cleaned = self.cleaned_data
@@ -99,8 +139,15 @@ class CampaignForm(forms.ModelForm):
             "template": cleaned.get("template"),
             "flow": cleaned.get("flow"),
             "instances": [first, *more] if first else [],
-            "fields": {name: cleaned[name] for name in services.CAMPAIGN_FIELDS if name in cleaned},
+            "fields": {
+                name: cleaned[name] for name in services.CAMPAIGN_FIELDS if name in cleaned and self._sends(name)
+            },
         }
+
+    def _sends(self, name: str) -> bool:
+        """An unchanged trigger is not sent again: the service would rebuild its schedule (and refuse a
+        `scheduled_at` now past, so a campaign that ran could not be renamed)."""
+        return name not in TRIGGER_FIELDS or self._trigger_changed()
 
 
 class TestSendForm(forms.Form):

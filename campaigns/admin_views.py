@@ -161,3 +161,38 @@ def audience_contacts(request):
         match |= Q(phone__contains=digits)
     found = contacts.filter(match).order_by("name", "id")[:20]
     return JsonResponse({"results": [{"id": c.id, "label": str(c)} for c in found]})
+
+
+def cron_preview(request):
+    """What a cron trigger would do: the expression in words and its next runs (the trigger editor asks)."""
+    from django.core.exceptions import ValidationError
+
+    from accounts.queries import organization_ids_for
+    from campaigns.schedules import triggers, validation
+    from campaigns.schedules.forms import describe_cron, describe_runs
+
+    campaigns = Campaign.objects.filter(deleted_at__isnull=True)
+    if not request.user.is_superuser:
+        campaigns = campaigns.filter(organization__in=organization_ids_for(request))
+    campaign_id = request.GET.get("campaign", "")
+    campaign = campaigns.filter(id=int(campaign_id)).first() if campaign_id.isdigit() else None
+    try:
+        zone = validation.parse_zone(request.GET.get("time_zone") or "America/Sao_Paulo", "time_zone")
+        expression = validation.check_cron(request.GET.get("expression", "")[:200], "expression")
+        plan = Campaign(
+            pk=campaign.pk if campaign else None,
+            organization_id=campaign.organization_id if campaign else None,
+            trigger_type=Campaign.TriggerType.CRON,
+            trigger_config={"expression": expression},
+            time_zone=zone,
+        )
+        schedule = triggers.planned_schedule(plan)
+    except ValidationError as error:
+        return JsonResponse(error.message_dict, status=400)
+    return JsonResponse(
+        {
+            "expression": expression,
+            "description": describe_cron(expression),
+            "next_runs": describe_runs(schedule) or str(_("none in the next two years")),
+        }
+    )

@@ -1,4 +1,4 @@
-"""The campaign form's editors: audience and variable mapping without typing JSON.
+"""The campaign form's editors: audience, variable mapping and trigger without typing JSON.
 
 The choices they offer come from the organization(s) the form writes to: its tags, the
 custom-field keys seen on its latest contacts, the contacts already chosen.
@@ -70,4 +70,18 @@ class AudienceWidget(JsonEditorWidget):
             "segment_fields": [*PLAIN_FIELDS, "tag", *[f"custom_fields.{key}" for key in keys]],
             "operators": list(OPERATORS),
             "search_url": reverse("admin:campaigns_audience_contacts"),
+        }
+
+
+class TriggerWidget(JsonEditorWidget):
+    """trigger_config drawn for the form's trigger_type: a start time, a cron expression or an event name."""
+
+    editor = "trigger"
+    campaign_id = None
+
+    def editor_context(self):
+        return {
+            "campaign": self.campaign_id,
+            "cron_url": reverse("admin:campaigns_cron_preview"),
+            "events_url": reverse("events"),
         }

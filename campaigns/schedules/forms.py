@@ -1,8 +1,10 @@
 """Admin forms a person fills without writing JSON; `validation` checks them, `services` saves them."""
 
+import re
+
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import formats
+from django.utils import dates, formats
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -30,12 +32,25 @@ FIELD_OF = {
 
 
 def describe_cron(expression: str) -> str:
-    from cron_descriptor import ExpressionDescriptor, Options
+    """E.g. "Às 09:00, de segunda-feira a sexta-feira" ("" for what cron-descriptor cannot read)."""
+    import calendar
 
+    from cron_descriptor import ExpressionDescriptor, FormatException, Options, WrongArgumentException
+
+    portuguese = (get_language() or "").startswith("pt")
     options = Options()
-    options.locale_code = "pt_PT" if (get_language() or "").startswith("pt") else "en_US"
+    options.locale_code = "pt_PT" if portuguese else "en_US"
     options.use_24hour_time_format = True
-    return ExpressionDescriptor(expression, options).get_description()
+    try:
+        text = ExpressionDescriptor(expression, options).get_description()
+    except (FormatException, WrongArgumentException, ValueError, IndexError):
+        return ""
+    if portuguese:  # cron-descriptor names days and months in the process's locale (English)
+        days = zip(calendar.day_name, dates.WEEKDAYS.values(), strict=True)
+        names = [*days, *zip(calendar.month_name[1:], dates.MONTHS.values(), strict=True)]
+        for english, translated in names:
+            text = re.sub(rf"\b{english}\b", str(translated).lower(), text)
+    return text
 
 
 def describe_runs(schedule, count: int = 5) -> str:

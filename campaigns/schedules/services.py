@@ -38,7 +38,7 @@ def refresh_next(*, schedule: Schedule, at=None) -> None:
     Schedule.objects.filter(id=schedule.id).update(next_scheduled_at=schedule.next_scheduled_at)
 
 
-def _check_dates(schedule: Schedule) -> None:
+def check_dates(schedule: Schedule) -> None:
     """A once/custom schedule whose every date is blocked is refused, naming the dates and why."""
     blocked = occurrences.finite_dates_blocked(schedule, schedule.exceptions.all() if schedule.pk else [])
     if blocked:
@@ -55,7 +55,7 @@ def create_schedule(*, campaign: Campaign, data: dict) -> Schedule:
         raise ValidationError({"schedule": _("This automation already has a schedule; update it with PUT.")})
     fields = validation.schedule_fields(data, current=None, default_zone=campaign.time_zone)
     schedule = Schedule(organization_id=campaign.organization_id, campaign=campaign, **fields)
-    _check_dates(schedule)
+    check_dates(schedule)
     schedule.full_clean(exclude=["campaign", "organization"])
     schedule.save()
     refresh_next(schedule=schedule)
@@ -68,7 +68,7 @@ def update_schedule(*, schedule: Schedule, data: dict) -> Schedule:
     fields = validation.schedule_fields(data, current=schedule, default_zone=schedule.execution_timezone)
     for name, value in fields.items():
         setattr(schedule, name, value)
-    _check_dates(schedule)
+    check_dates(schedule)
     schedule.full_clean(exclude=["campaign", "organization"])
     schedule.save(update_fields=[*fields, "updated_at"])
     refresh_next(schedule=schedule)
@@ -87,7 +87,7 @@ def add_exception(*, schedule: Schedule, data: dict) -> ScheduleException:
     exception = ScheduleException(schedule=schedule, **validation.exception_fields(data, schedule=schedule))
     exception.full_clean(exclude=["schedule"])
     exception.save()
-    _check_dates(schedule)
+    check_dates(schedule)
     refresh_next(schedule=schedule)
     return exception
 

@@ -25,6 +25,8 @@ def check_trigger(trigger_type: str, trigger_config, time_zone: str) -> dict:
     if trigger_type in ("scheduled", "cron") and config is None:
         return {"trigger_config": _("Must be an object.")}
     try:
+        if trigger_type in ("scheduled", "cron"):  # its schedule runs in that zone
+            validation.parse_zone(time_zone, "time_zone")
         if trigger_type == "webhook":
             event = (config or {}).get("event")
             if not isinstance(event, str) or not EVENT_NAME.fullmatch(event):
@@ -70,6 +72,26 @@ def schedule_body(campaign) -> dict | None:
             "execution_timezone": campaign.time_zone,
         }
     return None
+
+
+def planned_schedule(campaign) -> Schedule | None:
+    """The schedule the trigger would make or update, unsaved (None for manual and webhook)."""
+    body = schedule_body(campaign)
+    if body is None:
+        return None
+    existing = Schedule.objects.filter(campaign_id=campaign.pk).first() if campaign.pk else None
+    fields = validation.schedule_fields(body, current=existing, default_zone=campaign.time_zone)
+    schedule = existing or Schedule(organization_id=campaign.organization_id, campaign_id=campaign.pk)
+    for name, value in fields.items():
+        setattr(schedule, name, value)
+    return schedule
+
+
+def check_schedule(*, campaign) -> None:
+    """What `apply_trigger` would refuse, asked before the campaign is saved (the admin form)."""
+    schedule = planned_schedule(campaign)
+    if schedule is not None:
+        services.check_dates(schedule)
 
 
 def apply_trigger(*, campaign) -> Schedule | None:

@@ -70,6 +70,8 @@ def form_data(response) -> dict:
                 data[key] = [str(v) for v in value]
             else:
                 data[key] = str(value)
+            if form.fields[name].show_hidden_initial:  # rendered beside the field, as Django does
+                data[form.add_initial_prefix(name)] = data[key]
 
     add(response.context["adminform"].form)
     for inline in response.context["inline_admin_formsets"]:
