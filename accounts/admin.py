@@ -3,6 +3,7 @@ import json
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group, User
@@ -86,6 +87,20 @@ class TenantAdmin(ModelAdmin):
         if request.user.is_superuser:
             return queryset
         return queryset.filter(**{f"{self.organization_field}__in": organization_ids_for(request)})
+
+    def response_action(self, request, queryset):
+        """Bulk actions change only rows of organizations where the user's role writes."""
+        if not request.user.is_superuser:
+            writable = queryset.filter(**{f"{self.organization_field}__in": organization_ids_for(request, write=True)})
+            selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+            if selected and writable.filter(pk__in=selected).count() < len(set(selected)):
+                self.message_user(
+                    request,
+                    _("Your role only reads in the organization of some selected rows: they were left unchanged."),
+                    messages.WARNING,
+                )
+            queryset = writable
+        return super().response_action(request, queryset)
 
     def get_list_filter(self, request):
         list_filter = list(super().get_list_filter(request))

@@ -75,7 +75,7 @@ class CampaignAdmin(TenantAdmin):
             },
         ),
     ]
-    actions = ["start", "pause", "resume", "cancel", "send_test"]
+    actions = ["activate", "start", "pause", "resume", "cancel", "send_test"]
     readonly_fields = [
         "status",
         "created_by",
@@ -213,6 +213,16 @@ class CampaignAdmin(TenantAdmin):
         self.message_user(
             request, success % {"name": campaign.name, "id": execution.id, "n": execution.total_recipients}
         )
+
+    @admin.action(description=_("Go live: start on their trigger (inbound events)"))
+    def activate(self, request, queryset):
+        activated = 0
+        for campaign in queryset:
+            try:
+                activated += services.activate_campaign(campaign=campaign)
+            except ValidationError as error:
+                self.message_user(request, f"{campaign}: {'; '.join(error.messages)}", messages.ERROR)
+        self.message_user(request, _("%(n)d campaign(s) now live on their trigger.") % {"n": activated})
 
     @admin.action(description=_("Pause the selected campaigns"))
     def pause(self, request, queryset):

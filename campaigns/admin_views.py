@@ -23,6 +23,7 @@ CAMPAIGN_ACTIONS = {
     Campaign.Status.ARCHIVED: [],
 }
 ACTION_LABELS = {
+    "activate": (_("Go live"), "wf-primary"),
     "start": (_("Start…"), "wf-primary"),
     "pause": (_("Pause"), ""),
     "resume": (_("Resume"), "wf-primary"),
@@ -74,12 +75,20 @@ def buttons(names) -> list[tuple]:
     return [(name, *ACTION_LABELS[name]) for name in names]
 
 
+def campaign_actions(campaign: Campaign) -> list[str]:
+    """A draft that starts on an inbound event goes live first (the events start it, not a button)."""
+    names = CAMPAIGN_ACTIONS.get(campaign.status, [])
+    if campaign.status == Campaign.Status.DRAFT and campaign.trigger_type == Campaign.TriggerType.WEBHOOK:
+        return ["activate", *names]
+    return names
+
+
 def campaign_context(*, campaign: Campaign) -> dict:
     """The page counts nothing itself: its script fetches `live_url` at once, then polls it."""
     return {
         "live_url": reverse("admin:campaigns_campaign_live", args=[campaign.id]),
         "poll_seconds": settings.ADMIN_POLL_SECONDS,
-        "campaign_actions": buttons(CAMPAIGN_ACTIONS.get(campaign.status, [])),
+        "campaign_actions": buttons(campaign_actions(campaign)),
         "next_run": next_run(campaign=campaign),
     }
 

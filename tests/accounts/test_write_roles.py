@@ -178,3 +178,61 @@ def test_she_still_writes_in_her_own_organization(olga, org_a):
     response = olga.post("/api/v1/flows/", {"template": template.id, "name": "mine"}, format="json")
 
     assert response.status_code == 201
+
+
+# The admin's bulk actions, by model: each changes something when a writer runs it.
+ADMIN_ACTIONS = [
+    ("campaigns", "campaign", "campaign", ["activate", "start", "pause", "resume", "cancel"]),
+    ("campaigns", "execution", "execution", ["pause", "resume", "cancel", "requeue"]),
+    ("contacts", "contact", "contact", None),
+    ("instances", "whatsappinstance", "instance", None),
+]
+
+
+@pytest.fixture
+def olga_in_the_admin(olga, org_a, org_b):
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    user = Membership.objects.get(organization=org_a).user
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label__in=["campaigns", "contacts", "instances"])
+    )
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize(("app", "model", "key", "names"), ADMIN_ACTIONS, ids=[row[1] for row in ADMIN_ACTIONS])
+def test_a_viewer_cannot_run_the_admins_bulk_actions_there(olga_in_the_admin, b, app, model, key, names):
+    from django.contrib import admin
+    from django.urls import reverse
+
+    model_admin = next(ma for m, ma in admin.site._registry.items() if m._meta.model_name == model)
+    names = names or [name for name in model_admin.actions if name != "delete_selected"]
+    target = b[key]
+    before = (counts(), type(target).objects.filter(pk=target.pk).values().get())
+    for name in names:
+        response = olga_in_the_admin.post(
+            reverse(f"admin:{app}_{model}_changelist"),
+            {"action": name, "_selected_action": [target.pk], "confirmed": "1", "index": 0},
+            follow=True,
+        )
+        assert response.status_code in (200, 403), name
+    assert (counts(), type(target).objects.filter(pk=target.pk).values().get()) == before
+
+
+def test_she_still_runs_the_admins_actions_in_her_own_organization(olga_in_the_admin, org_a):
+    from django.urls import reverse
+
+    campaign = CampaignFactory(organization=org_a, trigger_type="webhook", trigger_config={"event": "payment.overdue"})
+    response = olga_in_the_admin.post(
+        reverse("admin:campaigns_campaign_changelist"),
+        {"action": "activate", "_selected_action": [campaign.pk], "index": 0},
+        follow=True,
+    )
+    assert response.status_code == 200
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.ACTIVE

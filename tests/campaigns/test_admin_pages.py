@@ -322,3 +322,26 @@ def test_dispatch_to_a_list_at_a_date_and_time_is_a_once_schedule(operator, org_
     assert sorted(campaign.audience_config["contact_ids"]) == sorted(
         Contact.objects.filter(organization=org_a).values_list("id", flat=True)
     )
+
+
+def test_a_draft_started_by_inbound_events_offers_to_go_live(root, org_a):
+    campaign = CampaignFactory(organization=org_a, trigger_type="webhook", trigger_config={"event": "payment.overdue"})
+    manual = CampaignFactory(organization=org_a)
+
+    page = root.get(reverse("admin:campaigns_campaign_change", args=[campaign.id]))
+    assert [name for name, *_ in page.context["campaign_actions"]] == ["activate", "start", "send_test"]
+    assert 'name="action" value="activate"' in page.content.decode()
+    manual_page = root.get(reverse("admin:campaigns_campaign_change", args=[manual.id]))
+    assert "activate" not in [name for name, *_ in manual_page.context["campaign_actions"]]
+
+    answer = root.post(
+        reverse("admin:campaigns_campaign_changelist"),
+        {"action": "activate", "_selected_action": [campaign.id, manual.id], "index": 0},
+        follow=True,
+    )
+    campaign.refresh_from_db()
+    manual.refresh_from_db()
+    assert (campaign.status, manual.status) == ("active", "draft")
+    shown = [str(message) for message in answer.context["messages"]]
+    assert any("manual campaign goes live when it is started" in text for text in shown), shown
+    assert "1 campaign(s) now live on their trigger." in shown
