@@ -51,7 +51,9 @@ def begin_execution(
     starts many one-at-a-time executions and needs the workers itself).
     """
     settings = settings or {}
-    campaign = Campaign.objects.select_for_update().select_related("organization").get(id=campaign.id)
+    # The campaign's row only (`of`): FOR UPDATE over the join would lock the organization
+    # too, and every start in that organization would wait for this transaction.
+    campaign = Campaign.objects.select_for_update(of=("self",)).select_related("organization").get(id=campaign.id)
     if campaign.deleted_at or campaign.status == Campaign.Status.ARCHIVED:
         raise ValidationError({"status": _("This campaign is archived and cannot start.")})
     if campaign.status == Campaign.Status.PAUSED and not test_mode:
