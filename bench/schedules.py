@@ -1,15 +1,18 @@
 """Schedule benchmarks, against PostgreSQL and Redis (DATABASE_URL, REDIS_URL).
 
     DATABASE_URL=... REDIS_URL=... SECRET_KEY=x python bench/schedules.py [-n 10000] [--part preview|ticker|profile|all]
+        [--workers 1,2] [--rounds 3] [--lead 15] [--profile-n 500]
 
 1. Preview: the calculator's next 10 occurrences for each recurrence type, holidays
    (BR-SP, optional ones too), weekends and a window on; median and p99 in µs over many
    calls (targets: p99 < 5 ms).
-2. Ticker: N schedules due in the same minute, each campaign's audience one contact, 2
-   real worker processes (which also run the executions' dispatchers). The clock starts
-   when the occurrence is due and the first tick is sent (as beat would); it stops when
-   every schedule's run is `started`. Then checks each occurrence started exactly once
-   (target: 10,000 within 60 s).
+2. Ticker: N schedules due within one minute (the last `--lead` seconds after seeding),
+   each campaign's audience one contact, real worker processes (which also run the
+   executions' dispatchers), `--rounds` rounds of each `--workers` count in turn. The
+   clock starts when the last occurrence is due and the first tick is sent (as beat
+   would); it stops when every schedule's run is `started`. Then checks each occurrence
+   started exactly once (target: 10,000 within 60 s). With several worker counts it
+   prints their ratio per round (how far ticking scales out on this machine).
 3. Profile: in this process, one ticker pass over N due schedules against N plain manual
    starts (the floor): statements and milliseconds per start, and their ratio (the machine
    is shared: the ratio is the figure to compare between runs).
@@ -182,6 +185,7 @@ def bench_ticker(n: int, *, workers: list[int], rounds: int, lead: float) -> Non
             print(f"  round {round_number} {line}", flush=True)
     for count, values in rates.items():
         print(f"ticker, {count} worker(s): median {statistics.median(values):.0f} starts/s over {len(values)} round(s)")
+    forget_broker_keys()
     if len(workers) > 1 and rounds:
         ratios = [b / a for a, b in zip(rates[workers[0]], rates[workers[-1]], strict=True)]
         print(
@@ -189,6 +193,16 @@ def bench_ticker(n: int, *, workers: list[int], rounds: int, lead: float) -> Non
             + ", ".join(f"{r:.2f}" for r in ratios)
             + f"  (median {statistics.median(ratios):.2f})"
         )
+
+
+def forget_broker_keys() -> None:
+    """Remove what the rounds left in Redis under this run's key prefix (bindings, counters)."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    for key in client.scan_iter(f"{settings.REDIS_KEY_PREFIX}:*"):
+        client.delete(key)
 
 
 def ticker_round(n: int, count: int, *, lead: float, tick) -> tuple[float, str]:

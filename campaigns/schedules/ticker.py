@@ -15,6 +15,10 @@
    transaction that advances `next_scheduled_at`.
 4. Then it starts the oldest `buffered` run of each schedule whose campaign is free
    (buffer_one, backfills).
+
+Steps 2–3 run set-wise for a whole locked batch (`batches.start_batch`: a fixed number
+of statements per batch, the same writes); if that fails, the batch rolls back and its
+schedules are handled one by one, each in its own savepoint (`handle_due`).
 """
 
 import logging

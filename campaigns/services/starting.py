@@ -59,10 +59,8 @@ def begin_execution(
     # The campaign's row only (`of`): FOR UPDATE over the join would lock the organization
     # too, and every start in that organization would wait for this transaction.
     campaign = Campaign.objects.select_for_update(of=("self",)).select_related("organization").get(id=campaign.id)
-    if test_mode:
-        check_startable(campaign, test_mode=True)
-    else:
-        check_startable(campaign)
+    check_startable(campaign, test_mode=test_mode)
+    if not test_mode:
         live = campaign.executions.filter(status__in=Execution.LIVE).exclude(type=Execution.Type.TEST).count()
         check_live_limit(campaign, live=live, settings=settings, max_live=max_live)
     if test_mode:
