@@ -1,15 +1,18 @@
 """Schedule benchmarks, against PostgreSQL and Redis (DATABASE_URL, REDIS_URL).
 
     DATABASE_URL=... REDIS_URL=... SECRET_KEY=x python bench/schedules.py [-n 10000] [--part preview|ticker|profile|all]
+        [--workers 1,2] [--rounds 3] [--lead 15] [--profile-n 500]
 
 1. Preview: the calculator's next 10 occurrences for each recurrence type, holidays
    (BR-SP, optional ones too), weekends and a window on; median and p99 in µs over many
    calls (targets: p99 < 5 ms).
-2. Ticker: N schedules due in the same minute, each campaign's audience one contact, 2
-   real worker processes (which also run the executions' dispatchers). The clock starts
-   when the occurrence is due and the first tick is sent (as beat would); it stops when
-   every schedule's run is `started`. Then checks each occurrence started exactly once
-   (target: 10,000 within 60 s).
+2. Ticker: N schedules due within one minute (the last `--lead` seconds after seeding),
+   each campaign's audience one contact, real worker processes (which also run the
+   executions' dispatchers), `--rounds` rounds of each `--workers` count in turn. The
+   clock starts when the last occurrence is due and the first tick is sent (as beat
+   would); it stops when every schedule's run is `started`. Then checks each occurrence
+   started exactly once (target: 10,000 within 60 s). With several worker counts it
+   prints their ratio per round (how far ticking scales out on this machine).
 3. Profile: in this process, one ticker pass over N due schedules against N plain manual
    starts (the floor): statements and milliseconds per start, and their ratio (the machine
    is shared: the ratio is the figure to compare between runs).
@@ -168,23 +171,57 @@ def bench_profile(n: int) -> None:
     drop_organization(org.slug)
 
 
-def bench_ticker(n: int) -> None:
+def bench_ticker(n: int, *, workers: list[int], rounds: int, lead: float) -> None:
+    """Rounds of N schedules due within one minute, ticked by each count of workers in turn."""
+    from campaigns.tasks import run_due_schedules
+    from tests.campaigns.workers import publish_under_test_prefix
+
+    publish_under_test_prefix()
+    rates = {count: [] for count in workers}
+    for round_number in range(1, rounds + 1):
+        for count in workers:
+            elapsed, line = ticker_round(n, count, lead=lead, tick=run_due_schedules)
+            rates[count].append(n / elapsed)
+            print(f"  round {round_number} {line}", flush=True)
+    for count, values in rates.items():
+        print(f"ticker, {count} worker(s): median {statistics.median(values):.0f} starts/s over {len(values)} round(s)")
+    forget_broker_keys()
+    if len(workers) > 1 and rounds:
+        ratios = [b / a for a, b in zip(rates[workers[0]], rates[workers[-1]], strict=True)]
+        print(
+            f"  {workers[-1]} workers / {workers[0]} worker(s), per round: "
+            + ", ".join(f"{r:.2f}" for r in ratios)
+            + f"  (median {statistics.median(ratios):.2f})"
+        )
+
+
+def forget_broker_keys() -> None:
+    """Remove what the rounds left in Redis under this run's key prefix (bindings, counters)."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    for key in client.scan_iter(f"{settings.REDIS_KEY_PREFIX}:*"):
+        client.delete(key)
+
+
+def ticker_round(n: int, count: int, *, lead: float, tick) -> tuple[float, str]:
+    """One round: seed, start `count` workers, tick when the last occurrence is due, wait for every start."""
     from dispatch import drop_organization, make_contacts, organization
     from django.db import connection
 
+    from campaigns import windows
     from campaigns.models import Execution, Schedule, ScheduleRun
-    from campaigns.tasks import run_due_schedules
-    from tests.campaigns.workers import Workers, publish_under_test_prefix
+    from config.celery import app
+    from tests.campaigns.workers import Workers
 
     org = organization("bench-schedules")
     make_contacts(org, n)
     campaigns = one_contact_campaigns(org, n)
-    from campaigns import windows
-
-    due = (windows.now() + timedelta(seconds=20)).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    last_due = windows.now() + timedelta(seconds=lead)
     schedules = []
     for i, c in enumerate(campaigns):
-        at = due + timedelta(seconds=i % 60)  # all within the same minute
+        at = last_due - timedelta(seconds=i % 60)  # all within one minute
         local = at.astimezone(ZoneInfo("America/Sao_Paulo"))
         schedules.append(
             Schedule(
@@ -197,21 +234,20 @@ def bench_ticker(n: int) -> None:
             )
         )
     Schedule.objects.bulk_create(schedules, batch_size=2000)
-    publish_under_test_prefix()
-    workers = Workers(2, env={"LOG_LEVEL": "ERROR", "CONN_MAX_AGE": "60"}).start()
+    pool = Workers(count, env={"LOG_LEVEL": "ERROR", "CONN_MAX_AGE": "60"}).start()
     try:
-        last_due = due + timedelta(seconds=59)
         while windows.now() < last_due:
-            time.sleep(0.2)
+            time.sleep(0.1)
         started_at = time.perf_counter()
-        run_due_schedules.delay()  # the beat's tick after the minute
+        tick.delay()  # the beat's tick after the minute
         while ScheduleRun.objects.filter(schedule__organization=org, status="started").count() < n:
-            time.sleep(0.5)
+            time.sleep(0.25)
             if time.perf_counter() - started_at > 600:
                 break
         elapsed = time.perf_counter() - started_at
     finally:
-        workers.stop()
+        pool.stop()
+        app.control.purge()  # the dispatchers still queued must not run in the next round
     runs = ScheduleRun.objects.filter(schedule__organization=org)
     executions = Execution.objects.filter(campaign__organization=org)
     with connection.cursor() as cursor:
@@ -222,12 +258,13 @@ def bench_ticker(n: int) -> None:
         )
         doubled = cursor.fetchone()[0]
     started = runs.filter(status="started").count()
-    print(
-        f"ticker, 2 workers: {started:,} of {n:,} schedules due in one minute started in {elapsed:.1f}s "
-        f"after the minute's last occurrence ({started / elapsed:.0f} starts/s; target: all within 60 s); "
-        f"runs {runs.count():,}, executions {executions.count():,}, campaigns started twice: {doubled}"
+    line = (
+        f"{count} worker(s): {started:,} of {n:,} schedules due in one minute started in {elapsed:.1f}s after the "
+        f"minute's last occurrence ({started / elapsed:.0f} starts/s); runs {runs.count():,}, "
+        f"executions {executions.count():,}, campaigns started twice: {doubled}"
     )
     drop_organization(org.slug)
+    return elapsed, line
 
 
 def main() -> None:
@@ -236,6 +273,9 @@ def main() -> None:
     parser.add_argument("--profile-n", type=int, default=500, help="starts in the in-process profile")
     parser.add_argument("--calls", type=int, default=2_000, help="preview calls per recurrence type")
     parser.add_argument("--part", choices=["all", "preview", "ticker", "profile"], default="all")
+    parser.add_argument("--workers", default="2", help="worker counts to tick with, in turn each round, e.g. 1,2")
+    parser.add_argument("--rounds", type=int, default=1, help="ticker rounds")
+    parser.add_argument("--lead", type=float, default=15, help="seconds from seeding to the last occurrence due")
     args = parser.parse_args()
     import django
 
@@ -245,7 +285,7 @@ def main() -> None:
     if args.part in ("all", "profile"):
         bench_profile(args.profile_n)
     if args.part in ("all", "ticker"):
-        bench_ticker(args.n)
+        bench_ticker(args.n, workers=[int(w) for w in args.workers.split(",")], rounds=args.rounds, lead=args.lead)
 
 
 if __name__ == "__main__":

@@ -15,11 +15,16 @@
    transaction that advances `next_scheduled_at`.
 4. Then it starts the oldest `buffered` run of each schedule whose campaign is free
    (buffer_one, backfills).
+
+Steps 2–3 run set-wise for a whole locked batch (`batches.start_batch`: a fixed number
+of statements per batch, the same writes); if that fails, the batch rolls back and its
+schedules are handled one by one, each in its own savepoint (`handle_due`).
 """
 
 import logging
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -53,13 +58,7 @@ def tick(*, at=None, batch_size: int = 50, budget_seconds: float = 25.0) -> dict
                 .prefetch_related("exceptions")
                 .order_by("next_scheduled_at")[:batch_size]
             )
-            for schedule in due:
-                try:
-                    with transaction.atomic():
-                        handle_due(schedule=schedule, at=now, counts=counts)
-                except Exception:  # one broken schedule must not hold the others back (logged)
-                    logger.exception("schedule %s: handling the due occurrence failed; retried later", schedule.id)
-                    Schedule.objects.filter(id=schedule.id).update(next_scheduled_at=now + RETRY_AFTER)
+            handle_batch(schedules=due, at=now, counts=counts)
         counts["schedules"] += len(due)
         if len(due) < batch_size:
             break
@@ -72,7 +71,41 @@ def has_more_due(*, at=None) -> bool:
     return Schedule.objects.filter(is_active=True, is_paused=False, next_scheduled_at__lte=now).exists()
 
 
-def handle_due(*, schedule: Schedule, at, counts: dict) -> None:
+def handle_batch(*, schedules: list[Schedule], at, counts: dict) -> None:
+    """A claimed batch set-wise (`batches.start_batch`); one by one, each in its savepoint, if that fails."""
+    if len(schedules) > 1:
+        from campaigns.schedules.batches import start_batch
+
+        batch_counts = dict.fromkeys(counts, 0)
+        try:
+            with transaction.atomic():
+                start_batch(schedules=schedules, at=at, counts=batch_counts)
+        except Exception:  # e.g. one audience's query fails: the one-by-one path isolates it (logged)
+            logger.exception("schedules %s…: the batch start failed; handling them one by one", schedules[0].id)
+        else:
+            for name, value in batch_counts.items():
+                counts[name] += value
+            return
+    for schedule in schedules:
+        try:
+            with transaction.atomic():
+                handle_due(schedule=schedule, at=at, counts=counts)
+        except Exception:  # one broken schedule must not hold the others back (logged)
+            logger.exception("schedule %s: handling the due occurrence failed; retried later", schedule.id)
+            Schedule.objects.filter(id=schedule.id).update(next_scheduled_at=at + RETRY_AFTER)
+
+
+@dataclass
+class Due:
+    """What the calculator says of a due schedule: occurrences missed, the one to handle, the next one."""
+
+    schedule: Schedule
+    late: list
+    occurrence: occurrences.Occurrence | None
+    upcoming_at: datetime | None
+
+
+def plan_due(*, schedule: Schedule, at) -> Due:
     exceptions = list(schedule.exceptions.all())
     first = schedule.next_scheduled_at
     due = []
@@ -84,21 +117,26 @@ def handle_due(*, schedule: Schedule, at, counts: dict) -> None:
     late = due[:-1]
     if due and at > deadline(schedule, due[-1]):
         late = due
-    if late:
-        record_missed(schedule=schedule, missed=late, at=at)
-        counts["missed"] += len(late)
+    after = max(at, due[-1].at) if due else at
+    upcoming = occurrences.next_occurrence(schedule, exceptions, after=after)
+    occurrence = due[-1] if due and due[-1] not in late else None
+    return Due(schedule, late, occurrence, upcoming.at if upcoming else None)
+
+
+def handle_due(*, schedule: Schedule, at, counts: dict) -> None:
+    due = plan_due(schedule=schedule, at=at)
+    if due.late:
+        record_missed(schedule=schedule, missed=due.late, at=at)
+        counts["missed"] += len(due.late)
     changes = {}
-    if due and due[-1] not in late:
-        occurrence = due[-1]
-        run = take_run(schedule=schedule, occurrence=occurrence)
+    if due.occurrence is not None:
+        run = take_run(schedule=schedule, occurrence=due.occurrence)
         if run is not None:
             outcome = decide(schedule=schedule, run=run)
             counts[outcome] += 1
             if outcome == "started":
                 changes = {"last_executed_at": run.started_at, "execution_count": F("execution_count") + 1}
-    after = max(at, due[-1].at) if due else at
-    upcoming = occurrences.next_occurrence(schedule, exceptions, after=after)
-    schedule.next_scheduled_at = upcoming.at if upcoming else None
+    schedule.next_scheduled_at = due.upcoming_at
     Schedule.objects.filter(id=schedule.id).update(next_scheduled_at=schedule.next_scheduled_at, **changes)
 
 
@@ -112,34 +150,49 @@ def deadline(schedule: Schedule, occurrence: occurrences.Occurrence):
 
 
 def take_run(*, schedule: Schedule, occurrence) -> ScheduleRun | None:
-    """The occurrence's unique run row, or None when someone already took it.
+    """The occurrence's unique run row, or None when someone already took it."""
+    return take_runs([(schedule, occurrence)]).get(schedule.id)
 
-    One `INSERT … ON CONFLICT DO NOTHING RETURNING id` (PostgreSQL, SQLite ≥ 3.35): no
-    savepoint, and the answer says whether this ticker took it.
+
+def take_runs(due: list[tuple]) -> dict[int, ScheduleRun]:
+    """The unique run rows of (schedule, occurrence) pairs, by schedule id: those this ticker took.
+
+    One `INSERT … ON CONFLICT DO NOTHING RETURNING` (PostgreSQL, SQLite ≥ 3.35): no
+    savepoint, and the answer says which occurrences this ticker took.
     """
-    run = ScheduleRun(
-        schedule=schedule,
-        scheduled_for=occurrence.at,
-        status=ScheduleRun.Status.BUFFERED,
-        settings=occurrence.modified,
-        created_at=windows.now(),
-    )
+    if not due:
+        return {}
+    created_at = windows.now()
+    runs = {
+        schedule.id: ScheduleRun(
+            schedule=schedule,
+            scheduled_for=occurrence.at,
+            status=ScheduleRun.Status.BUFFERED,
+            settings=occurrence.modified,
+            created_at=created_at,
+        )
+        for schedule, occurrence in due
+    }
     fields = [ScheduleRun._meta.get_field(name) for name in RUN_COLUMNS]
-    values = [field.get_db_prep_save(getattr(run, field.attname), connection) for field in fields]
+    values = [
+        field.get_db_prep_save(getattr(run, field.attname), connection) for run in runs.values() for field in fields
+    ]
+    row = f"({', '.join(['%s'] * len(fields))})"
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {ScheduleRun._meta.db_table} ({', '.join(f.column for f in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))}) "
-            "ON CONFLICT (schedule_id, scheduled_for) DO NOTHING RETURNING id",
+            f"VALUES {', '.join([row] * len(runs))} "
+            "ON CONFLICT (schedule_id, scheduled_for) DO NOTHING RETURNING id, schedule_id",
             values,
         )
-        row = cursor.fetchone()
-    if row is None:
-        logger.info("schedule %s: occurrence %s already handled", schedule.id, occurrence.at.isoformat())
-        return None
-    run.pk = row[0]
-    run._state.adding = False
-    return run
+        taken = dict((schedule_id, run_id) for run_id, schedule_id in cursor.fetchall())
+    for schedule_id, run in runs.items():
+        if schedule_id not in taken:
+            logger.info("schedule %s: occurrence %s already handled", schedule_id, run.scheduled_for.isoformat())
+            continue
+        run.pk = taken[schedule_id]
+        run._state.adding = False
+    return {schedule_id: run for schedule_id, run in runs.items() if schedule_id in taken}
 
 
 RUN_COLUMNS = ("schedule", "scheduled_for", "kind", "status", "reason", "detail", "settings", "created_at")
@@ -206,15 +259,23 @@ def start_run(
             raise
         if "max_concurrent_executions" in error.message_dict:
             return None, True
-        detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
-        skip_run(schedule=schedule, run=run, reason="refused", detail=detail)
+        skip_run(schedule=schedule, run=run, reason="refused", detail=refusal_detail(error))
         return None, False
     ScheduleRun.objects.filter(id=run.id).update(status=ScheduleRun.Status.STARTED, execution=execution, started_at=at)
     run.status, run.execution, run.started_at = ScheduleRun.Status.STARTED, execution, at
     return execution, False
 
 
+def refusal_detail(error: ValidationError) -> str:
+    return "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
+
+
 def record_missed(*, schedule: Schedule, missed: list, at) -> None:
+    record_missed_many([(schedule, missed)], at=at)
+
+
+def record_missed_many(missed_by_schedule: list[tuple], *, at) -> None:
+    """Each (schedule, occurrences) pair's `missed` runs (one INSERT) and log entries (one INSERT)."""
     ScheduleRun.objects.bulk_create(
         [
             ScheduleRun(
@@ -225,17 +286,37 @@ def record_missed(*, schedule: Schedule, missed: list, at) -> None:
                 detail=_("Due at %(at)s, past its catch-up window.") % {"at": o.at.isoformat()},
                 settings=o.modified,
             )
+            for schedule, missed in missed_by_schedule
             for o in missed
         ],
         ignore_conflicts=True,
     )
-    log(
-        campaign=schedule.campaign,
-        type=CampaignLog.Type.OCCURRENCE_MISSED,
+    CampaignLog.objects.bulk_create(
+        [
+            log_entry(
+                schedule=schedule,
+                type=CampaignLog.Type.OCCURRENCE_MISSED,
+                message=_(
+                    "%(n)d scheduled occurrence(s) missed (from %(first)s to %(last)s): past the catch-up window."
+                )
+                % {"n": len(missed), "first": missed[0].at.isoformat(), "last": missed[-1].at.isoformat()},
+                details={"missed": [o.at.isoformat() for o in missed[:100]], "at": at.isoformat()},
+            )
+            for schedule, missed in missed_by_schedule
+        ]
+    )
+
+
+def log_entry(*, schedule: Schedule, type: str, message: str, details: dict) -> CampaignLog:
+    """An unsaved warning of the schedule's campaign log (what `log` writes, for a bulk INSERT)."""
+    campaign = schedule.campaign
+    return CampaignLog(
+        organization_id=campaign.organization_id,
+        campaign=campaign,
+        type=type,
         severity=CampaignLog.Severity.WARNING,
-        message=_("%(n)d scheduled occurrence(s) missed (from %(first)s to %(last)s): past the catch-up window.")
-        % {"n": len(missed), "first": missed[0].at.isoformat(), "last": missed[-1].at.isoformat()},
-        details={"missed": [o.at.isoformat() for o in missed[:100]], "at": at.isoformat()},
+        message=str(message),
+        details=details,
     )
 
 
