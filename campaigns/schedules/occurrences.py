@@ -188,8 +188,11 @@ def _cron_fields(expression: str):
     (minutes, hours, days, months, weekdays), nth = croniter.expand(expression)
     if nth or "l" in days or "l" in weekdays:
         return None  # "L" and "#" are rare: croniter's own iteration handles them
-    times = tuple(sorted(time(h, m) for h in hours for m in minutes))
     star = "*"
+    # croniter leaves a whole field as "*" ("0 * * * *": every hour).
+    hours = range(24) if hours == [star] else hours
+    minutes = range(60) if minutes == [star] else minutes
+    times = tuple(sorted(time(h, m) for h in hours for m in minutes))
     return (
         times,
         None if days == [star] else frozenset(days),

@@ -328,6 +328,22 @@ def test_cron_day_of_week_ranges(expression, weekdays):
     assert all(local(o.at, SP)[11:16] == "09:00" for o in got)
 
 
+@pytest.mark.parametrize(
+    ("expression", "first_three"),
+    [
+        ("0 * * * *", ["10:00", "11:00", "12:00"]),
+        ("* * * * *", ["09:31", "09:32", "09:33"]),
+        ("*/20 * * * *", ["09:40", "10:00", "10:20"]),
+        ("30 * * * MON", ["10:30", "11:30", "12:30"]),
+    ],
+)
+def test_cron_with_every_hour_or_every_minute(expression, first_three):
+    """croniter leaves a whole minute or hour field as "*"; the calculator reads it as every one."""
+    s = schedule(recurrence_type="cron", start_date=date(2026, 6, 1), recurrence_config={"expression": expression})
+    got = occurrences.preview(s, [], after=utc("2026-06-01T12:30:00Z"), count=3, days_ahead=10).occurrences
+    assert [local(o.at, SP)[11:16] for o in got] == first_three
+
+
 # --- holidays: BR and BR-SP by name ------------------------------------------------------
 
 

@@ -120,8 +120,8 @@ def test_a_window_wholly_inside_a_dst_gap_opens_the_next_day():
 
 
 CRON_FIELDS = st.tuples(
-    st.sampled_from(["0", "*/15", "5,35", "59", "0-10/5"]),
-    st.sampled_from(["9", "*/6", "0,12", "1-3", "23"]),
+    st.sampled_from(["0", "*", "*/15", "5,35", "59", "0-10/5"]),
+    st.sampled_from(["9", "*", "*/6", "0,12", "1-3", "23"]),
     st.sampled_from(["*", "1", "15,31", "29", "1-7", "*/10"]),
     st.sampled_from(["*", "2", "1,7", "JAN-MAR", "*/4"]),
     st.sampled_from(["*", "MON-FRI", "SUN", "1-5", "0,6", "7", "TUE-THU"]),
