@@ -1,10 +1,12 @@
 """The back-office in a real browser: log in, import a CSV, dispatch a flow to a pasted list through the
-sandbox, watch the execution's progress and funnel move without a reload, open the dashboard and the
-campaign page. Screenshots of each page go to var/screenshots/ (a test artifact, ignored by git)."""
+sandbox, watch the execution's progress and funnel move without a reload, open the dashboard, the
+campaign page and a schedule's calendar. Screenshots of each page go to var/screenshots/ (a test artifact, ignored by git)."""
 
+import re
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings as django_settings
 
 from campaigns.models import Campaign, Execution, Recipient
@@ -102,6 +104,31 @@ def _drive_the_back_office(live_server, tmp_path, org_a):
         page.goto(f"{live_server.url}/admin/")
         expect(page.locator("#wf-instances")).to_contain_text("Sandbox")
         page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
+
+        # The schedule calendar: weekdays at nine for the next three months, holidays skipped with their name.
+        from campaigns.schedules import services as schedules
+
+        schedule = schedules.create_schedule(
+            campaign=execution.campaign,
+            data={
+                "recurrence_type": "cron",
+                "start_date": "2026-11-02",
+                "start_time": "00:00:00",
+                "recurrence_config": {"expression": "0 9 * * MON-FRI"},
+                "execution_timezone": "America/Sao_Paulo",
+                "skip_holidays": True,
+            },
+        )
+        with time_machine.travel("2026-11-10T12:00:00Z", tick=False):
+            page.goto(f"{live_server.url}/admin/campaigns/schedule/{schedule.id}/calendar/")
+            expect(page.locator("table.month")).to_have_count(3)
+            november = page.locator("table.month[data-month='2026-11']")
+            expect(november.locator("td[data-date='2026-11-11'] .mark.scheduled")).to_have_text("09:00")
+            expect(november.locator("td[data-date='2026-11-14'] .mark")).to_have_count(0)  # a Saturday
+            holiday = november.locator("td[data-date='2026-11-20'] .mark.skipped")
+            expect(holiday).to_have_attribute("title", re.compile("Black Awareness"))
+            expect(page.locator("#wf-calendar-title")).to_contain_text("Calendar of")
+            page.screenshot(path=str(SCREENSHOTS / "calendar.png"), full_page=True)
 
         page.goto(f"{live_server.url}/admin/campaigns/recipient/")
         expect(page.locator("#result_list")).to_contain_text("+5521977770003")
