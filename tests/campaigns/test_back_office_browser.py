@@ -1,6 +1,7 @@
 """The back-office in a real browser: log in, import a CSV, dispatch a flow to a pasted list through the
 sandbox, watch the execution's progress and funnel move without a reload, open the dashboard, the
-campaign page and a schedule's calendar. Screenshots of each page go to var/screenshots/ (a test artifact, ignored by git)."""
+campaign page and a schedule's calendar. Screenshots of each page go to var/screenshots/ (a test
+artifact, ignored by git)."""
 
 import re
 from pathlib import Path
