@@ -375,8 +375,12 @@ def preview(schedule, exceptions: Iterable, *, after: datetime, count: int, days
 
 
 def next_occurrence(schedule, exceptions: Iterable, *, after: datetime) -> Occurrence | None:
-    """The first run strictly after `after` (None when there is none within the horizon)."""
-    until = after + timedelta(days=HORIZON_DAYS)
+    """The first run strictly after `after` (None when there is none within the horizon).
+
+    Once and custom schedules list their dates: they are read whatever how far ahead.
+    """
+    finite = schedule.recurrence_type in ("once", "custom")
+    until = datetime(9000, 1, 1, tzinfo=UTC) if finite else after + timedelta(days=HORIZON_DAYS)
     return next((i for i in events(schedule, exceptions, after=after, until=until) if isinstance(i, Occurrence)), None)
 
 

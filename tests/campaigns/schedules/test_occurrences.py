@@ -421,3 +421,11 @@ def test_next_occurrence_is_strictly_after_the_reference():
     assert z(occurrences.next_occurrence(s, [], after=utc("2026-06-01T12:00:00Z")).at) == "2026-06-02T12:00:00Z"
     s.end_date = date(2026, 6, 1)
     assert occurrences.next_occurrence(s, [], after=utc("2026-06-01T12:00:00Z")) is None
+
+
+def test_a_once_or_custom_date_years_ahead_still_has_its_run():
+    """Recurring schedules look 5 years ahead; a listed date is found however far it is."""
+    s = schedule(recurrence_type="once", start_date=date(2033, 3, 15))
+    assert z(occurrences.next_occurrence(s, [], after=utc("2026-06-01T00:00:00Z")).at) == "2033-03-15T12:00:00Z"
+    s = schedule(recurrence_type="custom", recurrence_config={"dates": ["2034-01-10T09:00:00"]})
+    assert z(occurrences.next_occurrence(s, [], after=utc("2026-06-01T00:00:00Z")).at) == "2034-01-10T12:00:00Z"
