@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class IntegrationsConfig(AppConfig):
     name = "integrations"
     verbose_name = _("Integrations")
+
+    def ready(self):
+        from integrations import checks  # noqa: F401 (registers the deploy check)
