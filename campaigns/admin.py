@@ -445,3 +445,6 @@ class CampaignLogAdmin(TenantAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+from campaigns import admin_events  # noqa: E402, F401 (registers the inbound events admin)

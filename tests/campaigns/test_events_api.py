@@ -5,7 +5,7 @@ import pytest
 from campaigns import dispatch
 from campaigns.models import Campaign, Execution, InboundEvent, Recipient
 from contacts.models import Contact
-from tests.factories.campaigns import CampaignFactory, make_evolution_instance, make_flow
+from tests.factories.campaigns import CampaignFactory, ExecutionFactory, make_evolution_instance, make_flow
 
 pytestmark = pytest.mark.django_db
 
@@ -161,3 +161,32 @@ def test_a_webhook_campaign_needs_an_event_name(alice_client, org_a, overdue_cam
     activated = alice_client.post(f"/api/v1/flow-automations/{accepted.data['id']}/activate")
     assert activated.status_code == 200 and activated.data == {"activated": True}
     assert Campaign.objects.get(id=accepted.data["id"]).status == "active"
+
+
+def test_the_admin_lists_each_event_with_what_it_started_and_why_the_rest_did_not(
+    alice_client, admin_client, org_a, overdue_campaign
+):
+    from django.urls import reverse
+
+    refused = CampaignFactory(
+        organization=org_a,
+        name="Paused one",
+        trigger_type=Campaign.TriggerType.WEBHOOK,
+        trigger_config={"event": "payment.overdue"},
+        status=Campaign.Status.ACTIVE,
+        max_concurrent_executions=1,
+    )
+    ExecutionFactory(organization=org_a, campaign=refused, status="running")
+    started = alice_client.post("/api/v1/events", EVENT, format="json").data["started"]
+    alice_client.post("/api/v1/events", {**EVENT, "event": "nobody.listens"}, format="json")
+    event = InboundEvent.objects.get(event="payment.overdue")
+
+    listing = admin_client.get(reverse("admin:campaigns_inboundevent_changelist"), {"outcome": "nothing"})
+    assert listing.status_code == 200
+    assert list(listing.context["cl"].result_list) == [InboundEvent.objects.get(event="nobody.listens")]
+    page = admin_client.get(reverse("admin:campaigns_inboundevent_change", args=[event.id])).content.decode()
+    execution_url = reverse("admin:campaigns_execution_change", args=[started[0]["execution_id"]])
+    assert f'href="{execution_url}"' in page
+    assert reverse("admin:campaigns_campaign_change", args=[refused.id]) in page
+    assert "max_concurrent_executions" in page
+    assert 'name="_save"' not in page

@@ -1,6 +1,6 @@
 import factory
 
-from campaigns.models import Campaign, CampaignInstance, CampaignLog, Execution, Recipient, Schedule
+from campaigns.models import Campaign, CampaignInstance, CampaignLog, Execution, InboundEvent, Recipient, Schedule
 from flows.models import Flow, FlowMessage, FlowTemplate, Subflow
 from instances.models import WhatsAppInstance
 
@@ -101,7 +101,20 @@ def make_schedule(organization):
     )
 
 
+def make_inbound_event(organization) -> InboundEvent:
+    from tests.factories.contacts import ContactFactory
+
+    contact = ContactFactory(organization=organization)
+    return InboundEvent.objects.create(
+        organization=organization,
+        event="payment.overdue",
+        contact=contact,
+        result={"contact_id": contact.id, "started": [], "skipped": [], "message": "nothing"},
+    )
+
+
 TENANT_FACTORIES = {
+    InboundEvent: make_inbound_event,
     Campaign: lambda organization: CampaignFactory(organization=organization),
     Execution: lambda organization: ExecutionFactory(organization=organization),
     Recipient: make_recipient,
