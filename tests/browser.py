@@ -27,3 +27,15 @@ def browser_plumbing(monkeypatch):
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = eager
+
+
+PASSWORD = "s3cret-pass"
+
+
+def log_in(page, url: str | None, username: str = "root", password: str = PASSWORD) -> None:
+    """Open `url` (a page that asks to sign in; None: the one open) and sign in."""
+    if url is not None:
+        page.goto(url)
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("[type=submit]")

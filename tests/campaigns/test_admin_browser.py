@@ -6,7 +6,7 @@ from django.contrib.auth.models import Permission
 from accounts.models import Membership
 from accounts.services import add_member
 from campaigns.models import Campaign, Execution
-from tests.browser import ARGS, CHROMIUM, needs_chromium
+from tests.browser import ARGS, CHROMIUM, log_in, needs_chromium
 from tests.factories.campaigns import CampaignFactory
 from tests.factories.contacts import ContactFactory
 
@@ -34,10 +34,7 @@ def _drive_the_admin(live_server, org_a, org_b):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(locale="en-US")
-        page.goto(f"{live_server.url}/admin/login/?next=/admin/campaigns/campaign/")
-        page.fill("#id_username", "olga")
-        page.fill("#id_password", "s3cret-pass")
-        page.click("[type=submit]")
+        log_in(page, f"{live_server.url}/admin/login/?next=/admin/campaigns/campaign/", "olga")
         expect(page.locator("#result_list")).to_contain_text("Black Friday")
 
         page.check(f"input[name=_selected_action][value='{campaign.id}']")

@@ -11,7 +11,7 @@ from django.conf import settings as django_settings
 from campaigns import windows
 from campaigns.models import Campaign, Schedule
 from flows.models import Subflow
-from tests.browser import ARGS, CHROMIUM, needs_chromium
+from tests.browser import ARGS, CHROMIUM, log_in, needs_chromium
 from tests.factories.campaigns import CampaignFactory, make_flow
 from tests.factories.contacts import ContactFactory, TagFactory
 
@@ -42,10 +42,7 @@ def _drive(live_server, org_a):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(locale="en-US", viewport={"width": 1400, "height": 1000})
-        page.goto(f"{live_server.url}/admin/login/")
-        page.fill("#id_username", "root")
-        page.fill("#id_password", "s3cret-pass")
-        page.click("[type=submit]")
+        log_in(page, f"{live_server.url}/admin/login/")
 
         page.goto(f"{live_server.url}/admin/campaigns/campaign/{campaign.id}/change/")
         # The variables the flow uses are offered as rows; sources include the custom fields seen.
@@ -147,10 +144,7 @@ def test_an_operator_sets_the_campaigns_trigger_without_json(live_server, org_a)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(locale="en-US", viewport={"width": 1400, "height": 1000})
-        page.goto(f"{live_server.url}/admin/login/")
-        page.fill("#id_username", "root")
-        page.fill("#id_password", "s3cret-pass")
-        page.click("[type=submit]")
+        log_in(page, f"{live_server.url}/admin/login/")
         page.goto(url)
         editor = page.locator("[data-wf-editor=trigger]")
         expect(editor).to_contain_text("Started by an operator or the API")

@@ -14,7 +14,7 @@ from campaigns.models import Campaign, Execution, Recipient
 from contacts.models import Contact
 from instances.models import SandboxMessage, WhatsAppInstance
 from instances.providers.sandbox import play_event
-from tests.browser import ARGS, CHROMIUM, needs_chromium
+from tests.browser import ARGS, CHROMIUM, log_in, needs_chromium
 from tests.factories.campaigns import make_flow
 
 SCREENSHOTS = Path(django_settings.BASE_DIR) / "var" / "screenshots"
@@ -47,10 +47,7 @@ def _drive_the_back_office(live_server, tmp_path, org_a):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(locale="en-US", viewport={"width": 1400, "height": 1000})
-        page.goto(f"{live_server.url}/")
-        page.fill("#id_username", "root")
-        page.fill("#id_password", "s3cret-pass")
-        page.click("button[type=submit], input[type=submit]")
+        log_in(page, f"{live_server.url}/")
         expect(page.locator("#wf-dashboard")).to_be_visible()
 
         # Import a small CSV.

@@ -6,7 +6,7 @@ from django.contrib.auth.models import Permission
 from accounts.models import Membership
 from accounts.services import add_member
 from contacts.models import Contact, ContactImport
-from tests.browser import ARGS, CHROMIUM, needs_chromium
+from tests.browser import ARGS, CHROMIUM, log_in, needs_chromium
 
 
 @pytest.mark.browser
@@ -36,10 +36,7 @@ def _drive_the_admin(live_server, settings, tmp_path, org_a):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(locale="en-US")
-        page.goto(f"{live_server.url}/admin/login/?next=/admin/contacts/contact/")
-        page.fill("#id_username", "olga")
-        page.fill("#id_password", "s3cret-pass")
-        page.click("[type=submit]")
+        log_in(page, f"{live_server.url}/admin/login/?next=/admin/contacts/contact/", "olga")
         page.click("a[href$='/admin/contacts/contactimport/add/']")
         page.select_option("#id_organization", str(org_a.id))
         page.set_input_files("#id_file", str(csv_path))

@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from instances.models import WhatsAppInstance
-from tests.browser import ARGS, CHROMIUM, needs_chromium
+from tests.browser import ARGS, CHROMIUM, log_in, needs_chromium
 from tests.factories.instances import EvolutionInstanceFactory
 from tests.fakes.provider_server import FAKE_QR
 
@@ -59,10 +59,7 @@ def test_the_connect_page_shows_pushed_codes_until_a_webhook_says_open(live_serv
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(locale="en-US", viewport={"width": 1200, "height": 900})
-        page.goto(f"{live_server.url}/")
-        page.fill("#id_username", "root")
-        page.fill("#id_password", "s3cret-pass")
-        page.click("button[type=submit], input[type=submit]")
+        log_in(page, f"{live_server.url}/")
 
         page.goto(f"{live_server.url}/admin/instances/whatsappinstance/{instance.id}/connect/")
         qr = page.locator("#wf-qr")

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 from accounts.models import Membership
 from accounts.services import add_member
 from integrations.models import Integration
-from tests.browser import ARGS, CHROMIUM, needs_chromium
+from tests.browser import ARGS, CHROMIUM, log_in, needs_chromium
 
 PASSWORD = "browser-pw-4411"
 
@@ -29,10 +29,7 @@ def test_an_operator_saves_a_pontta_connection_and_tests_it(live_server, org_a, 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(locale="en-US")
-        page.goto(f"{live_server.url}/admin/login/?next=/admin/integrations/integration/add/")
-        page.fill("#id_username", "olga")
-        page.fill("#id_password", "s3cret-pass")
-        page.click("[type=submit]")
+        log_in(page, f"{live_server.url}/admin/login/?next=/admin/integrations/integration/add/", "olga")
 
         page.select_option("#id_organization", str(org_a.id))
         page.select_option("#id_kind", "pontta")
