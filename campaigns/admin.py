@@ -98,7 +98,7 @@ class CampaignAdmin(TenantAdmin):
     @admin.display(description=_("next run"), ordering="schedule__next_scheduled_at")
     def next_run(self, campaign):
         schedule = getattr(campaign, "schedule", None)
-        return schedule.next_scheduled_at if schedule and schedule.next_scheduled_at else "-"
+        return schedule.next_scheduled_at if schedule and schedule.is_active and schedule.next_scheduled_at else "-"
 
     @admin.display(description=_("progress of the last execution"))
     def progress(self, campaign):

@@ -109,9 +109,10 @@ class CampaignSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_next_scheduled_at(self, campaign):
         try:
-            value = campaign.schedule.next_scheduled_at
+            schedule = campaign.schedule
         except Schedule.DoesNotExist:
             return None
+        value = schedule.next_scheduled_at if schedule.is_active else None
         return serializers.DateTimeField().to_representation(value) if value else None
 
     def to_representation(self, campaign):

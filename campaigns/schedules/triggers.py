@@ -60,6 +60,7 @@ def schedule_body(campaign) -> dict | None:
             "end_date": None,
             "recurrence_config": {},
             "execution_timezone": campaign.time_zone,
+            "is_active": True,
         }
     if campaign.trigger_type == "cron":
         today = windows.now().astimezone(validation.ZoneInfo(campaign.time_zone)).date().isoformat()
@@ -70,6 +71,7 @@ def schedule_body(campaign) -> dict | None:
             "end_date": None,
             "recurrence_config": {"expression": config["expression"]},
             "execution_timezone": campaign.time_zone,
+            "is_active": True,
         }
     return None
 
@@ -94,13 +96,21 @@ def check_schedule(*, campaign) -> None:
         services.check_dates(schedule)
 
 
-def apply_trigger(*, campaign) -> Schedule | None:
-    """Create or update the campaign's schedule from its trigger (a no-op for manual).
+SCHEDULE_TRIGGERS = ("scheduled", "cron")
+
+
+def apply_trigger(*, campaign, previous_type: str | None = None) -> Schedule | None:
+    """Create or update the campaign's schedule from its trigger.
 
     Called when the trigger changes, inside the campaign's save: a refusal rolls it back.
+    Leaving `scheduled`/`cron` for `manual`/`webhook` turns off the schedule the trigger kept
+    in step (it would go on starting the campaign); a schedule made through the schedule
+    API while the trigger was manual is left alone.
     """
     body = schedule_body(campaign)
     if body is None:
+        if previous_type in SCHEDULE_TRIGGERS:
+            Schedule.objects.filter(campaign=campaign).update(is_active=False)
         return None
     existing = Schedule.objects.filter(campaign=campaign).first()
     if existing is None:

@@ -95,6 +95,7 @@ def update_campaign(
 ) -> Campaign:
     campaign = Campaign.objects.select_for_update().get(id=campaign.id)
     check_editable(campaign)
+    previous_trigger = campaign.trigger_type
     fields = {name: value for name, value in fields.items() if name in CAMPAIGN_FIELDS}
     template = template or campaign.template
     flow = flow or campaign.flow
@@ -111,7 +112,7 @@ def update_campaign(
     if instances is not None:
         _set_instances(campaign, instances)
     if {"trigger_type", "trigger_config", "time_zone"} & set(fields):
-        triggers.apply_trigger(campaign=campaign)
+        triggers.apply_trigger(campaign=campaign, previous_type=previous_trigger)
     return campaign
 
 

@@ -344,3 +344,36 @@ def test_deleting_the_automation_stops_its_schedule(alice_client, campaign):
     alice_client.post(url(campaign), WEEKLY, format="json")
     assert alice_client.delete(f"/api/v1/flow-automations/{campaign.id}").status_code == 204
     assert not Schedule.objects.get(campaign=campaign).is_active
+
+
+@pytest.mark.parametrize(
+    "leaving_for",
+    [{"trigger_type": "manual"}, {"trigger_type": "webhook", "trigger_config": {"event": "payment.overdue"}}],
+)
+def test_leaving_a_cron_trigger_turns_its_schedule_off_and_coming_back_turns_it_on(
+    alice_client, automation, leaving_for
+):
+    body = {**automation, "trigger_type": "cron", "trigger_config": {"expression": "0 9 * * MON-FRI"}}
+    campaign_id = alice_client.post("/api/v1/flow-automations", body, format="json").json()["id"]
+    schedule = Schedule.objects.get(campaign_id=campaign_id)
+
+    answer = alice_client.patch(f"/api/v1/flow-automations/{campaign_id}", leaving_for, format="json")
+    assert answer.status_code == 200, answer.json()
+    schedule.refresh_from_db()
+    assert not schedule.is_active, "a manual or webhook campaign must not go on starting by the clock"
+    assert answer.json()["next_scheduled_at"] is None
+
+    back = {"trigger_type": "cron", "trigger_config": {"expression": "30 14 * * SAT"}}
+    answer = alice_client.patch(f"/api/v1/flow-automations/{campaign_id}", back, format="json")
+    schedule.refresh_from_db()
+    assert schedule.is_active and str(schedule.next_scheduled_at) == "2025-11-22 17:30:00+00:00"
+    assert answer.json()["next_scheduled_at"] is not None
+
+
+def test_a_schedule_made_through_the_schedule_api_on_a_manual_campaign_stays(alice_client, campaign):
+    alice_client.post(url(campaign), WEEKLY, format="json")
+    answer = alice_client.patch(
+        f"/api/v1/flow-automations/{campaign.id}", {"trigger_type": "manual", "name": "x"}, format="json"
+    )
+    assert answer.status_code == 200, answer.json()
+    assert Schedule.objects.get(campaign=campaign).is_active
