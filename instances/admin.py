@@ -10,7 +10,12 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
-from unfold.widgets import UnfoldAdminTextareaWidget, UnfoldAdminTextInputWidget
+from unfold.widgets import (
+    UnfoldAdminPasswordWidget,
+    UnfoldAdminTextareaWidget,
+    UnfoldAdminTextInputWidget,
+    UnfoldAdminURLInputWidget,
+)
 
 from accounts.admin import TenantAdmin
 from accounts.models import Membership
@@ -77,12 +82,17 @@ class WhatsAppInstanceForm(forms.ModelForm):
         required=False,
         assume_scheme="https",
         help_text=_("e.g. https://evolution.example.com"),
+        # The theme's widgets: Django's plain inputs have no border in it (these fields looked absent).
+        widget=UnfoldAdminURLInputWidget,
     )
     api_key = forms.CharField(
-        label=capfirst(_("API key")), required=False, widget=forms.PasswordInput(render_value=False), strip=True
+        label=capfirst(_("API key")), required=False, widget=UnfoldAdminPasswordWidget(render_value=False), strip=True
     )
     integration_key = forms.CharField(
-        label=capfirst(_("integration key")), required=False, widget=forms.PasswordInput(render_value=False), strip=True
+        label=capfirst(_("integration key")),
+        required=False,
+        widget=UnfoldAdminPasswordWidget(render_value=False),
+        strip=True,
     )
 
     class Meta:
