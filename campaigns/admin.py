@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.admin.utils import display_for_value
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -353,7 +354,8 @@ class ExecutionAdmin(TenantAdmin):
 
     @admin.display(description=_("last sign of life of its dispatcher"))
     def heartbeat(self, execution):
-        return execution.heartbeat_at or "-"
+        # A method's value is shown as str(): format the moment as the model's own dates are (local time).
+        return display_for_value(execution.heartbeat_at, "-")
 
     @admin.display(description=_("final counts"))
     def final_counts(self, execution):
@@ -421,6 +423,7 @@ class RecipientAdmin(TenantAdmin):
         return str(recipient.execution)
 
     search_fields = ["=phone", "=provider_message_id"]
+    search_help_text = _("Whole phone (+5511999999999) or provider message id")
     raw_id_fields = ["execution", "contact", "instance", "conversation"]
     readonly_fields = [f.name for f in Recipient._meta.fields]
 

@@ -150,6 +150,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# A login without `next` (unfold's login form posts none) lands on the back-office, not on
+# Django's default /accounts/profile/ (a 404 here).
+LOGIN_REDIRECT_URL = "admin:index"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [

@@ -153,6 +153,7 @@ class FlowAdmin(TenantAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("Simulate %(flow)s") % {"flow": flow.name},
+            "original": flow,  # the header's path: Flows › Flows › the flow
             "flow": flow,
             "instance": instance,
             "contact": contact,

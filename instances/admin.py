@@ -7,8 +7,15 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from unfold.widgets import (
+    UnfoldAdminPasswordWidget,
+    UnfoldAdminTextareaWidget,
+    UnfoldAdminTextInputWidget,
+    UnfoldAdminURLInputWidget,
+)
 
 from accounts.admin import TenantAdmin
 from accounts.models import Membership
@@ -71,13 +78,21 @@ class WhatsAppInstanceForm(forms.ModelForm):
     """Keys are write-only: the form never renders them, and a blank field keeps the stored key."""
 
     base_url = forms.URLField(
-        label=_("base URL"), required=False, assume_scheme="https", help_text=_("e.g. https://evolution.example.com")
+        label=capfirst(_("base URL")),
+        required=False,
+        assume_scheme="https",
+        help_text=_("e.g. https://evolution.example.com"),
+        # The theme's widgets: Django's plain inputs have no border in it (these fields looked absent).
+        widget=UnfoldAdminURLInputWidget,
     )
     api_key = forms.CharField(
-        label=_("API key"), required=False, widget=forms.PasswordInput(render_value=False), strip=True
+        label=capfirst(_("API key")), required=False, widget=UnfoldAdminPasswordWidget(render_value=False), strip=True
     )
     integration_key = forms.CharField(
-        label=_("integration key"), required=False, widget=forms.PasswordInput(render_value=False), strip=True
+        label=capfirst(_("integration key")),
+        required=False,
+        widget=UnfoldAdminPasswordWidget(render_value=False),
+        strip=True,
     )
 
     class Meta:
@@ -123,8 +138,15 @@ class WhatsAppInstanceForm(forms.ModelForm):
 
 
 class TestMessageForm(forms.Form):
-    phone = forms.CharField(label=_("phone"), max_length=32, help_text=_("e.g. +5511999999999"))
-    text = forms.CharField(label=_("text"), widget=forms.Textarea(attrs={"rows": 3}), initial=_("Test message"))
+    phone = forms.CharField(
+        label=capfirst(_("phone")),
+        max_length=32,
+        help_text=_("e.g. +5511999999999"),
+        widget=UnfoldAdminTextInputWidget,
+    )
+    text = forms.CharField(
+        label=capfirst(_("text")), widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}), initial=_("Test message")
+    )
 
     def clean_phone(self):
         try:
@@ -189,8 +211,10 @@ class WhatsAppInstanceAdmin(TenantAdmin):
             {
                 "fields": [
                     "counters_date",
-                    ("sent_today", "delivered_today", "read_today", "failed_today", "replies_today"),
-                    "disconnects_today",
+                    # Two a row: five in one row overlapped their labels at 1400px.
+                    ("sent_today", "delivered_today"),
+                    ("read_today", "replies_today"),
+                    ("failed_today", "disconnects_today"),
                 ]
             },
         ),
@@ -243,6 +267,7 @@ class WhatsAppInstanceAdmin(TenantAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("Connect %(name)s") % {"name": instance.name},
+            "original": instance,  # the header's path: Instances › WhatsApp instances › the number
             "instance": instance,
             "status_url": reverse("admin:instances_whatsappinstance_connect_status", args=[instance.id]),
             "poll_seconds": settings.ADMIN_POLL_SECONDS,

@@ -76,7 +76,7 @@ def apply_message_status(*, instance: WhatsAppInstance, event: MessageStatus, at
         instance=instance,
         type=log_type,
         severity=severity,
-        message=_("%(phone)s: %(status)s") % {"phone": recipient.phone, "status": event.status},
+        message=_("%(phone)s: %(status)s") % {"phone": recipient.phone, "status": Recipient.Status(event.status).label},
         details={"provider_message_id": event.message_id},
     )
     count = STATUS_COUNTER.get(event.status)

@@ -12,8 +12,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import StackedInline, TabularInline
+from unfold.widgets import UnfoldAdminTextInputWidget
 
 from accounts.admin import TenantAdmin
 from campaigns import windows
@@ -109,8 +111,12 @@ class ScheduleRunInline(TabularInline):
 
 
 class BackfillForm(forms.Form):
-    start = forms.DateTimeField(label=_("from"), help_text=_("e.g. 2025-11-01 00:00"))
-    end = forms.DateTimeField(label=_("until"), help_text=_("e.g. 2025-11-07 23:59"))
+    start = forms.DateTimeField(
+        label=capfirst(_("from")), help_text=_("e.g. 2025-11-01 00:00"), widget=UnfoldAdminTextInputWidget
+    )
+    end = forms.DateTimeField(
+        label=capfirst(_("until")), help_text=_("e.g. 2025-11-07 23:59"), widget=UnfoldAdminTextInputWidget
+    )
 
 
 @admin.register(Schedule)

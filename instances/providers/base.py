@@ -14,6 +14,8 @@ no-duplicate promise rests on it:
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.utils.translation import gettext as _
+
 
 @dataclass(frozen=True)
 class SendResult:
@@ -75,8 +77,10 @@ class Provider:
 
     def configure_webhook(self, instance, url: str, events: list[str]) -> dict:
         """Point the provider's webhooks at `url`; not every provider can."""
-        raise ProviderRejected(f"{type(self).__name__} cannot configure webhooks", code="unsupported")
+        raise ProviderRejected(_("This provider cannot configure webhooks."), code="unsupported")
 
     def connect(self, instance) -> dict:
         """Start a QR login: `{"qr": data URL or "", "pairing_code": str, "state": state or ""}`."""
-        raise ProviderRejected(f"{type(self).__name__} has no QR login", code="unsupported")
+        raise ProviderRejected(
+            _("This provider has no QR login: only Evolution API numbers connect with a QR code."), code="unsupported"
+        )

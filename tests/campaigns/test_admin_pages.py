@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 
 from accounts.admin import approximate
 from accounts.models import Membership
@@ -67,6 +67,15 @@ def test_the_root_leads_to_the_admin_and_there_is_a_favicon(client):
         icon = client.get(url)
         assert icon.status_code == 200 and icon["Content-Type"] == "image/svg+xml"
         assert icon.content.startswith(b"<svg")
+
+
+def test_a_login_on_the_login_page_itself_lands_on_the_dashboard(client, django_user_model):
+    """Unfold's login form posts no `next`: without LOGIN_REDIRECT_URL it led to /accounts/profile/ (404)."""
+    django_user_model.objects.create_superuser("root", "root@example.com", "s3cret-pass")
+    client.get(reverse("admin:login"))
+    response = client.post(reverse("admin:login"), {"username": "root", "password": "s3cret-pass"})
+    assert (response.status_code, response.url) == (302, reverse("admin:index"))
+    assert client.get(response.url).status_code == 200
 
 
 def test_pages_link_the_favicon_and_load_nothing_from_another_host(root):
@@ -201,7 +210,8 @@ def test_the_execution_page_is_live_links_each_count_and_has_no_save_button(root
     campaign = CampaignFactory(organization=org_a, status="active")
     execution = execution_with(org_a, campaign, ["sent", "failed", "failed", "pending"])
     Recipient.objects.filter(execution=execution, status="failed").update(error="not_on_whatsapp: número sem WhatsApp")
-    Execution.objects.filter(id=execution.id).update(stats={"sent": 1, "failed": 2})
+    heartbeat = timezone.now().replace(microsecond=123456)
+    Execution.objects.filter(id=execution.id).update(stats={"sent": 1, "failed": 2}, heartbeat_at=heartbeat)
 
     page = root.get(reverse("admin:campaigns_execution_change", args=[execution.id]))
 
@@ -213,6 +223,8 @@ def test_the_execution_page_is_live_links_each_count_and_has_no_save_button(root
     assert page.context["live_url"] == reverse("admin:campaigns_execution_live", args=[execution.id])
     assert "2 recipient(s): not_on_whatsapp: número sem WhatsApp" in html
     assert "Sent: 1 · Failed: 2" in html  # final counts, not JSON
+    with translation.override("en"):  # the dispatcher's heartbeat in local time, as the other dates
+        assert formats.localize(timezone.localtime(heartbeat)) in html and str(heartbeat) not in html
     for label in ("Campaign:", "Triggered by:", "Heartbeat at:"):
         assert label not in html
     assert [name for name, *_ in page.context["execution_actions"]] == ["pause", "cancel", "requeue"]

@@ -71,6 +71,17 @@ def test_sends_per_hour_count_each_hour_from_the_sent_index(org_a):
     assert "Index Only Scan using campaigns_recipient_sent on campaigns_recipient" in found
 
 
+def test_sends_per_hour_without_postgresql_count_the_same(org_a):
+    """SQLite (`make run`'s default) has no generate_series: the ORM's count must give the same bars."""
+    _campaign, execution = execution_of(org_a, ["sent", "delivered", "read", "pending", "failed", "sent"])
+    two_days_ago = timezone.now() - timedelta(days=2)
+    Recipient.objects.filter(execution=execution, phone__endswith="5").update(sent_at=two_days_ago)
+    since = (timezone.now() - timedelta(hours=23)).replace(minute=0, second=0, microsecond=0)
+    by_sql = live._count_per_hour_sql([execution.id], since=since, hours=24)
+    assert sorted(by_sql.values()) == [0] * 20 + [1] * 4  # the one sent two days ago is outside the window
+    assert live._count_per_hour_orm([execution.id], since=since, hours=24) == {h: n for h, n in by_sql.items() if n}
+
+
 def test_the_recipients_list_by_status_reads_the_status_index_in_its_order(org_a):
     execution_of(org_a, ["failed", "sent", "failed"])
     queryset = Recipient.objects.filter(execution__organization__in=[org_a.id], status="failed").order_by("id")[:50]

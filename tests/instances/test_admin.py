@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
@@ -71,6 +73,10 @@ def test_the_change_form_masks_keys_and_a_blank_one_keeps_the_stored_key(admin_c
     page = admin_client.get(change_url(instance)).content.decode()
     assert "VERYSECRET" not in page
     assert "…1234" in page
+    # In the theme's inputs (bordered): Django's plain ones are invisible in it.
+    for name in ("base_url", "api_key", "integration_key"):
+        tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group(0)
+        assert "border" in tag, tag
 
     form = {
         "organization": org_a.id,

@@ -122,6 +122,8 @@ def test_a_failed_status_logs_an_error(instance, recipient, apply_in_request):
     assert recipient.failed_at is not None
     log = CampaignLog.objects.get(recipient=recipient)
     assert (log.type, log.severity) == (CampaignLog.Type.MESSAGE_FAILED, CampaignLog.Severity.ERROR)
+    # The status in words (in the language active when it was recorded), as the lists show it, not its code.
+    assert log.message in {f"{recipient.phone}: Com falha", f"{recipient.phone}: Failed"}
 
 
 # Opt-in after opt-out and a failure after delivery do not commute with the rest:
