@@ -19,7 +19,7 @@ from campaigns.models import Campaign, Recipient
 from campaigns.schedules import services as schedules
 from flows.models import Flow
 from instances.models import WhatsAppInstance
-from tests.browser import ARGS, CHROMIUM, needs_chromium
+from tests.browser import ARGS, CHROMIUM, log_in, needs_chromium
 from tests.campaigns.test_admin_pages import execution_with
 
 THIRD_PARTY = {"auth", "axes", "django_celery_beat"}
@@ -93,10 +93,7 @@ def _visit_every_page(live_server, ours):
         )
         page.on("response", lambda r: errors.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None)
 
-        page.goto(f"{live_server.url}/admin/login/")
-        page.fill("#id_username", "admin")
-        page.fill("#id_password", "s3cret-pass")
-        page.click("[type=submit]")
+        log_in(page, f"{live_server.url}/admin/login/", "admin")
         page.wait_for_url(f"{live_server.url}/admin/")
 
         def visit(path, *, may_refuse=False):
