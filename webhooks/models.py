@@ -73,7 +73,7 @@ class WebhookEvent(TenantModel):
         ]
 
     def __str__(self):
-        return f"{self.event} #{self.id} ({self.status})"
+        return f"{self.event} #{self.id} ({self.get_status_display()})"
 
 
 def _validate_keywords(value):

@@ -126,7 +126,7 @@ class Recipient(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.phone} ({self.status})"
+        return f"{self.phone} ({self.get_status_display()})"
 
 
 def recipient_sources(to: str) -> list[str]:
