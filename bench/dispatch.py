@@ -109,8 +109,8 @@ def make_contacts(org, n: int) -> None:
 
 
 def bench_dispatch(n: int, url: str) -> dict:
-    from campaigns import services
     from campaigns.models import Execution
+    from campaigns.services import starting
     from tests.campaigns.workers import Workers
     from tests.factories.campaigns import CampaignFactory, make_evolution_instance
 
@@ -122,7 +122,7 @@ def bench_dispatch(n: int, url: str) -> dict:
     try:
         time.sleep(4)  # worker start-up is not part of the sending rate
         started = time.perf_counter()
-        execution = services.start_campaign(campaign=campaign)
+        execution = starting.start_campaign(campaign=campaign)
         while Execution.objects.filter(id=execution.id).values_list("status", flat=True).get() != "completed":
             time.sleep(0.2)
         elapsed = time.perf_counter() - started
@@ -138,8 +138,8 @@ def bench_start(m: int) -> None:
     """Runs in its own process so its peak RSS is the start's alone."""
     from django.db import connection
 
-    from campaigns import services
     from campaigns.models import Execution, Recipient
+    from campaigns.services import starting
     from tests.factories.campaigns import CampaignFactory
 
     org = organization("bench-start")
@@ -156,7 +156,7 @@ def bench_start(m: int) -> None:
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
     with _no_dispatch():
-        execution = services.start_campaign(campaign=campaign)
+        execution = starting.start_campaign(campaign=campaign)
     ours = time.perf_counter() - started
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     plain_execution = Execution.objects.create(organization=org, campaign=campaign)

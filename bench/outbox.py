@@ -42,7 +42,8 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     from accounts.models import Organization
-    from campaigns.models import Campaign, CampaignInstance, Execution, Recipient, advance_recipients
+    from campaigns.models import Campaign, CampaignInstance, Execution, Recipient
+    from campaigns.transitions import advance_recipients
     from contacts.models import Contact
     from flows.models import Flow, FlowTemplate
     from instances.models import WhatsAppInstance

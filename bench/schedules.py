@@ -120,7 +120,7 @@ def bench_profile(n: int) -> None:
     from campaigns import windows
     from campaigns.models import Schedule, ScheduleRun
     from campaigns.schedules import ticker
-    from campaigns.services import start_campaign
+    from campaigns.services.starting import start_campaign
     from campaigns.tasks import dispatch_execution
 
     org = organization("bench-schedules-profile")

@@ -10,11 +10,12 @@ from unfold.admin import TabularInline
 
 from accounts.admin import TenantAdmin
 from accounts.queries import organization_ids_for
-from campaigns import admin_dispatch, admin_views, dashboard, services
+from campaigns import admin_dispatch, admin_views, dashboard
 from campaigns.admin_forms import CampaignForm, TestSendForm
 from campaigns.admin_views import LastExecutionProgress, progress_bar
 from campaigns.models import Campaign, CampaignLog, Execution, Recipient
 from campaigns.schedules.admin import ScheduleInline
+from campaigns.services import authoring, controls, starting
 from flows.models import Flow
 
 
@@ -164,9 +165,9 @@ class CampaignAdmin(TenantAdmin):
         arguments = form.service_arguments()
         fields = arguments.pop("fields")
         if change:
-            campaign = services.update_campaign(campaign=obj, **arguments, **fields)
+            campaign = authoring.update_campaign(campaign=obj, **arguments, **fields)
         else:
-            campaign = services.create_campaign(
+            campaign = authoring.create_campaign(
                 organization=obj.organization, created_by=request.user, **arguments, **fields
             )
         # The admin goes on with `obj` (inlines, log entry, redirect): make it the saved row.
@@ -180,7 +181,7 @@ class CampaignAdmin(TenantAdmin):
                 self._run(
                     request,
                     campaign,
-                    lambda c: services.start_campaign(campaign=c, user=request.user),
+                    lambda c: starting.start_campaign(campaign=c, user=request.user),
                     _("%(name)s started: execution #%(id)s with %(n)d recipient(s)."),
                 )
             return None
@@ -201,7 +202,7 @@ class CampaignAdmin(TenantAdmin):
     @staticmethod
     def _audience_size(campaign):
         try:
-            return services.audience_size(campaign=campaign)
+            return starting.audience_size(campaign=campaign)
         except ValidationError as error:
             return "; ".join(error.messages)
 
@@ -220,24 +221,24 @@ class CampaignAdmin(TenantAdmin):
         activated = 0
         for campaign in queryset:
             try:
-                activated += services.activate_campaign(campaign=campaign)
+                activated += authoring.activate_campaign(campaign=campaign)
             except ValidationError as error:
                 self.message_user(request, f"{campaign}: {'; '.join(error.messages)}", messages.ERROR)
         self.message_user(request, _("%(n)d campaign(s) now live on their trigger.") % {"n": activated})
 
     @admin.action(description=_("Pause the selected campaigns"))
     def pause(self, request, queryset):
-        count = sum(services.pause_campaign(campaign=c, user=request.user) for c in queryset)
+        count = sum(controls.pause_campaign(campaign=c, user=request.user) for c in queryset)
         self.message_user(request, _("%(n)d execution(s) paused.") % {"n": count})
 
     @admin.action(description=_("Resume the selected campaigns"))
     def resume(self, request, queryset):
-        count = sum(services.resume_campaign(campaign=c, user=request.user) for c in queryset)
+        count = sum(controls.resume_campaign(campaign=c, user=request.user) for c in queryset)
         self.message_user(request, _("%(n)d execution(s) resumed.") % {"n": count})
 
     @admin.action(description=_("Cancel the running executions of the selected campaigns"))
     def cancel(self, request, queryset):
-        count = sum(services.cancel_campaign(campaign=c, user=request.user) for c in queryset)
+        count = sum(controls.cancel_campaign(campaign=c, user=request.user) for c in queryset)
         self.message_user(request, _("Cancelled; %(n)d pending recipient(s) skipped.") % {"n": count})
 
     @admin.action(description=_("Send a test to chosen contacts"))
@@ -249,7 +250,7 @@ class CampaignAdmin(TenantAdmin):
             self._run(
                 request,
                 campaign,
-                lambda c: services.start_campaign(
+                lambda c: starting.start_campaign(
                     campaign=c,
                     user=request.user,
                     test_mode=True,
@@ -387,23 +388,23 @@ class ExecutionAdmin(TenantAdmin):
 
     @admin.action(description=_("Pause"))
     def pause(self, request, queryset):
-        count = sum(services.pause_execution(execution=e, user=request.user) for e in queryset)
+        count = sum(controls.pause_execution(execution=e, user=request.user) for e in queryset)
         self.message_user(request, _("%(n)d execution(s) paused.") % {"n": count})
 
     @admin.action(description=_("Resume"))
     def resume(self, request, queryset):
-        count = sum(services.resume_execution(execution=e, user=request.user) for e in queryset)
+        count = sum(controls.resume_execution(execution=e, user=request.user) for e in queryset)
         self.message_user(request, _("%(n)d execution(s) resumed.") % {"n": count})
 
     @admin.action(description=_("Cancel (pending recipients are skipped)"))
     def cancel(self, request, queryset):
-        count = sum(services.cancel_execution(execution=e, user=request.user) for e in queryset)
+        count = sum(controls.cancel_execution(execution=e, user=request.user) for e in queryset)
         self.message_user(request, _("%(n)d pending recipient(s) skipped.") % {"n": count})
 
     @admin.action(description=_("Re-queue unknown and failed recipients"))
     def requeue(self, request, queryset):
         try:
-            count = sum(services.requeue_recipients(execution=e, user=request.user) for e in queryset)
+            count = sum(controls.requeue_recipients(execution=e, user=request.user) for e in queryset)
         except ValidationError as error:
             self.message_user(request, "; ".join(error.messages), messages.ERROR)
             return

@@ -23,8 +23,8 @@ from django.utils.translation import gettext_lazy as _
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from accounts.queries import organization_ids_for
-from campaigns import services
 from campaigns.models import Campaign
+from campaigns.services import authoring, starting
 from contacts.imports import FIELD_ALIASES, ContactImportError, import_contacts
 from contacts.services import contacts_import_text
 from flows.models import Flow, FlowMessage
@@ -222,7 +222,7 @@ def start_dispatch(*, request, form, organization, numbers_only: bool, mapping: 
     trigger = {}
     if start_at:
         trigger = {"trigger_type": "scheduled", "trigger_config": {"scheduled_at": start_at.isoformat()}}
-    campaign = services.create_campaign(
+    campaign = authoring.create_campaign(
         organization=organization,
         template=flow.template,
         flow=flow,
@@ -236,4 +236,4 @@ def start_dispatch(*, request, form, organization, numbers_only: bool, mapping: 
     )
     if start_at:
         return campaign  # its once schedule starts it
-    return services.start_campaign(campaign=campaign, user=request.user)
+    return starting.start_campaign(campaign=campaign, user=request.user)

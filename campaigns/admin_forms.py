@@ -5,10 +5,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import UnfoldAdminSelectMultipleWidget, UnfoldAdminSelectWidget
 
-from campaigns import services
 from campaigns.admin_widgets import AudienceWidget, TriggerWidget, VariableMappingWidget
 from campaigns.models import Campaign
 from campaigns.schedules import triggers
+from campaigns.services import authoring
 from contacts.models import Contact
 from instances.models import WhatsAppInstance
 
@@ -18,7 +18,7 @@ TRIGGER_FIELDS = ("trigger_type", "trigger_config", "time_zone")
 
 
 class CampaignForm(forms.ModelForm):
-    """Validated by `services.validate_campaign`, saved by `services.create/update_campaign`."""
+    """Validated by `authoring.validate_campaign`, saved by `authoring.create_campaign` and `update_campaign`."""
 
     whatsapp_number = forms.ModelChoiceField(
         queryset=WhatsAppInstance.objects.none(),
@@ -38,7 +38,7 @@ class CampaignForm(forms.ModelForm):
 
     class Meta:
         model = Campaign
-        fields = ["organization", "template", "flow", *services.CAMPAIGN_FIELDS]
+        fields = ["organization", "template", "flow", *authoring.CAMPAIGN_FIELDS]
         widgets = {
             "audience_config": AudienceWidget(),
             "variable_mapping": VariableMappingWidget(),
@@ -85,8 +85,8 @@ class CampaignForm(forms.ModelForm):
         arguments = self.service_arguments()
         try:
             if self.instance.pk:
-                services.check_editable(self.instance)
-            services.validate_campaign(
+                authoring.check_editable(self.instance)
+            authoring.validate_campaign(
                 organization=organization,
                 template=arguments["template"],
                 flow=arguments["flow"],
@@ -140,7 +140,7 @@ class CampaignForm(forms.ModelForm):
             "flow": cleaned.get("flow"),
             "instances": [first, *more] if first else [],
             "fields": {
-                name: cleaned[name] for name in services.CAMPAIGN_FIELDS if name in cleaned and self._sends(name)
+                name: cleaned[name] for name in authoring.CAMPAIGN_FIELDS if name in cleaned and self._sends(name)
             },
         }
 

@@ -16,8 +16,9 @@ from rest_framework.response import Response
 
 from accounts.api import TenantModelViewSet, TenantPrimaryKeyRelatedField, TenantReadOnlyViewSet
 from campaigns import api_schema as schema
-from campaigns import queries, services, stats
+from campaigns import queries, stats
 from campaigns.models import Campaign, Execution, Recipient, Schedule
+from campaigns.services import authoring, controls, starting
 from config.spreadsheets import safe_row
 from flows.models import Flow, FlowTemplate
 from instances.models import WhatsAppInstance
@@ -272,22 +273,22 @@ class CampaignViewSet(TenantModelViewSet):
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        serializer.instance = services.create_campaign(
+        serializer.instance = authoring.create_campaign(
             organization=self.get_write_organization(), created_by=self.request.user, **data
         )
 
     def perform_update(self, serializer):
-        serializer.instance = services.update_campaign(campaign=serializer.instance, **serializer.validated_data)
+        serializer.instance = authoring.update_campaign(campaign=serializer.instance, **serializer.validated_data)
 
     def perform_destroy(self, campaign):
-        services.delete_campaign(campaign=campaign, user=self.request.user)
+        authoring.delete_campaign(campaign=campaign, user=self.request.user)
 
     @extend_schema(request=StartSerializer, responses={202: ExecutionDetailSerializer})
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
         body = StartSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        execution = services.start_campaign(campaign=self.get_object(), user=request.user, **body.validated_data)
+        execution = starting.start_campaign(campaign=self.get_object(), user=request.user, **body.validated_data)
         data = ExecutionDetailSerializer(execution).data
         # The old answer's `started_at` is when the start was accepted; the execution's own
         # `started_at` is set when a dispatcher first runs it (GET shows that one).
@@ -297,7 +298,7 @@ class CampaignViewSet(TenantModelViewSet):
     @action(detail=True, methods=["post"])
     def activate(self, request, pk=None):
         """A campaign with a trigger (an inbound event) goes live without starting now."""
-        return Response({"activated": services.activate_campaign(campaign=self.get_object())})
+        return Response({"activated": authoring.activate_campaign(campaign=self.get_object())})
 
     @extend_schema(responses=ExecutionSerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -314,17 +315,17 @@ class CampaignViewSet(TenantModelViewSet):
     @extend_schema(request=None, responses=schema.PAUSED)
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
-        return Response({"paused": services.pause_campaign(campaign=self.get_object(), user=request.user)})
+        return Response({"paused": controls.pause_campaign(campaign=self.get_object(), user=request.user)})
 
     @extend_schema(request=None, responses=schema.RESUMED)
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
-        return Response({"resumed": services.resume_campaign(campaign=self.get_object(), user=request.user)})
+        return Response({"resumed": controls.resume_campaign(campaign=self.get_object(), user=request.user)})
 
     @extend_schema(request=None, responses=schema.SKIPPED)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        return Response({"skipped": services.cancel_campaign(campaign=self.get_object(), user=request.user)})
+        return Response({"skipped": controls.cancel_campaign(campaign=self.get_object(), user=request.user)})
 
 
 class ExecutionViewSet(TenantReadOnlyViewSet):
@@ -362,18 +363,18 @@ class ExecutionViewSet(TenantReadOnlyViewSet):
     @extend_schema(request=None, responses={200: ExecutionDetailSerializer, 409: schema.CONFLICT})
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
-        return self._control(services.pause_execution(execution=self.get_object(), user=request.user))
+        return self._control(controls.pause_execution(execution=self.get_object(), user=request.user))
 
     @extend_schema(request=None, responses={200: ExecutionDetailSerializer, 409: schema.CONFLICT})
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
-        return self._control(services.resume_execution(execution=self.get_object(), user=request.user))
+        return self._control(controls.resume_execution(execution=self.get_object(), user=request.user))
 
     @extend_schema(request=None, responses={200: ExecutionDetailSerializer, 409: schema.CONFLICT})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         execution = self.get_object()
-        skipped = services.cancel_execution(execution=execution, user=request.user)
+        skipped = controls.cancel_execution(execution=execution, user=request.user)
         return self._control(execution.status == Execution.Status.CANCELLED, skipped=skipped)
 
     @extend_schema(request=RequeueSerializer, responses={200: ExecutionDetailSerializer, 409: schema.CONFLICT})
@@ -382,7 +383,7 @@ class ExecutionViewSet(TenantReadOnlyViewSet):
         body = RequeueSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         execution = self.get_object()
-        moved = services.requeue_recipients(
+        moved = controls.requeue_recipients(
             execution=execution, statuses=body.validated_data["statuses"], user=request.user
         )
         return self._control(True, requeued=moved)

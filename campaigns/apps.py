@@ -15,12 +15,12 @@ class CampaignsConfig(AppConfig):
 
 
 def _on_connection_changed(sender, instance, old_state, new_state, reason="", **kwargs):
-    from campaigns.services import instance_connection_changed
+    from campaigns.services.controls import instance_connection_changed
 
     instance_connection_changed(instance=instance, new_state=new_state, reason=reason)
 
 
 def _on_conversation_completed(sender, conversation, **kwargs):
-    from campaigns.services import conversation_completed
+    from campaigns.services.controls import conversation_completed
 
     conversation_completed(conversation=conversation)

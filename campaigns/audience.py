@@ -205,3 +205,11 @@ def as_number(text):
 
 def _error(path: str, message: str) -> ValidationError:
     return ValidationError({"audience_config": f"{path}: {message}"})
+
+
+def check_contact_ids(organization, ids: list[int], field: str = "audience_config") -> None:
+    """Refuse (naming `field`) the ids that are not contacts of the organization."""
+    found = set(Contact.objects.filter(organization=organization, id__in=ids).values_list("id", flat=True))
+    unknown = sorted(set(ids) - found)
+    if unknown:
+        raise ValidationError({field: _("Unknown contact ids: %(ids)s.") % {"ids": ", ".join(map(str, unknown))}})

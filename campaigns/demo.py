@@ -5,7 +5,7 @@ sandbox play back deliveries, reads and replies. Safe to run again.
 """
 
 from campaigns.models import Campaign
-from campaigns.services import create_campaign
+from campaigns.services.authoring import create_campaign
 from flows.demo import DEMO_TEMPLATE_NAME
 from flows.models import Flow
 from instances.models import WhatsAppInstance

@@ -8,6 +8,7 @@ HTTP call happens where statuses move (the Evolution webhook's path included).
 from django.db.models import CharField, F, Value
 from django.db.models.functions import Cast, Concat, JSONObject
 
+from campaigns.models import Recipient
 from integrations.services import webhooks
 
 RECIPIENT_EVENTS = ("sent", "delivered", "read", "replied", "failed", "opted_out")
@@ -19,8 +20,6 @@ def recipient_event_wanted(to: str) -> bool:
 
 def enqueue_recipient_events(*, queryset, to: str, stamp: str, at) -> int:
     """One `INSERT … SELECT`: an event per recipient of `queryset` that just moved to `to` (stamped `at`)."""
-    from campaigns.models import Recipient
-
     event_type = f"recipient.{to}"
     organization_ids = webhooks.subscribed_organization_ids(event_type)
     if not organization_ids:

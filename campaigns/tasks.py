@@ -1,4 +1,4 @@
-"""Celery tasks: thin interfaces over `campaigns.dispatch`.
+"""Celery tasks: thin interfaces over `campaigns.sending.dispatch`.
 
 Both tasks are idempotent (correctness lives in the database claim), so they may use
 `acks_late` + `reject_on_worker_lost`: a task whose worker died is delivered again and
@@ -10,7 +10,8 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from campaigns import dispatch, stats
+from campaigns import stats
+from campaigns.sending import dispatch
 from config.metrics import SCHEDULE_RUNS
 
 logger = logging.getLogger(__name__)

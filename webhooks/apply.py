@@ -2,7 +2,7 @@
 
 Each function returns a short result word stored on the event row (and answered when
 the event is applied in the request). Applying the same event twice changes nothing:
-recipient statuses only move forward (`campaigns.models.advance_recipients`), opt-out
+recipient statuses only move forward (`campaigns.transitions.advance_recipients`), opt-out
 keeps the first opt-out, and the intake runs each stored event once.
 """
 
@@ -14,8 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaigns.models import CampaignLog, Recipient, advance_recipients
-from campaigns.services import log as campaign_log
+from campaigns.models import CampaignLog, Recipient
+from campaigns.models.log import log as campaign_log
+from campaigns.transitions import advance_recipients
 from contacts.models import Contact
 from contacts.services import contact_get_or_create
 from flows.engine import Media
@@ -46,7 +47,7 @@ REPLYABLE = ["sent", "delivered", "read", "unknown"]
 class NotRecordedYet(Exception):
     """A status came before the dispatcher recorded the message id of a send it just made.
 
-    The dispatcher records its sends' ids in batches (`campaigns.batch`), a moment after
+    The dispatcher records its sends' ids in batches (`campaigns.sending.batch`), a moment after
     the provider answered, and Evolution may report the message in that moment. The event
     is kept for the sweep, which applies it again once the id is on its recipient.
     """

@@ -75,6 +75,32 @@ class CampaignLog(TenantModel):
         return self.message
 
 
+def log(
+    *,
+    campaign,
+    type: str,
+    message: str,
+    execution=None,
+    severity: str = CampaignLog.Severity.INFO,
+    recipient=None,
+    instance=None,
+    details: dict | None = None,
+) -> CampaignLog:
+    """Write one row of the campaign log (every layer writes it, so it lives beside the model)."""
+    return CampaignLog.objects.create(
+        organization_id=campaign.organization_id,
+        campaign=campaign,
+        execution=execution,
+        recipient=recipient,
+        contact_id=getattr(recipient, "contact_id", None),
+        instance=instance,
+        type=type,
+        severity=severity,
+        message=str(message),
+        details=details or {},
+    )
+
+
 class SendSlot(models.Model):
     """A limiter value (next free send time in ms, or a day's send count) when there is no Redis."""
 

@@ -1,6 +1,4 @@
-from datetime import datetime
-
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -127,45 +125,3 @@ class Recipient(models.Model):
 
     def __str__(self):
         return f"{self.phone} ({self.get_status_display()})"
-
-
-def recipient_sources(to: str) -> list[str]:
-    """The statuses a recipient may move to `to` from (the machine in Recipient's docstring)."""
-    if to in Recipient.PROGRESS:
-        earlier = Recipient.PROGRESS[: Recipient.PROGRESS.index(to)]
-        return ["sending", "unknown", *earlier]
-    return {
-        "sending": ["pending"],
-        "pending": ["sending", *Recipient.REQUEUEABLE],
-        "failed": ["pending", "sending", "sent"],
-        "unknown": ["sending"],
-        "opted_out": ["pending", "sending"],
-        "skipped": ["pending"],
-    }[to]
-
-
-def advance_recipients(queryset, to: str, *, at: datetime | None = None, **fields) -> int:
-    """Move the recipients of `queryset` to `to` where the machine allows; returns how many moved.
-
-    Recipients already past `to` keep their status; a progress status arriving late fills its
-    own empty timestamp only (a `delivered` after `read`). Every status change goes through here.
-    """
-    from campaigns.outbound import enqueue_recipient_events, recipient_event_wanted
-
-    at = at or timezone.now()
-    stamp = Recipient.TIMESTAMP_OF.get(to)
-    values = {"status": to, **fields}
-    if stamp and stamp not in values:
-        values[stamp] = at
-    if recipient_event_wanted(to):
-        # Someone subscribes: the outbox rows are written with the move, in its transaction.
-        with transaction.atomic():
-            moved = queryset.filter(status__in=recipient_sources(to)).update(**values)
-            if moved:
-                enqueue_recipient_events(queryset=queryset, to=to, stamp=stamp, at=values[stamp])
-    else:
-        moved = queryset.filter(status__in=recipient_sources(to)).update(**values)
-    if to in Recipient.PROGRESS and to != "sent":
-        later = Recipient.PROGRESS[Recipient.PROGRESS.index(to) + 1 :]
-        queryset.filter(status__in=later, **{f"{stamp}__isnull": True}).update(**{stamp: at})
-    return moved

@@ -19,7 +19,7 @@ from unfold.widgets import UnfoldAdminTextInputWidget
 
 from accounts.admin import TenantAdmin
 from campaigns import windows
-from campaigns.schedules import occurrences, services
+from campaigns.schedules import occurrences, runs, services
 from campaigns.schedules.forms import ScheduleExceptionForm, ScheduleForm, describe_cron, describe_runs
 from campaigns.schedules.models import Schedule, ScheduleException, ScheduleRun
 
@@ -169,7 +169,7 @@ class ScheduleAdmin(TenantAdmin):
     def trigger(self, request, queryset):
         for schedule in queryset:
             try:
-                run = services.trigger_schedule(schedule=schedule, user=request.user)
+                run = runs.trigger_schedule(schedule=schedule, user=request.user)
             except ValidationError as error:
                 self.message_user(request, f"{schedule}: {'; '.join(error.messages)}", messages.ERROR)
                 continue

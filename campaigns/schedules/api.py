@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from accounts.api import TenantScopedMixin
 from campaigns.models import Campaign
-from campaigns.schedules import schema, services, validation
+from campaigns.schedules import runs, schema, services, validation
 from campaigns.schedules.models import Schedule, ScheduleException, ScheduleRun
 
 
@@ -186,7 +186,7 @@ class ScheduleViewSet(TenantScopedMixin, viewsets.GenericViewSet):
 
     @schema.trigger
     def trigger(self, request, pk=None):
-        run = services.trigger_schedule(schedule=self._schedule(), user=request.user)
+        run = runs.trigger_schedule(schedule=self._schedule(), user=request.user)
         return Response(run_data(run), status=status.HTTP_202_ACCEPTED)
 
     @schema.backfill

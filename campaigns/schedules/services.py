@@ -1,4 +1,4 @@
-"""Schedule workflows: create, update, delete, exceptions, pause/resume, run now, backfill.
+"""Schedule workflows: create, update, delete, exceptions, pause/resume, backfill (run now: `runs`).
 
 Every function takes keyword arguments and owns its transaction. `next_scheduled_at`
 is always what the calculator (`occurrences`) gives after the later of now and the last
@@ -116,20 +116,6 @@ def resume_schedule(*, schedule: Schedule) -> Schedule:
     schedule.is_paused, schedule.paused_at, schedule.pause_note = False, None, ""
     refresh_next(schedule=schedule)
     return schedule
-
-
-@transaction.atomic
-def trigger_schedule(*, schedule: Schedule, user=None) -> ScheduleRun:
-    """One run now, outside the recurrence (recorded as kind "manual"), through the usual start."""
-    from campaigns.schedules.ticker import count_start, start_run
-
-    schedule = Schedule.objects.select_for_update().select_related("campaign").get(id=schedule.id)
-    run = ScheduleRun.objects.create(
-        schedule=schedule, scheduled_for=windows.now(), kind=ScheduleRun.Kind.MANUAL, status=ScheduleRun.Status.BUFFERED
-    )
-    start_run(schedule=schedule, run=run, user=user, strict=True)
-    count_start(schedule=schedule, at=run.started_at)
-    return run
 
 
 @transaction.atomic

@@ -9,16 +9,17 @@
    the end of its execution window) is handled; every other one is recorded `missed`
    (with one campaign log entry), so downtime never fires a burst of stale starts.
 3. Handling an occurrence inserts its `ScheduleRun` (unique per schedule and instant: a
-   second ticker, beat or retried task finds it and starts nothing), applies the overlap
-   policy and starts the execution through `start_campaign` (type "scheduled",
-   `trigger_event` = the occurrence, `settings` = its `modify` exceptions), all in the
-   transaction that advances `next_scheduled_at`.
+   second ticker, beat or retried task finds it and starts nothing, `runs.take_runs`),
+   applies the overlap policy and starts the execution through the manual start's
+   `begin_executions` (type "scheduled", `trigger_event` = the occurrence, `settings` =
+   its `modify` exceptions), all in the transaction that advances `next_scheduled_at`.
 4. Then it starts the oldest `buffered` run of each schedule whose campaign is free
    (buffer_one, backfills).
 
-Steps 2–3 run set-wise for a whole locked batch (`batches.start_batch`: a fixed number
-of statements per batch, the same writes); if that fails, the batch rolls back and its
-schedules are handled one by one, each in its own savepoint (`handle_due`).
+Steps 2–3 run set-wise for a whole locked batch (`start_batch`: a fixed number of
+statements per batch); if that fails, the batch rolls back and its schedules are handled
+as batches of one, each in its own savepoint, so one bad schedule costs the batch its
+speed, never the others their start.
 """
 
 import logging
@@ -26,16 +27,24 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from campaigns import windows
-from campaigns.models import CampaignLog, Execution
+from campaigns.models import Execution
 from campaigns.schedules import occurrences
 from campaigns.schedules.models import Schedule, ScheduleRun
-from campaigns.services import begin_execution, log
+from campaigns.schedules.runs import (
+    already_waiting,
+    count_start,
+    record_missed,
+    refusal_detail,
+    skip_runs,
+    start_run,
+    take_runs,
+)
+from campaigns.services.starting import Start, begin_executions
+from config.db import update_rows
 
 logger = logging.getLogger(__name__)
 # At most this many past occurrences are looked at (and recorded missed) per schedule and tick.
@@ -72,15 +81,13 @@ def has_more_due(*, at=None) -> bool:
 
 
 def handle_batch(*, schedules: list[Schedule], at, counts: dict) -> None:
-    """A claimed batch set-wise (`batches.start_batch`); one by one, each in its savepoint, if that fails."""
+    """A claimed batch set-wise (`start_batch`); as batches of one, each in its savepoint, if that fails."""
     if len(schedules) > 1:
-        from campaigns.schedules.batches import start_batch
-
         batch_counts = dict.fromkeys(counts, 0)
         try:
             with transaction.atomic():
                 start_batch(schedules=schedules, at=at, counts=batch_counts)
-        except Exception:  # e.g. one audience's query fails: the one-by-one path isolates it (logged)
+        except Exception:  # e.g. one audience's query fails: batches of one isolate it (logged)
             logger.exception("schedules %s…: the batch start failed; handling them one by one", schedules[0].id)
         else:
             for name, value in batch_counts.items():
@@ -89,7 +96,7 @@ def handle_batch(*, schedules: list[Schedule], at, counts: dict) -> None:
     for schedule in schedules:
         try:
             with transaction.atomic():
-                handle_due(schedule=schedule, at=at, counts=counts)
+                start_batch(schedules=[schedule], at=at, counts=counts)
         except Exception:  # one broken schedule must not hold the others back (logged)
             logger.exception("schedule %s: handling the due occurrence failed; retried later", schedule.id)
             Schedule.objects.filter(id=schedule.id).update(next_scheduled_at=at + RETRY_AFTER)
@@ -123,23 +130,6 @@ def plan_due(*, schedule: Schedule, at) -> Due:
     return Due(schedule, late, occurrence, upcoming.at if upcoming else None)
 
 
-def handle_due(*, schedule: Schedule, at, counts: dict) -> None:
-    due = plan_due(schedule=schedule, at=at)
-    if due.late:
-        record_missed(schedule=schedule, missed=due.late, at=at)
-        counts["missed"] += len(due.late)
-    changes = {}
-    if due.occurrence is not None:
-        run = take_run(schedule=schedule, occurrence=due.occurrence)
-        if run is not None:
-            outcome = decide(schedule=schedule, run=run)
-            counts[outcome] += 1
-            if outcome == "started":
-                changes = {"last_executed_at": run.started_at, "execution_count": F("execution_count") + 1}
-    schedule.next_scheduled_at = due.upcoming_at
-    Schedule.objects.filter(id=schedule.id).update(next_scheduled_at=schedule.next_scheduled_at, **changes)
-
-
 def deadline(schedule: Schedule, occurrence: occurrences.Occurrence):
     """The latest an occurrence may start: its catch-up window, and never past its execution window."""
     latest = occurrence.at + schedule.catchup_window
@@ -149,174 +139,72 @@ def deadline(schedule: Schedule, occurrence: occurrences.Occurrence):
     return latest
 
 
-def take_run(*, schedule: Schedule, occurrence) -> ScheduleRun | None:
-    """The occurrence's unique run row, or None when someone already took it."""
-    return take_runs([(schedule, occurrence)]).get(schedule.id)
+def start_batch(*, schedules: list[Schedule], at, counts: dict) -> None:
+    """Handle due schedules in a fixed number of statements, whatever their number.
 
-
-def take_runs(due: list[tuple]) -> dict[int, ScheduleRun]:
-    """The unique run rows of (schedule, occurrence) pairs, by schedule id: those this ticker took.
-
-    One `INSERT … ON CONFLICT DO NOTHING RETURNING` (PostgreSQL, SQLite ≥ 3.35): no
-    savepoint, and the answer says which occurrences this ticker took.
+    1. the calculator's answer for each schedule (`plan_due`, Python only);
+    2. the `missed` runs and their log entries, one INSERT each;
+    3. the occurrences' unique run rows, one `INSERT … ON CONFLICT DO NOTHING RETURNING`
+       (what another ticker already took is left alone);
+    4. the starts through `begin_executions`, with each schedule's overlap limit;
+    5. the overlap policy for those over it (`buffer_one` waits when no other run of the
+       schedule waits, else skipped), the refusals skipped; runs, logs and schedules each
+       written in one statement.
     """
-    if not due:
-        return {}
-    created_at = windows.now()
-    runs = {
-        schedule.id: ScheduleRun(
-            schedule=schedule,
-            scheduled_for=occurrence.at,
-            status=ScheduleRun.Status.BUFFERED,
-            settings=occurrence.modified,
-            created_at=created_at,
-        )
-        for schedule, occurrence in due
-    }
-    fields = [ScheduleRun._meta.get_field(name) for name in RUN_COLUMNS]
-    values = [
-        field.get_db_prep_save(getattr(run, field.attname), connection) for run in runs.values() for field in fields
-    ]
-    row = f"({', '.join(['%s'] * len(fields))})"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {ScheduleRun._meta.db_table} ({', '.join(f.column for f in fields)}) "
-            f"VALUES {', '.join([row] * len(runs))} "
-            "ON CONFLICT (schedule_id, scheduled_for) DO NOTHING RETURNING id, schedule_id",
-            values,
-        )
-        taken = dict((schedule_id, run_id) for run_id, schedule_id in cursor.fetchall())
-    for schedule_id, run in runs.items():
-        if schedule_id not in taken:
-            logger.info("schedule %s: occurrence %s already handled", schedule_id, run.scheduled_for.isoformat())
-            continue
-        run.pk = taken[schedule_id]
-        run._state.adding = False
-    return {schedule_id: run for schedule_id, run in runs.items() if schedule_id in taken}
-
-
-RUN_COLUMNS = ("schedule", "scheduled_for", "kind", "status", "reason", "detail", "settings", "created_at")
-
-
-def decide(*, schedule: Schedule, run: ScheduleRun) -> str:
-    """Apply the overlap policy to a fresh run: start it, leave it buffered, or skip it.
-
-    The start's own check of live executions is the overlap test (skip and buffer_one
-    allow none alongside; allow up to max_concurrent_executions), so a start costs no
-    extra count.
-    """
-    policy = schedule.overlap_policy
-    execution, busy = start_run(schedule=schedule, run=run, max_live=None if policy == "allow" else 1)
-    if execution is not None:
-        return "started"
-    if not busy:
-        return "skipped"  # refused for another reason (campaign paused, archived…): recorded by start_run
-    if policy == Schedule.OverlapPolicy.BUFFER_ONE:
-        waiting = ScheduleRun.objects.filter(schedule=schedule, status=ScheduleRun.Status.BUFFERED).exclude(id=run.id)
-        if not waiting.exists():
-            return "buffered"
-    skip_run(schedule=schedule, run=run, reason="overlap", detail=_("An execution of this campaign is running."))
-    return "skipped"
-
-
-def skip_run(*, schedule: Schedule, run: ScheduleRun, reason: str, detail: str) -> None:
-    ScheduleRun.objects.filter(id=run.id).update(status=ScheduleRun.Status.SKIPPED, reason=reason, detail=detail[:500])
-    run.status, run.reason, run.detail = ScheduleRun.Status.SKIPPED, reason, detail
-    log(
-        campaign=schedule.campaign,
-        type=CampaignLog.Type.OCCURRENCE_SKIPPED,
-        severity=CampaignLog.Severity.WARNING,
-        message=_("Scheduled occurrence of %(at)s skipped: %(detail)s")
-        % {"at": run.scheduled_for.isoformat(), "detail": detail},
-        details={"scheduled_for": run.scheduled_for.isoformat(), "reason": reason},
-    )
-
-
-def start_run(
-    *, schedule: Schedule, run: ScheduleRun, user=None, strict: bool = False, max_live: int | None = None
-) -> tuple[Execution | None, bool]:
-    """Start the run's execution with the manual start's service: (execution, False) when it started.
-
-    Over the live-executions limit it returns (None, True) and leaves the run to the
-    caller's overlap policy; any other refusal skips the run (or raises, if strict).
-    Called inside a transaction; no savepoint per start: a refusal is raised before the
-    start writes anything. One dispatcher task per execution (no fan-out): a batch of
-    starts must not bury the ticker's own tasks under dispatchers.
-    """
-    at = windows.now()
-    try:
-        execution = begin_execution(
-            campaign=schedule.campaign,
-            user=user,
-            execution_type=Execution.Type.SCHEDULED,
-            trigger_event=run.scheduled_for.isoformat(),
-            settings=run.settings,
-            max_live=max_live,
-            fan_out=False,
-        )
-    except ValidationError as error:
-        if strict:
-            raise
-        if "max_concurrent_executions" in error.message_dict:
-            return None, True
-        skip_run(schedule=schedule, run=run, reason="refused", detail=refusal_detail(error))
-        return None, False
-    ScheduleRun.objects.filter(id=run.id).update(status=ScheduleRun.Status.STARTED, execution=execution, started_at=at)
-    run.status, run.execution, run.started_at = ScheduleRun.Status.STARTED, execution, at
-    return execution, False
-
-
-def refusal_detail(error: ValidationError) -> str:
-    return "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
-
-
-def record_missed(*, schedule: Schedule, missed: list, at) -> None:
-    record_missed_many([(schedule, missed)], at=at)
-
-
-def record_missed_many(missed_by_schedule: list[tuple], *, at) -> None:
-    """Each (schedule, occurrences) pair's `missed` runs (one INSERT) and log entries (one INSERT)."""
-    ScheduleRun.objects.bulk_create(
-        [
-            ScheduleRun(
-                schedule=schedule,
-                scheduled_for=o.at,
-                status=ScheduleRun.Status.MISSED,
-                reason="late",
-                detail=_("Due at %(at)s, past its catch-up window.") % {"at": o.at.isoformat()},
-                settings=o.modified,
+    plans = [plan_due(schedule=schedule, at=at) for schedule in schedules]
+    missed = [(due.schedule, due.late) for due in plans if due.late]
+    if missed:
+        record_missed(missed, at=at)
+        counts["missed"] += sum(len(late) for _schedule, late in missed)
+    runs = take_runs([(due.schedule, due.occurrence) for due in plans if due.occurrence is not None])
+    taken = [(due.schedule, runs[due.schedule.id]) for due in plans if due.schedule.id in runs]
+    started_at = windows.now()
+    results = taken and begin_executions(
+        starts=[
+            Start(
+                campaign_id=schedule.campaign_id,
+                execution_type=Execution.Type.SCHEDULED,
+                trigger_event=run.scheduled_for.isoformat(),
+                settings=run.settings,
+                max_live=None if schedule.overlap_policy == Schedule.OverlapPolicy.ALLOW else 1,
             )
-            for schedule, missed in missed_by_schedule
-            for o in missed
-        ],
-        ignore_conflicts=True,
-    )
-    CampaignLog.objects.bulk_create(
-        [
-            log_entry(
-                schedule=schedule,
-                type=CampaignLog.Type.OCCURRENCE_MISSED,
-                message=_(
-                    "%(n)d scheduled occurrence(s) missed (from %(first)s to %(last)s): past the catch-up window."
-                )
-                % {"n": len(missed), "first": missed[0].at.isoformat(), "last": missed[-1].at.isoformat()},
-                details={"missed": [o.at.isoformat() for o in missed[:100]], "at": at.isoformat()},
-            )
-            for schedule, missed in missed_by_schedule
+            for schedule, run in taken
         ]
     )
-
-
-def log_entry(*, schedule: Schedule, type: str, message: str, details: dict) -> CampaignLog:
-    """An unsaved warning of the schedule's campaign log (what `log` writes, for a bulk INSERT)."""
-    campaign = schedule.campaign
-    return CampaignLog(
-        organization_id=campaign.organization_id,
-        campaign=campaign,
-        type=type,
-        severity=CampaignLog.Severity.WARNING,
-        message=str(message),
-        details=details,
+    started, busy, skipped = {}, [], []
+    for (schedule, run), result in zip(taken, results, strict=True):
+        if isinstance(result, Execution):
+            started[schedule.id] = (run, result)
+        elif "max_concurrent_executions" in result.message_dict:
+            busy.append((schedule, run))
+        else:
+            skipped.append((schedule, run, "refused", refusal_detail(result)))
+    waiting = already_waiting(
+        [(schedule, run) for schedule, run in busy if schedule.overlap_policy == Schedule.OverlapPolicy.BUFFER_ONE]
+    )
+    for schedule, run in busy:
+        if schedule.overlap_policy == Schedule.OverlapPolicy.BUFFER_ONE and schedule.id not in waiting:
+            counts["buffered"] += 1  # the run stays `buffered`: `start_buffered` starts it when the campaign is free
+        else:
+            skipped.append((schedule, run, "overlap", _("An execution of this campaign is running.")))
+    skip_runs(skipped)
+    counts["skipped"] += len(skipped)
+    counts["started"] += len(started)
+    update_rows(
+        ScheduleRun,
+        ["status", "execution_id", "started_at"],
+        [(run.id, ScheduleRun.Status.STARTED, execution.id, started_at) for run, execution in started.values()],
+    )
+    # The schedules are locked by the claim: what they were read with is what they hold.
+    update_rows(
+        Schedule,
+        ["next_scheduled_at", "last_executed_at", "execution_count"],
+        [
+            (due.schedule.id, due.upcoming_at, started_at, due.schedule.execution_count + 1)
+            if due.schedule.id in started
+            else (due.schedule.id, due.upcoming_at, due.schedule.last_executed_at, due.schedule.execution_count)
+            for due in plans
+        ],
     )
 
 
@@ -349,7 +237,3 @@ def start_buffered(*, at=None) -> int:
                 count_start(schedule=schedule, at=run.started_at)
                 started += 1
     return started
-
-
-def count_start(*, schedule: Schedule, at) -> None:
-    Schedule.objects.filter(id=schedule.id).update(last_executed_at=at, execution_count=F("execution_count") + 1)

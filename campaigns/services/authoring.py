@@ -13,7 +13,6 @@ from campaigns import audience, variables
 from campaigns.models import Campaign, CampaignInstance, Execution, Schedule
 from campaigns.schedules import triggers
 from campaigns.services.controls import cancel_execution
-from contacts.models import Contact
 
 CAMPAIGN_FIELDS = (
     "name description trigger_type trigger_config audience_type audience_config variable_mapping "
@@ -61,18 +60,11 @@ def validate_campaign(*, organization, template, flow, instances: list, fields: 
             organization=organization, audience_type=fields.get("audience_type", "custom"), audience_config=config
         )
         if fields.get("audience_type", "custom") == "custom":
-            _check_contact_ids(organization, audience.contact_ids_of(config))
+            audience.check_contact_ids(organization, audience.contact_ids_of(config))
     except ValidationError as error:
         errors.update(error.message_dict)
     if errors:
         raise ValidationError(errors)
-
-
-def _check_contact_ids(organization, ids: list[int], field: str = "audience_config") -> None:
-    found = set(Contact.objects.filter(organization=organization, id__in=ids).values_list("id", flat=True))
-    unknown = sorted(set(ids) - found)
-    if unknown:
-        raise ValidationError({field: _("Unknown contact ids: %(ids)s.") % {"ids": ", ".join(map(str, unknown))}})
 
 
 @transaction.atomic

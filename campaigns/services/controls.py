@@ -1,4 +1,4 @@
-"""Operator controls of running campaigns, the campaign log, and reactions to other apps.
+"""Operator controls of running campaigns, and reactions to other apps.
 
 Pause, resume and cancel executions and whole campaigns, re-queue recipients on request,
 and follow a number's connection or a conversation's end (signals wired in
@@ -12,34 +12,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaigns.models import Campaign, CampaignLog, Execution, Recipient, advance_recipients
+from campaigns.models import Campaign, CampaignLog, Execution, Recipient
+from campaigns.models.log import log
+from campaigns.numbers import usable_instances
+from campaigns.transitions import advance_recipients
 from campaigns.windows import now as clock_now
-
-
-def log(
-    *,
-    campaign,
-    type: str,
-    message: str,
-    execution=None,
-    severity: str = CampaignLog.Severity.INFO,
-    recipient=None,
-    instance=None,
-    details: dict | None = None,
-) -> CampaignLog:
-    return CampaignLog.objects.create(
-        organization_id=campaign.organization_id,
-        campaign=campaign,
-        execution=execution,
-        recipient=recipient,
-        contact_id=getattr(recipient, "contact_id", None),
-        instance=instance,
-        type=type,
-        severity=severity,
-        message=str(message),
-        details=details or {},
-    )
-
 
 # Operator controls -------------------------------------------------------------------
 
@@ -75,7 +52,7 @@ def resume_execution(*, execution: Execution, user=None) -> bool:
             message=_("Execution resumed."),
             details={"user": getattr(user, "username", "")},
         )
-        from campaigns.tasks import queue_dispatch
+        from campaigns.tasks import queue_dispatch  # enqueue on commit
 
         transaction.on_commit(lambda: queue_dispatch(execution.id, fan_out=True))
     return resumed
@@ -128,7 +105,7 @@ def requeue_recipients(*, execution: Execution, statuses: list[str] | None = Non
             message=_("%(n)d recipient(s) re-queued.") % {"n": moved},
             details={"statuses": statuses},
         )
-        from campaigns.tasks import queue_dispatch
+        from campaigns.tasks import queue_dispatch  # enqueue on commit
 
         transaction.on_commit(lambda: queue_dispatch(execution.id, fan_out=True))
     return moved
@@ -161,8 +138,6 @@ def cancel_campaign(*, campaign: Campaign, user=None) -> int:
 
 def instance_connection_changed(*, instance, new_state: str, reason: str = "") -> int:
     """A closed number pauses the executions that have no other number; reopening resumes them."""
-    from campaigns.dispatch import usable_instances
-
     executions = Execution.objects.filter(campaign__campaign_instances__instance=instance).select_related("campaign")
     changed = 0
     if new_state == "close":

@@ -15,15 +15,13 @@ from django.utils.translation import gettext as _
 
 from campaigns import audience, variables
 from campaigns.models import Campaign, CampaignLog, Execution, Recipient
-from campaigns.services.authoring import _check_contact_ids
-from campaigns.services.controls import log
 from campaigns.windows import now as clock_now
 from config.db import update_rows
 
 
 @transaction.atomic
 def start_campaign(**arguments) -> Execution:
-    """Create the execution and its recipients, then queue the dispatcher on commit (see `begin_execution`)."""
+    """Create the execution and its recipients, then queue the dispatcher on commit (see `Start`)."""
     return begin_execution(**arguments)
 
 
@@ -41,99 +39,76 @@ def begin_execution(
     extra_variables: dict | None = None,
     fan_out: bool = True,
 ) -> Execution:
-    """`start_campaign` inside the caller's transaction, without a savepoint of its own.
+    """`start_campaign` inside the caller's transaction, without a savepoint of its own: a batch of one.
 
     Every refusal (a ValidationError) is raised before anything is written, so a caller
     that catches it may go on in the same transaction (the ticker does, once per start).
-
-    `settings` are campaign settings this execution runs with instead (a schedule's
-    `modify` exception), e.g. {"rate_limit_per_hour": 3000}; `max_live` a lower limit of
-    live executions than `max_concurrent_executions` (a schedule's overlap policy).
-    `contact_ids` replaces the campaign's audience (an inbound event starts it for one
-    contact; opted-out and inactive contacts are still left out); `extra_variables` are
-    added to every recipient's variables (an event's `{"event": data}`); `fan_out`
-    False queues one dispatcher task instead of CAMPAIGNS_DISPATCH_FAN_OUT (the ticker
-    starts many one-at-a-time executions and needs the workers itself).
+    The arguments are those of `Start`.
     """
-    settings = settings or {}
-    # The campaign's row only (`of`): FOR UPDATE over the join would lock the organization
-    # too, and every start in that organization would wait for this transaction.
-    campaign = Campaign.objects.select_for_update(of=("self",)).select_related("organization").get(id=campaign.id)
-    check_startable(campaign, test_mode=test_mode)
-    if not test_mode:
-        live = campaign.executions.filter(status__in=Execution.LIVE).exclude(type=Execution.Type.TEST).count()
-        check_live_limit(campaign, live=live, settings=settings, max_live=max_live)
-    if test_mode:
-        ids = [int(i) for i in (test_contact_ids or []) if str(i).isdigit()]
-        if not ids or len(ids) != len(test_contact_ids or []):
-            raise ValidationError({"test_contact_ids": _("Test mode needs a list of contact ids.")})
-        _check_contact_ids(campaign.organization, ids, field="test_contact_ids")
-        contacts = audience.reachable_contacts(campaign.organization).filter(id__in=ids)
-        execution_type = Execution.Type.TEST
-    elif contact_ids is not None:
-        contacts = audience.reachable_contacts(campaign.organization).filter(id__in=contact_ids)
-    else:
-        contacts = campaign_audience(campaign)
-    errors = missing_variable_report(contacts=contacts, mapping=campaign.variable_mapping)  # validates the mapping
-    at = clock_now()
-    execution = Execution.objects.create(
-        organization=campaign.organization,
-        campaign=campaign,
-        type=execution_type,
-        triggered_by=user,
+    start = Start(
+        campaign_id=campaign.id,
+        execution_type=execution_type,
         trigger_event=trigger_event,
-        settings=settings,
-        errors=errors,
+        settings=settings or {},
+        max_live=max_live,
+        user=user,
+        test_mode=test_mode,
+        test_contact_ids=test_contact_ids,
+        contact_ids=contact_ids,
+        extra_variables=extra_variables,
+        fan_out=fan_out,
     )
-    total = insert_recipients(execution=execution, contacts=contacts, mapping=campaign.variable_mapping, at=at)
-    if extra_variables and total:
-        for recipient in Recipient.objects.filter(execution=execution).only("id", "variables"):
-            Recipient.objects.filter(id=recipient.id).update(variables={**recipient.variables, **extra_variables})
-    Execution.objects.filter(id=execution.id).update(total_recipients=total)
-    execution.total_recipients = total
-    activated = campaign.status != Campaign.Status.ACTIVE and not test_mode
-    if not (activated and campaign.transition(Campaign.Status.ACTIVE, last_executed_at=at)):
-        Campaign.objects.filter(id=campaign.id).update(last_executed_at=at)
-    log(
-        campaign=campaign,
-        execution=execution,
-        type=CampaignLog.Type.EXECUTION_STARTED,
-        message=_("Execution started with %(n)d recipient(s).") % {"n": total},
-        details={"test_mode": test_mode},
-    )
-    from campaigns.tasks import queue_dispatch
-
-    transaction.on_commit(lambda: queue_dispatch(execution.id, fan_out=fan_out))
-    return execution
+    (outcome,) = begin_executions(starts=[start])
+    if isinstance(outcome, ValidationError):
+        raise outcome
+    return outcome
 
 
 @dataclasses.dataclass
 class Start:
-    """One start of a batch (`begin_executions`): the arguments of `begin_execution` a schedule uses."""
+    """One start of a batch (`begin_executions`).
+
+    `settings` are campaign settings this execution runs with instead (a schedule's
+    `modify` exception), e.g. {"rate_limit_per_hour": 3000}; `max_live` a lower limit of
+    live executions than `max_concurrent_executions` (a schedule's overlap policy).
+    `test_mode` sends to `test_contact_ids` only, outside the live limit and without
+    activating the campaign. `contact_ids` replaces the campaign's audience (an inbound
+    event starts it for one contact; opted-out and inactive contacts are still left out);
+    `extra_variables` are added to every recipient's variables (an event's `{"event": data}`);
+    `fan_out` queues CAMPAIGNS_DISPATCH_FAN_OUT dispatcher tasks instead of one (a manual
+    start; the ticker starts many one-at-a-time executions and needs the workers itself).
+    """
 
     campaign_id: int
+    execution_type: str = Execution.Type.MANUAL
     trigger_event: str = ""
     settings: dict = dataclasses.field(default_factory=dict)
     max_live: int | None = None
+    user: object = None
+    test_mode: bool = False
+    test_contact_ids: list | None = None
+    contact_ids: list[int] | None = None
+    extra_variables: dict | None = None
+    fan_out: bool = False
 
 
-def begin_executions(
-    *, starts: list[Start], execution_type: str = Execution.Type.SCHEDULED
-) -> list[Execution | ValidationError]:
-    """Many `begin_execution`s inside the caller's transaction, in about ten statements for the batch.
+def begin_executions(*, starts: list[Start]) -> list[Execution | ValidationError]:
+    """Start many executions inside the caller's transaction, in about ten statements for the batch.
 
-    Each start gets what `begin_execution` would have given it, in order: its execution, or
-    the ValidationError it would have raised (and nothing of it written). The same checks,
-    audiences, variable snapshots, missing-variables reports, campaign activation and log
-    rows, set-wise: the campaigns locked in one statement (their rows, in id order), their
-    live executions counted in one, one aggregate row per audience in one UNION ALL, the
-    executions, the recipients (one `INSERT … SELECT` of every audience's rows) and the log
-    rows each inserted in one. One dispatcher task per execution, queued on commit.
+    Each start gets, in order, its execution or the ValidationError that refused it (and
+    nothing of it written). The checks, audiences, variable snapshots, missing-variables
+    reports, campaign activation and log rows run set-wise: the campaigns locked in one
+    statement (their rows, in id order), their live executions counted in one, one
+    aggregate row per audience in one UNION ALL, the executions, the recipients (one
+    `INSERT … SELECT` of every audience's rows) and the log rows each inserted in one.
+    The dispatcher is queued on commit.
 
     A database error propagates: the caller rolls back to its savepoint (and may start the
     batch one by one).
     """
     ids = sorted({start.campaign_id for start in starts})
+    # The campaigns' rows only (`of`): FOR UPDATE over the join would lock the organization
+    # too, and every start in that organization would wait for this transaction.
     campaigns = {
         c.id: c
         for c in Campaign.objects.select_for_update(of=("self",))
@@ -154,16 +129,18 @@ def begin_executions(
     for index, start in enumerate(starts):
         campaign = campaigns[start.campaign_id]
         try:
-            check_startable(campaign)
-            check_live_limit(
-                campaign, live=live.get(campaign.id, 0), settings=start.settings or {}, max_live=start.max_live
-            )
-            contacts = campaign_audience(campaign)
+            check_startable(campaign, test_mode=start.test_mode)
+            if not start.test_mode:
+                check_live_limit(
+                    campaign, live=live.get(campaign.id, 0), settings=start.settings or {}, max_live=start.max_live
+                )
+            contacts = start_audience(campaign, start)
             checks = variable_checks(campaign.variable_mapping)
         except ValidationError as error:
             outcomes[index] = error
             continue
-        live[campaign.id] = live.get(campaign.id, 0) + 1
+        if not start.test_mode:
+            live[campaign.id] = live.get(campaign.id, 0) + 1
         plans.append((index, start, campaign, contacts, checks))
     if not plans:
         return outcomes
@@ -174,7 +151,8 @@ def begin_executions(
             Execution(
                 organization=campaign.organization,
                 campaign=campaign,
-                type=execution_type,
+                type=Execution.Type.TEST if start.test_mode else start.execution_type,
+                triggered_by=start.user,
                 trigger_event=start.trigger_event,
                 settings=start.settings or {},
                 errors=reports.get(index, []),
@@ -194,10 +172,15 @@ def begin_executions(
         .annotate(n=Count("id"))
         .values_list("execution_id", "n")
     )
-    for execution in executions:
+    for execution, (_i, start, *_rest) in zip(executions, plans, strict=True):
         execution.total_recipients = totals.get(execution.id, 0)
+        if start.extra_variables and execution.total_recipients:
+            for recipient in Recipient.objects.filter(execution=execution).only("id", "variables"):
+                Recipient.objects.filter(id=recipient.id).update(
+                    variables={**recipient.variables, **start.extra_variables}
+                )
     update_rows(Execution, ["total_recipients"], [(e.id, e.total_recipients) for e in executions if e.total_recipients])
-    stamp_campaigns([campaign for _i, _s, campaign, _c, _k in plans], at=at)
+    stamp_campaigns([(campaign, not start.test_mode) for _i, start, campaign, _c, _k in plans], at=at)
     CampaignLog.objects.bulk_create(
         [
             CampaignLog(
@@ -206,18 +189,31 @@ def begin_executions(
                 execution=execution,
                 type=CampaignLog.Type.EXECUTION_STARTED,
                 message=str(_("Execution started with %(n)d recipient(s).") % {"n": execution.total_recipients}),
-                details={"test_mode": False},
+                details={"test_mode": start.test_mode},
             )
-            for execution in executions
+            for execution, (_i, start, *_rest) in zip(executions, plans, strict=True)
         ]
     )
-    from campaigns.tasks import queue_dispatch
+    from campaigns.tasks import queue_dispatch  # enqueue on commit: the one edge up to the tasks
 
-    ids = [execution.id for execution in executions]
-    transaction.on_commit(lambda: [queue_dispatch(execution_id) for execution_id in ids])
+    queued = [(execution.id, start.fan_out) for execution, (_i, start, *_rest) in zip(executions, plans, strict=True)]
+    transaction.on_commit(lambda: [queue_dispatch(execution_id, fan_out=fan_out) for execution_id, fan_out in queued])
     for execution, (index, *_rest) in zip(executions, plans, strict=True):
         outcomes[index] = execution
     return outcomes
+
+
+def start_audience(campaign: Campaign, start: Start):
+    """The contacts a start goes to: its test contacts, its own contact ids, or the campaign's audience."""
+    if start.test_mode:
+        ids = [int(i) for i in (start.test_contact_ids or []) if str(i).isdigit()]
+        if not ids or len(ids) != len(start.test_contact_ids or []):
+            raise ValidationError({"test_contact_ids": _("Test mode needs a list of contact ids.")})
+        audience.check_contact_ids(campaign.organization, ids, field="test_contact_ids")
+        return audience.reachable_contacts(campaign.organization).filter(id__in=ids)
+    if start.contact_ids is not None:
+        return audience.reachable_contacts(campaign.organization).filter(id__in=start.contact_ids)
+    return campaign_audience(campaign)
 
 
 # Bound parameters per statement of a batch (SQLite allows 32,766; PostgreSQL binds client-side).
@@ -257,19 +253,22 @@ def insert_recipient_rows(selects: list[tuple[str, tuple]]) -> None:
             size += len(select[1])
 
 
-def stamp_campaigns(campaigns: list[Campaign], *, at) -> None:
-    """What a start writes on its campaign: activated (from draft or completed) and `last_executed_at`."""
-    idle = {c.id for c in campaigns if c.status != Campaign.Status.ACTIVE}
+def stamp_campaigns(started: list[tuple[Campaign, bool]], *, at) -> None:
+    """What a start writes on its campaign: `last_executed_at`, and activated (from draft or completed)
+    unless the (campaign, activate) pair says not (a test start)."""
+    idle = {c.id for c, activate in started if activate and c.status != Campaign.Status.ACTIVE}
     if idle:
         sources = [state for state, targets in Campaign.TRANSITIONS.items() if Campaign.Status.ACTIVE in targets]
         Campaign.objects.filter(id__in=idle, status__in=sources).update(
             status=Campaign.Status.ACTIVE, updated_at=timezone.now(), last_executed_at=at
         )
-    active = {c.id for c in campaigns} - idle
-    if active:
-        Campaign.objects.filter(id__in=active).update(last_executed_at=at)
-    for campaign in campaigns:
-        campaign.status, campaign.last_executed_at = Campaign.Status.ACTIVE, at
+    others = {c.id for c, _activate in started} - idle
+    if others:
+        Campaign.objects.filter(id__in=others).update(last_executed_at=at)
+    for campaign, _activate in started:
+        if campaign.id in idle:
+            campaign.status = Campaign.Status.ACTIVE
+        campaign.last_executed_at = at
 
 
 def check_startable(campaign: Campaign, *, test_mode: bool = False) -> None:
@@ -298,14 +297,6 @@ def campaign_audience(campaign: Campaign):
         audience_type=campaign.audience_type,
         audience_config=campaign.audience_config,
     )
-
-
-def insert_recipients(*, execution: Execution, contacts, mapping: dict, at) -> int:
-    """One `INSERT … SELECT` from the audience query, variables resolved in SQL."""
-    select_sql, params = recipient_rows(execution_id=execution.id, contacts=contacts, mapping=mapping, at=at)
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {Recipient._meta.db_table} ({', '.join(RECIPIENT_COLUMNS)}) {select_sql}", params)
-        return cursor.rowcount
 
 
 RECIPIENT_COLUMNS = (

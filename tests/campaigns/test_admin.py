@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import Membership
 from accounts.services import add_member
 from campaigns.models import Campaign, CampaignLog, Execution, Recipient
-from campaigns.services import start_campaign
+from campaigns.services.starting import start_campaign
 from tests.factories.campaigns import CampaignFactory, make_flow
 from tests.factories.contacts import ContactFactory
 from tests.factories.instances import WhatsAppInstanceFactory

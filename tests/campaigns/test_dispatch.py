@@ -11,8 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from campaigns import batch, dispatch, services
 from campaigns.models import CampaignLog, Execution, Recipient
+from campaigns.sending import batch, dispatch
+from campaigns.services import controls, starting
 from flows.queries import flow_spec
 from instances.services import set_connection_state
 from tests.factories.campaigns import CampaignFactory, make_evolution_instance, make_flow
@@ -27,7 +28,7 @@ def evolution(org_a, fake_provider):
 
 
 def start(campaign, **kwargs):
-    return services.start_campaign(campaign=campaign, **kwargs)
+    return starting.start_campaign(campaign=campaign, **kwargs)
 
 
 def numbers(server):
@@ -236,7 +237,7 @@ def test_cancel_skips_the_pending(org_a, evolution):
         ContactFactory(organization=org_a)
     execution = start(CampaignFactory(organization=org_a, instances=[evolution]))
 
-    assert services.cancel_execution(execution=execution) == 3
+    assert controls.cancel_execution(execution=execution) == 3
     assert dispatch.run(execution.id) == "stopped"
     assert set(Recipient.objects.filter(execution=execution).values_list("status", flat=True)) == {"skipped"}
 
@@ -255,7 +256,7 @@ def test_a_disconnected_number_pauses_and_its_return_resumes(org_a, evolution, d
         set_connection_state(instance=evolution, state="open", reason="scanned")
         # the signal goes out after commit
     with django_capture_on_commit_callbacks(execute=True):
-        services.instance_connection_changed(instance=evolution, new_state="open")
+        controls.instance_connection_changed(instance=evolution, new_state="open")
     execution.refresh_from_db()
     assert execution.status == "running"
 
@@ -268,7 +269,7 @@ def test_requeue_sends_unknown_again_only_when_asked(org_a, evolution, fake_prov
     recipient = Recipient.objects.get(execution=execution)
     assert recipient.status == "unknown"
 
-    assert services.requeue_recipients(execution=execution) == 1
+    assert controls.requeue_recipients(execution=execution) == 1
     assert dispatch.run(execution.id) == "done"
     recipient.refresh_from_db()
     assert recipient.status == "sent" and len(numbers(fake_provider)) == 2

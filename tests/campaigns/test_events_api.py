@@ -2,8 +2,8 @@
 
 import pytest
 
-from campaigns import dispatch
 from campaigns.models import Campaign, Execution, InboundEvent, Recipient
+from campaigns.sending import dispatch
 from contacts.models import Contact
 from tests.factories.campaigns import CampaignFactory, ExecutionFactory, make_evolution_instance, make_flow
 

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django_celery_beat.models import PeriodicTask
 
 from campaigns import stats, tasks
-from campaigns.models import Campaign, Execution, Recipient, advance_recipients
+from campaigns.models import Campaign, Execution, Recipient
+from campaigns.transitions import advance_recipients
 from tests.factories.campaigns import CampaignFactory, ExecutionFactory
 from tests.factories.contacts import ContactFactory
 

@@ -8,8 +8,9 @@ from datetime import time
 import pytest
 from django.conf import settings
 
-from campaigns import dispatch, services
 from campaigns.models import Execution, Recipient
+from campaigns.sending import dispatch
+from campaigns.services import starting
 from tests.campaigns import clock
 from tests.campaigns.workers import Workers, publish_under_test_prefix, wait_for
 from tests.factories.campaigns import CampaignFactory, make_evolution_instance
@@ -58,7 +59,7 @@ def finished(execution):
 def test_every_recipient_of_2000_is_sent_exactly_once(org_a, fake_provider, workers):
     contacts(org_a, 2000)
     campaign = CampaignFactory(organization=org_a, instances=[make_evolution_instance(org_a, fake_provider.url)])
-    execution = services.start_campaign(campaign=campaign)
+    execution = starting.start_campaign(campaign=campaign)
 
     wait_for(finished(execution), timeout=150)
 
@@ -82,7 +83,7 @@ def test_a_worker_killed_mid_execution_loses_nothing_and_sends_nothing_twice(org
 
     fake_provider.respond("POST", SEND, delay=0.02, handler=answer)
     campaign = CampaignFactory(organization=org_a, instances=[make_evolution_instance(org_a, fake_provider.url)])
-    execution = services.start_campaign(campaign=campaign)
+    execution = starting.start_campaign(campaign=campaign)
     wait_for(lambda: len(fake_provider.requests_to(SEND)) >= 60)
     stalled.set()
     before = len(fake_provider.requests_to(SEND))
@@ -125,7 +126,7 @@ def test_the_rate_limit_holds_across_workers(org_a, fake_provider, workers):
     campaign = CampaignFactory(
         organization=org_a, rate_limit_per_hour=36000, instances=[make_evolution_instance(org_a, fake_provider.url)]
     )
-    execution = services.start_campaign(campaign=campaign)
+    execution = starting.start_campaign(campaign=campaign)
 
     wait_for(finished(execution), timeout=60)
 
@@ -145,7 +146,7 @@ def test_the_window_holds_sends_and_an_opt_out_meanwhile_stops_that_send(org_a, 
         execution_window_end=time(18),
     )
     clock.set_local("America/Sao_Paulo", 21)
-    execution = services.start_campaign(campaign=campaign)
+    execution = starting.start_campaign(campaign=campaign)
     wait_for(lambda: Execution.objects.filter(id=execution.id, waiting_until__isnull=False).exists())
     leaver = Recipient.objects.filter(execution=execution).order_by("-id").first().contact
     leaver.mark_opted_out(reason="SAIR", source="keyword:SAIR")
@@ -176,7 +177,7 @@ def test_a_5xx_is_retried_and_a_400_fails_once(org_a, fake_provider, workers):
 
     fake_provider.respond("POST", SEND, handler=answer)
     campaign = CampaignFactory(organization=org_a, instances=[make_evolution_instance(org_a, fake_provider.url)])
-    execution = services.start_campaign(campaign=campaign)
+    execution = starting.start_campaign(campaign=campaign)
     wait_for(lambda: counts(execution)["sent"] == 8 and counts(execution)["failed"] == 1)
     assert Recipient.objects.get(execution=execution, phone=f"+{flaky}").status == "pending"
 

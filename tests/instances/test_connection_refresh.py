@@ -6,9 +6,10 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from campaigns import dispatch, services
 from campaigns.limits import daily_cap
 from campaigns.models import Execution, Recipient
+from campaigns.sending import dispatch
+from campaigns.services import starting
 from config.celery import app as celery_app
 from instances.connection import refresh_stale
 from instances.models import WhatsAppInstance
@@ -125,7 +126,7 @@ def test_the_beat_job_refreshes_only_numbers_nothing_reported_on_lately(org_a, f
 def test_a_start_on_a_never_checked_number_checks_it_instead_of_pausing(org_a, fake_provider):
     ContactFactory(organization=org_a)
     number = never_checked(org_a, fake_provider)
-    execution = services.start_campaign(campaign=CampaignFactory(organization=org_a, instances=[number]))
+    execution = starting.start_campaign(campaign=CampaignFactory(organization=org_a, instances=[number]))
 
     assert dispatch.run(execution.id) == "done"
 
@@ -139,7 +140,7 @@ def test_a_pause_for_no_number_says_which_and_why_and_resumes_when_one_opens(
     ContactFactory(organization=org_a)
     number = never_checked(org_a, fake_provider)
     fake_provider.respond("GET", STATE, json={"instance": {"instanceName": "loja-rj", "state": "close"}}, times=1)
-    execution = services.start_campaign(campaign=CampaignFactory(organization=org_a, instances=[number]))
+    execution = starting.start_campaign(campaign=CampaignFactory(organization=org_a, instances=[number]))
 
     assert dispatch.run(execution.id) == "stopped"
 
@@ -234,7 +235,7 @@ def test_the_admin_execution_page_names_the_numbers_and_why(admin_client, org_a,
     ContactFactory(organization=org_a)
     number = never_checked(org_a, fake_provider)
     fake_provider.respond("GET", STATE, status=500, json={"error": "down"})
-    execution = services.start_campaign(campaign=CampaignFactory(organization=org_a, instances=[number]))
+    execution = starting.start_campaign(campaign=CampaignFactory(organization=org_a, instances=[number]))
     assert dispatch.run(execution.id) == "stopped"
 
     page = admin_client.get(f"/admin/campaigns/execution/{execution.id}/change/").content.decode()

@@ -6,9 +6,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from campaigns import dispatch
-from campaigns.models import Recipient, advance_recipients
-from campaigns.services import start_campaign
+from campaigns.models import Recipient
+from campaigns.sending import dispatch
+from campaigns.services.starting import start_campaign
+from campaigns.transitions import advance_recipients
 from integrations.models import DeliveryAttempt, OutboundEvent, WebhookDelivery, WebhookSubscription
 from integrations.services import webhooks
 from tests.factories.campaigns import CampaignFactory, make_evolution_instance, make_flow

@@ -225,7 +225,7 @@ def test_the_ticker_starts_exactly_what_the_preview_showed_over_a_month(campaign
 
 
 def services_start(campaign) -> Execution:
-    from campaigns.services import start_campaign
+    from campaigns.services.starting import start_campaign
 
     return start_campaign(campaign=campaign)
 

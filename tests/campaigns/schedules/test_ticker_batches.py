@@ -1,7 +1,8 @@
-"""The ticker's set-wise batch start: the same outcomes as one start at a time, and never fewer.
+"""The ticker's one start path: every outcome a start can have, in a batch of many or of one.
 
-One organization's schedules are ticked set-wise, an identical organization's one by one
-(the fallback a failed batch takes); everything they wrote must be the same.
+One organization's schedules are ticked as one batch, an identical organization's as
+batches of one (what a single start and the fallback of a failed batch are); both give
+each outcome a start can have, and write the same rows.
 """
 
 import threading
@@ -13,7 +14,7 @@ from django.db import connection
 
 from campaigns import audience
 from campaigns.models import Campaign, CampaignLog, Execution, Recipient, Schedule, ScheduleRun
-from campaigns.schedules import batches, services, ticker
+from campaigns.schedules import services, ticker
 from tests.campaigns.schedules.helpers import utc
 from tests.factories.campaigns import CampaignFactory, ExecutionFactory
 from tests.factories.contacts import ContactFactory
@@ -97,7 +98,7 @@ def written(org) -> dict:
     }
 
 
-def test_a_batch_writes_what_starting_its_schedules_one_by_one_writes(
+def test_a_batch_and_batches_of_one_give_every_outcome_of_a_start(
     org_a, org_b, monkeypatch, django_capture_on_commit_callbacks
 ):
     from campaigns import tasks
@@ -108,13 +109,8 @@ def test_a_batch_writes_what_starting_its_schedules_one_by_one_writes(
     with time_machine.travel("2025-11-03T12:00:05Z", tick=False), django_capture_on_commit_callbacks(execute=True):
         set_wise = ticker.tick()
     scenario(org_b)
-
-    def fail(**arguments):
-        raise RuntimeError("set-wise start unavailable")
-
-    monkeypatch.setattr(batches, "start_batch", fail)
     with time_machine.travel("2025-11-03T12:00:05Z", tick=False), django_capture_on_commit_callbacks(execute=True):
-        one_by_one = ticker.tick()
+        one_by_one = ticker.tick(batch_size=1)
 
     assert set_wise == one_by_one
     assert (set_wise["started"], set_wise["skipped"], set_wise["buffered"], set_wise["missed"]) == (5, 3, 1, 2)

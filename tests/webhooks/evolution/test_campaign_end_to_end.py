@@ -15,8 +15,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from campaigns import batch, dispatch
 from campaigns.models import CampaignLog, Execution, Recipient
+from campaigns.sending import batch, dispatch
 from contacts.models import Contact
 from flows.models import Conversation, MessageHistory
 from instances.models import WhatsAppInstance

@@ -1,6 +1,6 @@
 """One claimed batch on its way out: steps 2 and 3 of the dispatcher's claim → commit → send → record.
 
-`campaigns.dispatch` owns step 1 (the claim) and the loop around a batch: it reserves each
+`campaigns.sending.dispatch` owns step 1 (the claim) and the loop around a batch: it reserves each
 recipient's send slot (`limits`) and hands the recipient to `Batch.send()`. This module
 owns what happens then:
 
@@ -31,8 +31,9 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from campaigns import windows
-from campaigns.models import Campaign, CampaignLog, Execution, Recipient, advance_recipients
-from campaigns.services import log
+from campaigns.models import Campaign, CampaignLog, Execution, Recipient
+from campaigns.models.log import log
+from campaigns.transitions import advance_recipients
 from instances.providers.base import ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
 
 logger = logging.getLogger(__name__)

@@ -1,15 +1,15 @@
 """The dispatcher: claim → commit → send → record, in small batches, by many workers at once.
 
 This module owns the claim and the loop around a batch; sending and recording one claimed
-batch (steps 2 and 3) is `campaigns.batch`.
+batch (steps 2 and 3) is `campaigns.sending.batch`.
 
 1. `claim()` locks a few due `pending` recipients with `FOR UPDATE SKIP LOCKED` (their
    contacts read in the same query), marks them `sending` with a lease and commits: from
    then on no other worker can take them.
 2. `send_batch()` reserves a send slot for each recipient (`limits`), waiting for it or
    giving the rest of the batch back when none is free soon enough, and hands the recipient
-   to a `campaigns.batch.Batch`, which re-checks it and sends it.
-3. The batch records the outcomes outside the provider call (`campaigns.batch`).
+   to a `campaigns.sending.batch.Batch`, which re-checks it and sends it.
+3. The batch records the outcomes outside the provider call (`campaigns.sending.batch`).
 `run()` repeats this for a task's time budget and says what comes next; `sweep()` is the
 periodic safety net. A worker that dies mid-batch leaves `sending` rows whose lease the
 sweep turns into `unknown`.
@@ -25,37 +25,19 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from campaigns import limits, windows
-from campaigns.batch import RELEASED, Batch, default_start, release
-from campaigns.models import Campaign, CampaignLog, Execution, Recipient, advance_recipients
-from campaigns.services import log, pause_execution
+from campaigns.models import CampaignLog, Execution, Recipient
+from campaigns.models.log import log
+from campaigns.numbers import no_number_detail, usable_instances
+from campaigns.sending.batch import RELEASED, Batch, default_start, release
+from campaigns.services.controls import pause_execution
 from campaigns.stats import finalize_execution
+from campaigns.transitions import advance_recipients
 from config import logfmt
 from instances import connection
 from instances.services import counting_in_batches
 
 # The execution's heartbeat (the sweep restarts executions whose beat is stale) is written at most this often.
 HEARTBEAT_SECONDS = 5.0
-
-
-def usable_instances(campaign: Campaign) -> list:
-    """Numbers that can send now, healthiest first (the limiter then picks the soonest free)."""
-    instances = [
-        i
-        for i in campaign.ordered_instances()
-        if i.status == "active" and (i.connection_state == "open" or i.provider == "sandbox")
-    ]
-    return sorted(instances, key=lambda i: -i.health_score)
-
-
-def no_number_detail(campaign: Campaign) -> str:
-    """Which numbers the campaign has and why none can send, e.g. "Loja SP: close (Logged out (401))"."""
-    parts = []
-    for instance in campaign.ordered_instances():
-        about = connection.describe(instance)
-        reason = f" ({about['connection_reason']})" if about["connection_reason"] else ""
-        parts.append(f"{about['name']}: {about['why']}{reason}")
-    text = _("No connected WhatsApp number: %(numbers)s.") % {"numbers": "; ".join(parts) or "-"}
-    return text[:300]
 
 
 def claim(*, execution_id: int, size: int, at) -> list[Recipient]:
