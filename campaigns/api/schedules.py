@@ -14,8 +14,9 @@ from rest_framework import status, viewsets
 from rest_framework.response import Response
 
 from accounts.api import TenantScopedMixin
+from campaigns.api import schedule_schema as schema
 from campaigns.models import Campaign
-from campaigns.schedules import runs, schema, services, validation
+from campaigns.schedules import runs, services, validation
 from campaigns.schedules.models import Schedule, ScheduleException, ScheduleRun
 
 

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import UnfoldAdminSelectMultipleWidget, UnfoldAdminSelectWidget
 
-from campaigns.admin_widgets import AudienceWidget, TriggerWidget, VariableMappingWidget
+from campaigns.admin.widgets import AudienceWidget, TriggerWidget, VariableMappingWidget
 from campaigns.models import Campaign
 from campaigns.schedules import triggers
 from campaigns.services import authoring
@@ -61,7 +61,7 @@ class CampaignForm(forms.ModelForm):
 
     def _set_up_editors(self):
         """The editors offer this organization's tags, custom fields, flow variables and chosen contacts."""
-        from campaigns.admin_dispatch import flow_variables
+        from campaigns.admin.dispatch import flow_variables
 
         ids = [self.instance.organization_id] if self.instance.pk else self.organization_ids
         if "variable_mapping" in self.fields:

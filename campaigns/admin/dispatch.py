@@ -3,7 +3,7 @@
 The preview imports nothing: it runs the contacts import as a dry run (one transaction
 rolled back, so its counts are exact) and lists the invalid rows. Starting imports the
 rows for real (`contacts.services.contacts_import_text`), creates the campaign with the
-chosen numbers and the column → variable mapping (`campaigns.services.create_campaign`,
+chosen numbers and the column → variable mapping (`authoring.create_campaign`,
 audience: exactly the imported contacts) and starts it (`start_campaign`), or, given a
 date and time, gives it a `scheduled` trigger: a once schedule the ticker starts then.
 """

@@ -1,4 +1,4 @@
-"""What the campaign and execution actions (`campaigns.api`) answer, for the OpenAPI contract."""
+"""What the campaign and execution actions answer (`api.campaigns`, `api.executions`), for the OpenAPI contract."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer

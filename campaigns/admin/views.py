@@ -177,8 +177,8 @@ def cron_preview(request):
     from django.core.exceptions import ValidationError
 
     from accounts.queries import organization_ids_for
+    from campaigns.admin.schedule_forms import describe_cron, describe_runs
     from campaigns.schedules import triggers, validation
-    from campaigns.schedules.forms import describe_cron, describe_runs
 
     campaigns = Campaign.objects.filter(deleted_at__isnull=True)
     if not request.user.is_superuser:

@@ -19,8 +19,8 @@ from unfold.widgets import UnfoldAdminTextInputWidget
 
 from accounts.admin import TenantAdmin
 from campaigns import windows
+from campaigns.admin.schedule_forms import ScheduleExceptionForm, ScheduleForm, describe_cron, describe_runs
 from campaigns.schedules import occurrences, runs, services
-from campaigns.schedules.forms import ScheduleExceptionForm, ScheduleForm, describe_cron, describe_runs
 from campaigns.schedules.models import Schedule, ScheduleException, ScheduleRun
 
 CALENDAR_MONTHS = 3
