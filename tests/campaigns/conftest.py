@@ -1,1 +1,1 @@
-from tests.campaigns.test_api import setup  # noqa: F401  (the API tests' flow, instance and contacts, shared)
+from tests.campaigns.api.test_campaigns import setup  # noqa: F401  (the API tests' flow, instance and contacts, shared)

@@ -3,8 +3,7 @@
 import pytest
 
 from campaigns.models import Campaign
-
-from .test_api import URL, example
+from tests.campaigns.api.test_campaigns import URL, example
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 """The dispatcher in this process, through the real flow engine and the fake provider over HTTP.
 
-Worker-process behaviour (concurrency, crashes, shared limits) is in test_workers.py.
+Worker-process behaviour (concurrency, crashes, shared limits) is in test_dispatch_workers.py.
 """
 
 from datetime import time, timedelta

@@ -20,7 +20,7 @@ from campaigns.schedules import services as schedules
 from flows.models import Flow
 from instances.models import WhatsAppInstance
 from tests.browser import ARGS, CHROMIUM, log_in, needs_chromium
-from tests.campaigns.test_admin_pages import execution_with
+from tests.campaigns.admin.test_views import execution_with
 
 THIRD_PARTY = {"auth", "axes", "django_celery_beat"}
 

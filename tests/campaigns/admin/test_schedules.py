@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from campaigns.models import Execution, Schedule, ScheduleRun
 from campaigns.schedules import services
-from tests.campaigns.test_admin import form_data
+from tests.campaigns.admin.test_campaigns import form_data
 from tests.factories.campaigns import CampaignFactory
 from tests.factories.contacts import ContactFactory
 
