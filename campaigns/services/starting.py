@@ -164,14 +164,17 @@ def begin_executions(*, starts: list[Start]) -> list[Execution | ValidationError
         recipient_rows(execution_id=execution.id, contacts=contacts, mapping=campaign.variable_mapping, at=at)
         for execution, (_i, _s, campaign, contacts, _c) in zip(executions, plans, strict=True)
     ]
-    insert_recipient_rows(selects)
-    totals = dict(
-        Recipient.objects.filter(execution_id__in=[e.id for e in executions])
-        .order_by()
-        .values("execution_id")
-        .annotate(n=Count("id"))
-        .values_list("execution_id", "n")
-    )
+    inserted = insert_recipient_rows(selects)
+    if len(executions) == 1:
+        totals = {executions[0].id: inserted}  # a batch of one: the INSERT's row count is its total
+    else:
+        totals = dict(
+            Recipient.objects.filter(execution_id__in=[e.id for e in executions])
+            .order_by()
+            .values("execution_id")
+            .annotate(n=Count("id"))
+            .values_list("execution_id", "n")
+        )
     for execution, (_i, start, *_rest) in zip(executions, plans, strict=True):
         execution.total_recipients = totals.get(execution.id, 0)
         if start.extra_variables and execution.total_recipients:
@@ -221,7 +224,14 @@ MAX_BATCH_PARAMS = 30_000
 
 
 def missing_variable_reports(audiences: list[tuple]) -> dict[int, list[dict]]:
-    """`missing_variable_report` of many (key, contacts, checks) in one UNION ALL of aggregate rows."""
+    """How many recipients of each (key, contacts, checks) got an empty value for each variable field.
+
+    One UNION ALL of aggregate rows, one per audience.
+    """
+    asked = [(key, contacts, checks) for key, contacts, checks in audiences if checks]
+    if len(asked) == 1:  # one audience: a plain aggregate, cheaper to compile than the UNION's rows
+        key, contacts, checks = asked[0]
+        return {key: report_missing(checks, contacts.order_by().aggregate(**missing_counts(checks)))}
     queries = [
         contacts.order_by()
         .annotate(r_key=Value(key))
@@ -238,19 +248,24 @@ def missing_variable_reports(audiences: list[tuple]) -> dict[int, list[dict]]:
     return {key: report_missing(checks_of[key], counts) for key, counts in rows}
 
 
-def insert_recipient_rows(selects: list[tuple[str, tuple]]) -> None:
-    """Insert every SELECT's recipient rows: `INSERT … SELECT … UNION ALL SELECT …`, as few statements as fit."""
-    chunk, size = [], 0
+def insert_recipient_rows(selects: list[tuple[str, tuple]]) -> int:
+    """Insert every SELECT's recipient rows: `INSERT … SELECT … UNION ALL SELECT …`, as few statements as fit.
+
+    Returns how many rows were inserted.
+    """
+    chunk, size, inserted = [], 0, 0
     for select in selects + [None]:
         if select is None or (chunk and size + len(select[1]) > MAX_BATCH_PARAMS):
             sql = " UNION ALL ".join(part for part, _params in chunk)
             params = [param for _part, part_params in chunk for param in part_params]
             with connection.cursor() as cursor:
                 cursor.execute(f"INSERT INTO {Recipient._meta.db_table} ({', '.join(RECIPIENT_COLUMNS)}) {sql}", params)
+                inserted += cursor.rowcount
             chunk, size = [], 0
         if select is not None:
             chunk.append(select)
             size += len(select[1])
+    return inserted
 
 
 def stamp_campaigns(started: list[tuple[Campaign, bool]], *, at) -> None:
@@ -330,15 +345,6 @@ def recipient_rows(*, execution_id: int, contacts, mapping: dict, at) -> tuple[s
         )
     )
     return rows.query.sql_with_params()
-
-
-def missing_variable_report(*, contacts, mapping: dict) -> list[dict]:
-    """How many recipients got an empty value for each variable field (one aggregate query)."""
-    checks = variable_checks(mapping)
-    if not checks:
-        return []
-    counts = contacts.order_by().aggregate(**missing_counts(checks))
-    return report_missing(checks, counts)
 
 
 def variable_checks(mapping: dict) -> dict[str, tuple]:
