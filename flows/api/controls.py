@@ -19,8 +19,8 @@ from rest_framework.views import APIView
 from accounts.api import request_object
 from accounts.models import Membership, Organization
 from accounts.queries import organization_roles
-from flows import api_schema as schema
 from flows import controls
+from flows.api import schema
 from flows.models import Conversation, FlowTemplate, MessageHistory, ReceivedFile
 from flows.models.settings import SettingError
 from flows.transfer import TransferError, export_template, import_template
