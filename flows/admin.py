@@ -24,6 +24,7 @@ from flows.models import (
     Subflow,
     SystemSetting,
 )
+from flows.models.settings import SETTINGS
 from flows.queries import action_runs_of
 from instances.models import WhatsAppInstance
 
@@ -316,8 +317,6 @@ class SystemSettingAdmin(TenantAdmin):
     readonly_fields = ["value_type"]
 
     def save_model(self, request, obj, form, change):
-        from flows.controls import SETTINGS
-
         obj.value_type, description = SETTINGS[obj.key]
         obj.description = obj.description or str(description)
         super().save_model(request, obj, form, change)

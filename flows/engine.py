@@ -1,7 +1,7 @@
 """The flow engine: given where a conversation is and what arrived, decide what to send next.
 
-Pure: it reads frozen specs of a flow (see `flows.queries.flow_spec`) and returns a
-`Decision`; `flows.services` stores it and sends. The rules:
+Pure: it reads frozen specs of a flow (see `flows.specs.flow_spec`) and returns a
+`Decision`; `flows.services` stores it and `flows.sending` sends. The rules:
 
 - A start goes to the first active message of the first active subflow (by order).
 - Messages go out in order until one waits (for a reply or a file) or has a delay;

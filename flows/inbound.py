@@ -5,9 +5,6 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-import requests
-from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
@@ -17,16 +14,17 @@ from contacts.models import Contact
 from flows import debounce, engine
 from flows.controls import get_bot_settings
 from flows.models import Conversation, FlowActivity, MessageHistory, ReceivedFile
-from flows.queries import active_conversation, default_flow, flow_spec
+from flows.queries import active_conversation, default_flow
+from flows.received_files import store_received_file
+from flows.sending import send_due_for_conversation
 from flows.services import apply_decision, initial_variables, position_of
+from flows.specs import flow_spec
+from flows.starting import start_conversation
 from flows.text import file_kind
-from instances.addresses import ForbiddenAddress
-from instances.http import get_session
 
 logger = logging.getLogger(__name__)
 
 STALE_AFTER_SECONDS = 120
-_DOWNLOAD_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -190,8 +188,6 @@ def process_burst(*, instance_id: int, contact_id: int) -> str:
     The contact's row lock serializes processing of one contact across processes, so
     two bursts never both find "no conversation" and start two.
     """
-    from flows.sending import send_due_for_conversation
-
     started = time.monotonic()
     now = timezone.now()
     token = None
@@ -325,40 +321,6 @@ def _receive_file(conversation: Conversation, decision: engine.Decision, rows) -
     )
 
 
-def store_received_file(*, received_file_id: int) -> ReceivedFile | None:
-    """Download a received file into media storage, up to FLOWS_MAX_FILE_BYTES; else keep its URL."""
-    received = ReceivedFile.objects.filter(id=received_file_id, processed=False).first()
-    if received is None:
-        return None
-    if settings.FLOWS_DOWNLOAD_FILES and received.media_url:
-        try:
-            content = _download(received.media_url, limit=settings.FLOWS_MAX_FILE_BYTES)
-        except (requests.RequestException, ValueError, ForbiddenAddress) as exc:
-            logger.warning("received file %s not downloaded, URL kept: %s", received.id, exc)
-        else:
-            received.file.save(received.original_name or f"file-{received.id}", ContentFile(content), save=False)
-            received.size = len(content)
-    received.processed = True
-    received.save(update_fields=["file", "size", "processed"])
-    return received
-
-
-def _download(url: str, *, limit: int) -> bytes:
-    # The URL comes in a webhook payload: the guarded session refuses metadata and private addresses.
-    with get_session().get(url, stream=True, timeout=(5, 30)) as response:
-        response.raise_for_status()
-        declared = int(response.headers.get("Content-Length") or 0)
-        if declared > limit:
-            raise ValueError(f"file of {declared} bytes is over the {limit}-byte limit")
-        chunks, size = [], 0
-        for chunk in response.iter_content(_DOWNLOAD_CHUNK):
-            size += len(chunk)
-            if size > limit:
-                raise ValueError(f"file is over the {limit}-byte limit")
-            chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def process_stale() -> int:
     """Bursts whose task never ran: process them now (the sweep of lost tasks)."""
     cutoff = timezone.now() - timedelta(seconds=STALE_AFTER_SECONDS)
@@ -390,8 +352,6 @@ def simulate_message(*, instance, contact: Contact, text: str) -> str:
 
 def simulate_start(*, instance, contact: Contact, flow, text: str = "") -> Conversation:
     """The simulator's (re)start: `text` is kept as the message that started `flow`."""
-    from flows.services import start_conversation
-
     row = None
     if text:
         row = MessageHistory.objects.create(

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from flows import engine
 from flows.models import Conversation, MessageHistory, ScheduledSend
-from flows.queries import flow_spec, message_spec
+from flows.services import apply_decision, outbound_history, position_of
+from flows.specs import flow_spec, message_spec
 from instances import services as instance_services
 from instances.providers.base import (
     ProviderError,
@@ -152,8 +153,6 @@ def _claim(send_id: int) -> ScheduledSend | None:
 
 
 def _record_sent(row: ScheduledSend, outgoing: engine.Outgoing, result: SendResult) -> None:
-    from flows.services import _outbound_history, apply_decision, position_of
-
     now = timezone.now()
     with transaction.atomic():
         ScheduledSend.objects.filter(id=row.id, status=ScheduledSend.Status.SENDING).update(
@@ -162,7 +161,7 @@ def _record_sent(row: ScheduledSend, outgoing: engine.Outgoing, result: SendResu
         conversation = (
             Conversation.objects.select_for_update(of=("self",)).select_related("flow").get(id=row.conversation_id)
         )
-        MessageHistory.objects.create(**_history_fields(_outbound_history(conversation, outgoing, result)))
+        MessageHistory.objects.create(**_history_fields(outbound_history(conversation, outgoing, result)))
         conversation.last_bot_message_at = now
         conversation.save(update_fields=["last_bot_message_at"])
         at_this_message = (

@@ -1,242 +1,45 @@
-"""Workflows of conversations: start one, apply the engine's decisions, end one.
+"""Services of conversations: store the engine's decisions, end conversations, ask for action runs.
 
 Sending follows DESIGN's order: a decision is stored with its outgoing messages as
 `ScheduledSend` rows and committed, then `flows.sending` claims each row and calls
-the provider outside any transaction. `start_conversation` is the exception the
-campaign dispatcher needs: it calls the provider first and stores nothing if that
-first send is refused, so a failed campaign send leaves no conversation behind.
-Its two halves are public for the dispatcher: `send_start` (the provider calls) and
-`store_starts` (one transaction for a whole batch of sent starts).
+the provider outside any transaction. The rows' builders, their tasks queued on commit
+and a completion's outbox row and signal are here because both the starts
+(`flows.starting`) and the sends (`flows.sending`) write them. An action step asks
+`integrations` for a run keyed by the conversation and its n-th action, so a run is
+never asked twice (`flows.actions` resumes the flow when it ends). Authoring: a changed
+subflow or message bumps its flow's `content_version` (`bump_flow_version`).
 """
 
-import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import reduce
 from operator import or_
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from flows import engine
-from flows.actions import request_action
-from flows.models import Conversation, Flow, MessageHistory, ScheduledSend, Subflow
+from flows.models import Conversation, Flow, MessageHistory, ReceivedFile, ScheduledSend, Subflow
 from flows.outbound import enqueue_conversation_completed
-from flows.queries import flow_spec
 from flows.signals import conversation_completed
-from instances.providers.base import ProviderError, ProviderUnavailable, SendResult
-
-logger = logging.getLogger(__name__)
+from instances.providers.base import SendResult
+from integrations.services.actions import request_run
 
 # Scheduled sends due later than this are left to the beat sweep, not a countdown task.
 MAX_COUNTDOWN_SECONDS = 300
-_START_ATTEMPTS = 3
-
-
-@dataclass
-class StartedConversation:
-    conversation: Conversation
-    sent: list[SendResult] = field(default_factory=list)
-
-
-@dataclass
-class SentStart:
-    """A start whose first message(s) went out and that is not stored yet (see `store_starts`)."""
-
-    contact: object
-    instance: object
-    flow: Flow
-    decision: engine.Decision
-    sent: list[tuple[engine.Outgoing, SendResult]]
-    failed: tuple[engine.Outgoing, ProviderError] | None = None
-    external_ticket_id: str = ""
-    external_contact_id: str = ""
-
-    @property
-    def results(self) -> list[SendResult]:
-        return [result for _, result in self.sent]
-
-    @property
-    def provider_message_id(self) -> str:
-        return self.sent[0][1].provider_message_id if self.sent else ""
 
 
 def initial_variables(contact, variables: dict | None) -> dict:
     return {"name": contact.name, "phone": contact.phone, **(variables or {})}
 
 
-def start_conversation(
-    *,
-    contact,
-    instance,
-    flow: Flow,
-    variables: dict | None = None,
-    external_ticket_id: str = "",
-    external_contact_id: str = "",
-) -> StartedConversation:
-    """Start `contact` on `flow` through `instance`, sending the first message(s) now.
-
-    Any active conversation of the contact on the instance is ended first. If the
-    first send raises a provider error, nothing is stored and the error propagates.
-    """
-    started = send_start(
-        contact=contact,
-        instance=instance,
-        flow=flow,
-        variables=variables,
-        external_ticket_id=external_ticket_id,
-        external_contact_id=external_contact_id,
-    )
-    [conversation] = store_starts([started])
-    return StartedConversation(conversation=conversation, sent=started.results)
-
-
-def send_start(
-    *,
-    contact,
-    instance,
-    flow: Flow,
-    variables: dict | None = None,
-    external_ticket_id: str = "",
-    external_contact_id: str = "",
-) -> SentStart:
-    """The first half of `start_conversation`: decide and send the first message(s); store nothing.
-
-    A provider error on the first send propagates; one on a later send is kept for the store
-    (that message is retried later, or recorded as failed). `store_starts` must follow.
-    """
-    from flows.sending import deliver
-
-    decision = engine.start(flow_spec(flow), initial_variables(contact, variables))
-    reply_to = external_contact_id or contact.phone
-    started = SentStart(
-        contact=contact,
-        instance=instance,
-        flow=flow,
-        decision=decision,
-        sent=[],
-        external_ticket_id=external_ticket_id,
-        external_contact_id=external_contact_id,
-    )
-    for outgoing in decision.outgoing:
-        if outgoing.delay_seconds:
-            continue
-        try:
-            started.sent.append((outgoing, deliver(instance=instance, phone=reply_to, outgoing=outgoing)))
-        except ProviderError as exc:
-            if not started.sent:
-                raise
-            started.failed = (outgoing, exc)
-            break
-    return started
-
-
-def store_starts(starts: list[SentStart]) -> list[Conversation]:
-    """The second half: store sent starts in one transaction; their conversations, in order.
-
-    Each contact's active conversation on the instance is ended first. The campaign
-    dispatcher stores a batch of starts at once; `start_conversation` stores one.
-    """
-    if not starts:
-        return []
-    attempt = 1
-    while True:
-        try:
-            return _store_starts(starts)
-        except IntegrityError:
-            # Another start for one of these contacts won the "one active" constraint between
-            # our end-others and insert; end it too (we have already sent) and retry.
-            if attempt == _START_ATTEMPTS:
-                raise
-            attempt += 1
-
-
-def _store_starts(starts: list[SentStart]) -> list[Conversation]:
-    now = timezone.now()
-    conversations, pending = [], []
-    for started in starts:
-        conversation, later = _new_conversation(started, now=now)
-        conversations.append(conversation)
-        pending.append(later)
-    with transaction.atomic():
-        _end_active([(started.contact.id, started.instance.id) for started in starts], now=now)
-        Conversation.objects.bulk_create(conversations)
-        for conversation, started in zip(conversations, starts, strict=True):
-            if started.decision.action is not None and conversation.waiting_for == engine.WAIT_ACTION:
-                request_action(conversation=conversation, request=started.decision.action)
-                conversation.save(update_fields=["state"])
-        MessageHistory.objects.bulk_create(
-            [
-                _outbound_history(conversation, outgoing, result)
-                for conversation, started in zip(conversations, starts, strict=True)
-                for outgoing, result in started.sent
-            ]
-        )
-        scheduled = []
-        for conversation, started, later in zip(conversations, starts, pending, strict=True):
-            scheduled += [
-                _scheduled_send(
-                    conversation, outgoing, due_at=now + timedelta(seconds=outgoing.delay_seconds), sequence=i
-                )
-                for i, outgoing in enumerate(later)
-            ]
-            if started.failed is not None:
-                scheduled.append(_failed_start_send(conversation, *started.failed, now=now))
-        if scheduled:
-            ScheduledSend.objects.bulk_create(scheduled)
-            _queue_sends_on_commit(scheduled)
-        for conversation in conversations:
-            if conversation.status == Conversation.Status.COMPLETED:
-                _signal_completed_on_commit(conversation)
-    return conversations
-
-
-def _new_conversation(started: SentStart, *, now) -> tuple[Conversation, list[engine.Outgoing]]:
-    """The unsaved conversation of a sent start, and its outgoing messages still to schedule."""
-    decision = started.decision
-    conversation = Conversation(
-        organization_id=started.contact.organization_id,
-        contact=started.contact,
-        instance=started.instance,
-        flow=started.flow,
-        external_ticket_id=started.external_ticket_id,
-        external_contact_id=started.external_contact_id,
-        variables=decision.variables,
-        last_interaction_at=now,
-        last_bot_message_at=now if started.sent else None,
-    )
-    later = [o for o in decision.outgoing if o.delay_seconds]
-    if started.failed is not None:
-        outgoing, _exc = started.failed
-        position = engine.Position(outgoing.message.subflow_id, outgoing.message.id, engine.WAIT_DELAY)
-        later = []
-    else:
-        position = decision.position
-    _set_position(conversation, position, completed=decision.completed and started.failed is None, now=now)
-    return conversation, later
-
-
-def _failed_start_send(conversation, outgoing, exc, *, now) -> ScheduledSend:
-    """A later message of a start that the provider refused: retried later, or recorded as failed."""
-    send = _scheduled_send(conversation, outgoing, due_at=now + timedelta(seconds=30), sequence=0)
-    send.continues = True
-    send.attempts = 1
-    send.last_error = str(exc)[:500]
-    if not isinstance(exc, ProviderUnavailable):
-        send.status = ScheduledSend.Status.FAILED
-        conversation.status = Conversation.Status.FAILED
-        conversation.ended_at = now
-    return send
-
-
 def end_active_conversations(*, contact_id: int, instance_id: int, now: datetime | None = None) -> int:
     """End the contact's active conversation on the instance (cancelling its pending sends)."""
-    return _end_active([(contact_id, instance_id)], now=now or timezone.now())
+    return end_active_pairs([(contact_id, instance_id)], now=now or timezone.now())
 
 
-def _end_active(pairs: list[tuple[int, int]], *, now: datetime) -> int:
+def end_active_pairs(pairs: list[tuple[int, int]], *, now: datetime) -> int:
     """End the active conversations of these (contact id, instance id) pairs: two statements for any number."""
     contacts_by_instance = defaultdict(list)
     for contact_id, instance_id in pairs:
@@ -281,7 +84,7 @@ def apply_decision(
         ScheduledSend.objects.filter(conversation_id=conversation.id, status=ScheduledSend.Status.PENDING).update(
             status=ScheduledSend.Status.CANCELLED
         )
-        _set_position(conversation, decision.position, completed=decision.completed, now=now)
+        set_position(conversation, decision.position, completed=decision.completed, now=now)
     conversation.variables = decision.variables
     conversation.last_interaction_at = now
     if decision.action is not None:
@@ -300,18 +103,18 @@ def apply_decision(
     )
     start_at = max(now, not_before) if not_before else now
     scheduled = [
-        _scheduled_send(conversation, outgoing, due_at=start_at + timedelta(seconds=outgoing.delay_seconds), sequence=i)
+        scheduled_send(conversation, outgoing, due_at=start_at + timedelta(seconds=outgoing.delay_seconds), sequence=i)
         for i, outgoing in enumerate(decision.outgoing)
     ]
     if scheduled:
         ScheduledSend.objects.bulk_create(scheduled)
-        _queue_sends_on_commit([s for s in scheduled if s.due_at > now])
+        queue_sends_on_commit([s for s in scheduled if s.due_at > now])
     if conversation.status == Conversation.Status.COMPLETED:
-        _signal_completed_on_commit(conversation)
+        signal_completed_on_commit(conversation)
     return scheduled
 
 
-def _set_position(conversation: Conversation, position: engine.Position | None, *, completed: bool, now) -> None:
+def set_position(conversation: Conversation, position: engine.Position | None, *, completed: bool, now) -> None:
     if completed or position is None:
         conversation.status = Conversation.Status.COMPLETED if completed else conversation.status
         conversation.completed_at = now if completed else conversation.completed_at
@@ -328,7 +131,7 @@ def position_of(conversation: Conversation) -> engine.Position | None:
     return engine.Position(conversation.subflow_id, conversation.current_message_id, conversation.waiting_for)
 
 
-def _scheduled_send(conversation, outgoing: engine.Outgoing, *, due_at, sequence: int) -> ScheduledSend:
+def scheduled_send(conversation, outgoing: engine.Outgoing, *, due_at, sequence: int) -> ScheduledSend:
     return ScheduledSend(
         conversation=conversation,
         flow_message_id=outgoing.message.id if outgoing.message else None,
@@ -339,7 +142,7 @@ def _scheduled_send(conversation, outgoing: engine.Outgoing, *, due_at, sequence
     )
 
 
-def _outbound_history(conversation, outgoing: engine.Outgoing, result: SendResult) -> MessageHistory:
+def outbound_history(conversation, outgoing: engine.Outgoing, result: SendResult) -> MessageHistory:
     message = outgoing.message
     return MessageHistory(
         organization_id=conversation.organization_id,
@@ -355,7 +158,7 @@ def _outbound_history(conversation, outgoing: engine.Outgoing, result: SendResul
     )
 
 
-def _queue_sends_on_commit(scheduled: list[ScheduledSend]) -> None:
+def queue_sends_on_commit(scheduled: list[ScheduledSend]) -> None:
     from flows.tasks import send_scheduled
 
     for send in scheduled:
@@ -369,7 +172,7 @@ def _queue_sends_on_commit(scheduled: list[ScheduledSend]) -> None:
             )
 
 
-def _signal_completed_on_commit(conversation: Conversation) -> None:
+def signal_completed_on_commit(conversation: Conversation) -> None:
     enqueue_conversation_completed(conversation=conversation)
     transaction.on_commit(lambda: conversation_completed.send(sender=Conversation, conversation=conversation))
 
@@ -383,29 +186,39 @@ def bump_flow_version(sender, instance, **kwargs) -> None:
         Flow.objects.filter(id=flow_id).update(content_version=F("content_version") + 1)
 
 
-def handle_inbound_message(
-    *,
-    instance,
-    contact,
-    text: str = "",
-    media: engine.Media | None = None,
-    provider_message_id: str = "",
-    external_ticket_id: str = "",
-    external_contact_id: str = "",
-    ticket_status: str = "",
-    ticket_user_id: str = "",
-):
-    """The entry point of every provider's inbound message (see `flows.inbound`)."""
-    from flows.inbound import handle_inbound_message as handle
+def action_key(conversation_id: int, sequence: int) -> str:
+    return f"conversation:{conversation_id}:action:{sequence}"
 
-    return handle(
-        instance=instance,
-        contact=contact,
-        text=text,
-        media=media,
-        provider_message_id=provider_message_id,
-        external_ticket_id=external_ticket_id,
-        external_contact_id=external_contact_id,
-        ticket_status=ticket_status,
-        ticket_user_id=ticket_user_id,
+
+def request_action(*, conversation, request) -> None:
+    """Ask for the run of the step the engine stopped at (inside the caller's transaction)."""
+    sequence = int((conversation.state or {}).get("action_seq", 0)) + 1
+    key = action_key(conversation.id, sequence)
+    conversation.state = {**(conversation.state or {}), "action_seq": sequence, "action_key": key}
+    params = dict(request.params)
+    if request.message.action == "drive_upload_file":
+        params = _with_received_file(conversation, params)
+    request_run(
+        organization_id=conversation.organization_id,
+        action=request.message.action,
+        integration_name=request.message.action_config.get("integration", ""),
+        params=params,
+        key=key,
+        reference=f"conversation:{conversation.id}",
     )
+
+
+def _with_received_file(conversation, params: dict) -> dict:
+    """The file the contact sent last: its stored copy if it has one yet, else its URL."""
+    received = ReceivedFile.objects.filter(conversation_id=conversation.id).order_by("-id").first()
+    url = (conversation.variables or {}).get("last_file", "")
+    if received is not None:
+        url = received.media_url or url
+        params.setdefault("name", received.original_name)
+        params.setdefault("mimetype", received.file_type)
+        if received.file:
+            params["storage_path"] = received.file.name
+    params["file_url"] = url if str(url).startswith(("http://", "https://")) else ""
+    if not params.get("name"):
+        params["name"] = str(url).split("?", 1)[0].rsplit("/", 1)[-1] or "arquivo"
+    return params

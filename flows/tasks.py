@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from flows import inbound, sending
+from flows import inbound, received_files, sending
 
 logger = logging.getLogger(__name__)
 
@@ -33,4 +33,4 @@ def process_stale_inbound() -> int:
 
 @shared_task
 def store_received_file(received_file_id: int) -> None:
-    inbound.store_received_file(received_file_id=received_file_id)
+    received_files.store_received_file(received_file_id=received_file_id)

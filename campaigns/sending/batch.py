@@ -5,7 +5,7 @@ recipient's send slot (`limits`) and hands the recipient to `Batch.send()`. This
 owns what happens then:
 
 2. `Batch.send()` re-checks the claim and the contact's opt-out and sends the recipient's
-   first message(s) through the flow engine (`flows.services.send_start`). The check is one
+   first message(s) through the flow engine (`flows.starting.send_start`). The check is one
    query for the whole batch and each send acts on a reading at most `RECHECK_SECONDS` old:
    the claim's own reading when the batch goes out at once, a fresh one after any wait (rate
    limits) or slow sends.
@@ -56,7 +56,7 @@ SENT, FAILED, RETRY, UNKNOWN, OPTED_OUT, LOST, RELEASED = (
 
 def default_start(**kwargs):
     """Send a recipient's first message(s); its batch stores the conversation (`Batch.record`)."""
-    from flows.services import send_start
+    from flows.starting import send_start
 
     return send_start(**kwargs)
 
@@ -164,7 +164,7 @@ class Batch:
         """Store the conversations of the sends not recorded yet, then mark their recipients `sent`."""
         if not self.started:
             return
-        from flows.services import store_starts
+        from flows.starting import store_starts
 
         started, self.started = self.started, []
         campaign, execution = self.campaign, self.execution

@@ -1,11 +1,14 @@
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel
 from config.bounds import in_range_constraint, within
-from flows.actions import validate_action_config
+from integrations.jsoncheck import json_problem
 from integrations.models import ACTION_KINDS
 
 # A message may wait up to a week before it is sent.
@@ -235,3 +238,46 @@ class FlowMessage(models.Model):
             errors["action_config"] = _("Only for action steps.")
         if errors:
             raise ValidationError(errors)
+
+
+# The settings of an action step (`FlowMessage.action_config`), checked by `FlowMessage.clean`.
+_VARIABLE = re.compile(r"^[A-Za-z_][\w]{0,63}$")
+REQUIRED_PARAMS = {
+    "pontta_create_ticket": ("subject", "message"),
+    "sheets_append_row": ("spreadsheet_id", "values"),
+    "sheets_lookup": ("spreadsheet_id", "column", "value"),
+    "drive_upload_file": ("folder_id",),
+    "http_request": ("url",),
+}
+
+
+def validate_action_config(action: str, config) -> dict:
+    """Errors of an action step's settings, keyed `action_config` (empty when valid)."""
+    if action not in REQUIRED_PARAMS:
+        return {"action": gettext("Unknown action.")}
+    if not isinstance(config, dict):
+        return {"action_config": gettext("Must be a JSON object.")}
+    if problem := json_problem(config):
+        return {"action_config": problem}
+    unknown = set(config) - {"integration", "params", "outputs"}
+    if unknown:
+        return {"action_config": gettext("Unknown key %(key)s.") % {"key": sorted(unknown)[0]}}
+    integration = config.get("integration", "")
+    if not isinstance(integration, str) or (action != "http_request" and not integration.strip()):
+        return {"action_config": gettext("integration: the name of one of the organization's integrations.")}
+    params = config.get("params", {})
+    if not isinstance(params, dict):
+        return {"action_config": gettext("params must be an object.")}
+    for name in REQUIRED_PARAMS[action]:
+        if params.get(name) in (None, "", []):
+            return {"action_config": gettext("params.%(name)s is required for this action.") % {"name": name}}
+    if action == "sheets_append_row" and not isinstance(params.get("values"), list):
+        return {"action_config": gettext("params.values must be a list of columns.")}
+    outputs = config.get("outputs", {})
+    if not isinstance(outputs, dict) or not all(
+        isinstance(k, str) and _VARIABLE.match(k) and isinstance(v, str) and v for k, v in outputs.items()
+    ):
+        return {
+            "action_config": gettext('outputs maps variable names to result fields, e.g. {"ticket_id": "ticket_id"}.')
+        }
+    return {}

@@ -3,7 +3,7 @@ loopback or private ones only with PROVIDER_ALLOW_PRIVATE_NETWORKS; checked at s
 
 import pytest
 
-from flows import inbound
+from flows import received_files
 from instances import services
 from instances.addresses import ForbiddenAddress
 from instances.models import WhatsAppInstance
@@ -89,7 +89,7 @@ def test_a_name_is_checked_by_what_it_resolves_to_when_called(org_a, settings, f
 def test_a_received_file_url_from_a_webhook_is_not_fetched_from_a_private_address(settings, fake_provider):
     settings.PROVIDER_ALLOW_PRIVATE_NETWORKS = False
     with pytest.raises(ForbiddenAddress):
-        inbound._download(f"{fake_provider.url}/files/rg.pdf", limit=1000)
+        received_files._download(f"{fake_provider.url}/files/rg.pdf", limit=1000)
     with pytest.raises(ForbiddenAddress):
-        inbound._download("http://169.254.169.254/latest/meta-data/iam/", limit=1000)
+        received_files._download("http://169.254.169.254/latest/meta-data/iam/", limit=1000)
     assert fake_provider.requests == []

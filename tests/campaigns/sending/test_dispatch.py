@@ -14,7 +14,7 @@ from django.utils import timezone
 from campaigns.models import CampaignLog, Execution, Recipient
 from campaigns.sending import batch, dispatch
 from campaigns.services import controls, starting
-from flows.queries import flow_spec
+from flows.specs import flow_spec
 from instances.services import set_connection_state
 from tests.factories.campaigns import CampaignFactory, make_evolution_instance, make_flow
 from tests.factories.contacts import ContactFactory
@@ -157,7 +157,7 @@ def test_sends_whose_store_failed_become_unknown_and_are_not_resent(org_a, evolu
     def broken_store(starts):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("flows.services.store_starts", broken_store)
+    monkeypatch.setattr("flows.starting.store_starts", broken_store)
     assert dispatch.run(execution.id) == "done"
 
     assert len(numbers(fake_provider)) == 3

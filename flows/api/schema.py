@@ -1,4 +1,4 @@
-"""What the bot-control, analytics and transfer endpoints (`flows.api_controls`) take and answer,
+"""What the bot-control, analytics and transfer endpoints (`flows.api.controls`) take and answer,
 for the OpenAPI contract. The views build their answers themselves; these only describe them."""
 
 from drf_spectacular.types import OpenApiTypes

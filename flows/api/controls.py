@@ -19,9 +19,10 @@ from rest_framework.views import APIView
 from accounts.api import request_object
 from accounts.models import Membership, Organization
 from accounts.queries import organization_roles
-from flows import api_schema as schema
 from flows import controls
+from flows.api import schema
 from flows.models import Conversation, FlowTemplate, MessageHistory, ReceivedFile
+from flows.models.settings import SettingError
 from flows.transfer import TransferError, export_template, import_template
 from flows.transfer_legacy import export_legacy, import_legacy, is_legacy
 
@@ -80,7 +81,7 @@ class SettingDetailView(APIView):
             )
         except controls.SettingFieldError as exc:
             raise ValidationError({exc.field: [str(exc)]}) from None
-        except controls.SettingError as exc:
+        except SettingError as exc:
             raise ValidationError({"value": [str(exc)]}) from None
         return Response(controls.describe_settings(organization_id=organization.id)[key])
 

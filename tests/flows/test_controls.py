@@ -4,6 +4,7 @@ import pytest
 
 from flows import controls
 from flows.models import SystemSetting
+from flows.models.settings import NUMBER_BOUNDS
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,7 @@ def test_an_out_of_range_setting_is_a_400(alice_client, org_a, key, value):
 
 
 def test_a_setting_at_its_bound_is_kept(alice_client, org_a):
-    low, high = controls.NUMBER_BOUNDS["DEBOUNCE_TIME"]
+    low, high = NUMBER_BOUNDS["DEBOUNCE_TIME"]
 
     response = alice_client.put("/api/v1/settings/DEBOUNCE_TIME", {"value": high}, format="json")
 

@@ -1,9 +1,9 @@
-"""The admin's flow pages and simulator, and the demo seed."""
+"""The admin's flow pages and simulator."""
 
 import pytest
 
 from flows import demo
-from flows.models import Conversation, Flow, FlowMessage, FlowTemplate, SystemSetting
+from flows.models import Conversation, Flow, SystemSetting
 from instances.models import SandboxMessage
 from tests.factories.flows import flow_for
 from tests.factories.instances import WhatsAppInstanceFactory
@@ -20,16 +20,6 @@ def staff_alice(alice, client):
     alice.user_permissions.set(Permission.objects.filter(content_type__app_label="flows"))
     client.force_login(alice)
     return client
-
-
-def test_the_demo_seed_is_idempotent_and_answers(org_a):
-    demo.seed(org_a)
-    demo.seed(org_a)
-
-    template = FlowTemplate.objects.get(organization=org_a)
-    flow = Flow.objects.get(template=template)
-    assert flow.is_default and flow.subflows.count() == 4
-    assert FlowMessage.objects.filter(subflow__flow=flow).count() == 8
 
 
 def test_the_simulator_answers_through_the_sandbox(staff_alice, org_a):

@@ -1,10 +1,10 @@
-"""flows.services.start_conversation: the entry point campaigns use."""
+"""flows.starting.start_conversation: the entry point campaigns use."""
 
 import pytest
 
 from flows.models import Conversation, MessageHistory, ScheduledSend
-from flows.services import send_start, start_conversation, store_starts
 from flows.signals import conversation_completed
+from flows.starting import send_start, start_conversation, store_starts
 from instances.models import WhatsAppInstance
 from instances.providers.base import ProviderRejected
 from tests.factories.contacts import ContactFactory
