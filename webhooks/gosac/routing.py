@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from contacts.services import contact_get_or_create
 from flows import engine
 from flows.services import handle_inbound_message
-from webhooks.events import IncomingMessage, Unhandled
+from webhooks.gosac.events import IncomingMessage, Unhandled
 
 ANSWERED_MEDIA_TYPES = {"text", "chat", "application"}
 
