@@ -1,7 +1,7 @@
-"""Apply parsed events: business filters, then the owning app's service.
+"""Route parsed GOSAC events: business filters, then the owning app's service.
 
 Filters answer why a message is left alone; the flows app decides the rest (bot
-controls, debounce, engine). A later provider adds its events to `HANDLERS`.
+controls, debounce, engine). Each event type has its handler in `HANDLERS`.
 """
 
 from dataclasses import dataclass
