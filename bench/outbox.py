@@ -4,7 +4,7 @@
         INTEGRATIONS_ENCRYPTION_KEYS=<a Fernet key> .venv/bin/python bench/outbox.py [--recipients 2000] [--rounds 5]
 
 Seeds one organization with an execution of `--recipients` sent recipients, then moves
-them to `delivered` one call each (as `webhooks.apply.apply_message_status` does, one
+them to `delivered` one call each (as `campaigns.tracking.apply_message_status` does, one
 transaction per event), in alternating rounds: with no subscription anywhere, with a
 subscription of another organization only, and with this organization subscribed (the
 outbox row is written in the same transaction). Prints the median µs per status and the

@@ -453,7 +453,7 @@ PROVIDER_POOL_CONNECTIONS = env.int("PROVIDER_POOL_CONNECTIONS", default=10)
 PROVIDER_POOL_MAXSIZE = env.int("PROVIDER_POOL_MAXSIZE", default=20)
 # Dotted path of a function called as `sink(payload)` with each Evolution-v2-shaped
 # webhook payload the sandbox plays back; "" only updates the sandbox's own rows.
-SANDBOX_EVENT_SINK = env("SANDBOX_EVENT_SINK", default="webhooks.intake.accept_sandbox_payload")
+SANDBOX_EVENT_SINK = env("SANDBOX_EVENT_SINK", default="webhooks.evolution.intake.accept_sandbox_payload")
 SYSTEM_PERIODIC_TASKS["instances: flush daily counters"] = {
     "task": "instances.tasks.flush_instance_counters",
     "every_seconds": 10,

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import TenantAdmin
 from accounts.admin_widgets import TagFieldsMixin
-from webhooks import intake
+from webhooks.evolution import queue
 from webhooks.models import OptOutSettings, WebhookEvent
 
 
@@ -24,7 +24,7 @@ class WebhookEventAdmin(TenantAdmin):
 
     @admin.action(description=_("Apply the selected events again"))
     def replay(self, request, queryset):
-        results = intake.replay(event_ids=list(queryset.values_list("id", flat=True)), force=True)
+        results = queue.replay(event_ids=list(queryset.values_list("id", flat=True)), force=True)
         summary = ", ".join(f"{result}: {count}" for result, count in sorted(results.items()))
         self.message_user(request, _("Replayed: %(summary)s") % {"summary": summary}, messages.SUCCESS)
 

@@ -9,7 +9,7 @@ from accounts.models import TenantModel
 class WebhookEvent(TenantModel):
     """A provider event, stored before it is acknowledged, applied once.
 
-    State transitions (`webhooks.intake`):
+    State transitions (`webhooks.evolution.queue`):
         pending -> applied | ignored
         pending -> failed -> pending      (retried by the sweep or `manage.py replay_webhooks`)
         pending -> superseded             (a later connection event of the same instance won)

@@ -1,4 +1,4 @@
-"""Celery tasks: ids in, call `webhooks.intake`.
+"""Celery tasks: ids in, call `webhooks.evolution.queue`.
 
 Applying an event is idempotent (the row is locked and its status checked), so these
 may be delivered twice: the second delivery finds the event applied and does nothing.
@@ -8,29 +8,29 @@ import logging
 
 from celery import shared_task
 
-from webhooks import intake
+from webhooks.evolution import queue
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def apply_webhook_event(event_id: int) -> str:
-    return intake.apply_event(event_id=event_id)
+    return queue.apply_event(event_id=event_id)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def drain_webhook_events() -> int:
-    return intake.drain()
+    return queue.drain()
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def settle_connection_events(instance_id: int) -> str:
-    return intake.settle_connection(instance_id=instance_id)
+    return queue.settle_connection(instance_id=instance_id)
 
 
 @shared_task
 def retry_unapplied_webhook_events() -> dict:
-    return intake.retry_unapplied()
+    return queue.retry_unapplied()
 
 
 @shared_task

@@ -1,4 +1,4 @@
-"""Waking the drainer (`webhooks.intake.drain`) once new events are committed.
+"""Waking the drainer (`webhooks.evolution.queue.drain`) once new events are committed.
 
 With Redis, a wake-up is `SET <drain key> NX EX 1` and, when that set the key, one Celery
 message: while the key exists a drainer is queued or running, and it deletes the key

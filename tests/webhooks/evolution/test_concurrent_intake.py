@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connection
 
 from campaigns.models import Recipient
-from webhooks import intake
+from webhooks.evolution import intake, queue
 from webhooks.models import WebhookEvent
 
 from .conftest import load, post
@@ -114,7 +114,7 @@ def test_requests_in_flight_together_share_one_statement_and_each_is_answered_fo
     assert set(WebhookEvent.objects.values_list("id", flat=True)) == set(accepted.values())
     assert wakes.count == 2  # once a batch that stored something
 
-    assert intake.drain() == 3
+    assert queue.drain() == 3
     recipient.refresh_from_db()
     assert recipient.status == Recipient.Status.READ
 

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from campaigns.models import Recipient
-from webhooks import intake
+from webhooks.evolution import intake, queue
 from webhooks.models import WebhookEvent
 
 from .conftest import API_KEY, load, post
@@ -203,8 +203,8 @@ def test_by_default_it_stores_and_a_worker_applies(instance, recipient, django_c
     recipient.refresh_from_db()
     assert recipient.status == Recipient.Status.SENT
 
-    assert intake.apply_event(event_id=event.id) == "delivered"
-    assert intake.apply_event(event_id=event.id) == "delivered"
+    assert queue.apply_event(event_id=event.id) == "delivered"
+    assert queue.apply_event(event_id=event.id) == "delivered"
 
     event.refresh_from_db()
     recipient.refresh_from_db()

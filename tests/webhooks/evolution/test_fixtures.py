@@ -8,8 +8,8 @@ from campaigns.models import CampaignLog
 from contacts.models import Contact
 from flows.models import MessageHistory
 from instances import qr_codes
+from webhooks.evolution.parser import parse
 from webhooks.models import WebhookEvent
-from webhooks.parsers.evolution import parse
 
 from .conftest import PHONE, fixture_names, load, post
 

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from webhooks import intake
+from webhooks.evolution import intake
 from webhooks.models import WebhookEvent
 
 from .conftest import load

@@ -11,7 +11,7 @@ from django.core.cache import cache
 
 from config.redis import get_redis
 from instances import qr_codes
-from webhooks import intake
+from webhooks.evolution import intake
 from webhooks.models import WebhookEvent
 
 from .conftest import load, post

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from webhooks import intake
+from webhooks.evolution import queue
 from webhooks.models import WebhookEvent
 
 
@@ -33,6 +33,6 @@ class Command(BaseCommand):
         event_ids = list(events.order_by("received_at", "id").values_list("id", flat=True)[:limit])
         if ids and len(event_ids) != len(set(ids)):
             raise CommandError(f"Unknown event ids: {sorted(set(ids) - set(event_ids))}")
-        results = intake.replay(event_ids=event_ids, force=force)
+        results = queue.replay(event_ids=event_ids, force=force)
         summary = ", ".join(f"{result}: {count}" for result, count in sorted(results.items())) or "nothing to replay"
         self.stdout.write(f"{len(event_ids)} event(s) replayed ({summary})")

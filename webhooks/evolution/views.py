@@ -27,9 +27,9 @@ from django.views.decorators.http import require_POST
 
 from config import json_input
 from config.metrics import WEBHOOK_INTAKE_SECONDS, WEBHOOKS_RECEIVED
-from config.ratelimit import client_ip, webhook_auth_failures
-from webhooks import intake
-from webhooks.parsers.checked import BadPayload
+from webhooks.checked import BadPayload
+from webhooks.evolution import intake
+from webhooks.responses import error, refused_caller
 
 logger = logging.getLogger(__name__)
 
@@ -50,23 +50,6 @@ def split_path(rest: str) -> tuple[str, str]:
             return "", only
         return only, ""
     return "", ""
-
-
-def _error(status: int, message: str) -> JsonResponse:
-    return JsonResponse({"status": "error", "error": message}, status=status)
-
-
-def refused_caller(request, status: int, message: str) -> JsonResponse:
-    """401/404 for a caller that did not prove itself; past the per-address limit of such
-    failures (WEBHOOKS_AUTH_FAILURE_LIMIT), 429 with Retry-After. One counter increment, on
-    failures only: an authenticated post never touches it, so one misconfigured instance on an
-    Evolution server cannot cut off its neighbours posting from the same address."""
-    wait = webhook_auth_failures().record_failure(client_ip(request))
-    if wait is None:
-        return _error(status, message)
-    response = _error(429, "Too many failed webhook authentications from your address")
-    response["Retry-After"] = str(wait)
-    return response
 
 
 def credential(*, secret: str, header_secret: str, api_key) -> tuple[str, bool]:
@@ -95,25 +78,25 @@ def _evolution_webhook(request, rest: str):
     except ValueError:
         declared = 0
     if declared > limit:
-        return _error(413, f"Body larger than {limit} bytes")
+        return error(413, f"Body larger than {limit} bytes")
     try:
         body = request.body
     except RequestDataTooBig:
-        return _error(413, f"Body larger than {limit} bytes")
+        return error(413, f"Body larger than {limit} bytes")
     if len(body) > limit:
-        return _error(413, f"Body larger than {limit} bytes")
+        return error(413, f"Body larger than {limit} bytes")
     try:
         # NUL, lone surrogates and overflowing numbers are replaced: the event is kept.
         payload, replaced = json_input.loads_lenient(body)
     except (UnicodeDecodeError, ValueError) as exc:
-        return _error(400, f"Malformed JSON: {exc}")
+        return error(400, f"Malformed JSON: {exc}")
     if replaced:
         body = None  # stored as re-encoded from `payload`, not as it came
     if not isinstance(payload, dict):
-        return _error(400, "payload must be an object")
+        return error(400, "payload must be an object")
     name = payload.get("instance")
     if not isinstance(name, str) or not name:
-        return _error(400, "instance is missing")
+        return error(400, "instance is missing")
     given, by_api_key = credential(
         secret=secret, header_secret=request.META.get("HTTP_X_WEBHOOK_SECRET", ""), api_key=payload.get("apikey")
     )
@@ -126,16 +109,16 @@ def _evolution_webhook(request, rest: str):
     except intake.BadCredential:
         return refused_caller(request, 401, "Bad or missing webhook secret")
     except BadPayload as exc:
-        return _error(400, str(exc))
+        return error(400, str(exc))
     except DataError as exc:
         # This event alone holds a value the database refuses (its neighbours were stored):
         # a retry would fail the same way, so it is the caller's 400, not a 503.
         logger.warning("webhook for instance %r refused by the database: %s", name, exc)
-        return _error(400, "The event holds a value that cannot be stored")
+        return error(400, "The event holds a value that cannot be stored")
     except DatabaseError:
         # Not stored: Evolution retries a 5xx, and the retry is deduplicated.
         logger.exception("webhook for instance %r not stored", name)
-        return _error(503, "The event could not be stored; try again")
+        return error(503, "The event could not be stored; try again")
     response = JsonResponse(outcome.as_json())
     response.wf_answer = outcome.status
     return response

@@ -7,18 +7,8 @@ then compared with each of the organization's keywords treated the same way.
 
 import re
 import unicodedata
-from dataclasses import dataclass
-
-from django.conf import settings
 
 _NOT_WORD = re.compile(r"[\W_]+")
-
-
-@dataclass(frozen=True)
-class KeywordPolicy:
-    opt_out: tuple[str, ...]
-    opt_in: tuple[str, ...]
-    confirmation_text: str = ""
 
 
 def normalize(text: str) -> str:
@@ -33,12 +23,3 @@ def matching_keyword(text: str, keywords) -> str:
     if not said:
         return ""
     return next((keyword for keyword in keywords if normalize(keyword) == said), "")
-
-
-def policy_for(*, organization_id: int) -> KeywordPolicy:
-    from webhooks.models import OptOutSettings
-
-    row = OptOutSettings.objects.filter(organization_id=organization_id).first()
-    opt_out = tuple(row.opt_out_keywords) if row and row.opt_out_keywords else tuple(settings.WEBHOOKS_OPT_OUT_KEYWORDS)
-    opt_in = tuple(row.opt_in_keywords) if row and row.opt_in_keywords else tuple(settings.WEBHOOKS_OPT_IN_KEYWORDS)
-    return KeywordPolicy(opt_out=opt_out, opt_in=opt_in, confirmation_text=row.confirmation_text if row else "")

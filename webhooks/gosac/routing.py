@@ -1,7 +1,7 @@
-"""Apply parsed events: business filters, then the owning app's service.
+"""Route parsed GOSAC events: business filters, then the owning app's service.
 
 Filters answer why a message is left alone; the flows app decides the rest (bot
-controls, debounce, engine). A later provider adds its events to `HANDLERS`.
+controls, debounce, engine). Each event type has its handler in `HANDLERS`.
 """
 
 from dataclasses import dataclass
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from contacts.services import contact_get_or_create
 from flows import engine
 from flows.inbound import handle_inbound_message
-from webhooks.events import IncomingMessage, Unhandled
+from webhooks.gosac.events import IncomingMessage, Unhandled
 
 ANSWERED_MEDIA_TYPES = {"text", "chat", "application"}
 

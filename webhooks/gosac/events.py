@@ -1,4 +1,4 @@
-"""Small typed events the provider parsers produce (one shape per meaning, any provider)."""
+"""The small typed events GOSAC payloads are parsed into (`webhooks.gosac.parser`)."""
 
 from dataclasses import dataclass
 

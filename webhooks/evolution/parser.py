@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from contacts.phones import InvalidPhone, normalize_phone
-from webhooks.evolution_events import (
+from webhooks.checked import BadPayload, Checked, is_ascii_digits
+from webhooks.evolution.events import (
     ConnectionChange,
     EvolutionEvent,
     InboundMessage,
@@ -31,7 +32,6 @@ from webhooks.evolution_events import (
     MessageStatus,
     QrCodeUpdated,
 )
-from webhooks.parsers.checked import BadPayload, Checked, is_ascii_digits
 
 # Baileys' proto.WebMessageInfo.Status, the only source of numeric statuses.
 BAILEYS_STATUS = {0: "ERROR", 1: "PENDING", 2: "SERVER_ACK", 3: "DELIVERY_ACK", 4: "READ", 5: "PLAYED"}

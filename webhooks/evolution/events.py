@@ -1,4 +1,4 @@
-"""The small typed events Evolution payloads are parsed into (`webhooks.parsers.evolution`).
+"""The small typed events Evolution payloads are parsed into (`webhooks.evolution.parser`).
 
 They carry only what the owning apps need, in our vocabulary: a recipient status
 (`sent`, `delivered`, `read`, `failed`), an E.164 phone, an aware UTC time.

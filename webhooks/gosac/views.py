@@ -16,15 +16,11 @@ from django.views.decorators.http import require_POST
 
 from config import json_input
 from config.metrics import WEBHOOK_INTAKE_SECONDS, WEBHOOKS_RECEIVED
-from webhooks import handlers
 from webhooks.auth import instance_for_secret
-from webhooks.evolution import refused_caller
-from webhooks.parsers import PARSERS
-from webhooks.parsers.checked import BadPayload
-
-
-def _error(status: int, message: str) -> JsonResponse:
-    return JsonResponse({"status": "error", "error": message}, status=status)
+from webhooks.checked import BadPayload
+from webhooks.gosac import routing
+from webhooks.gosac.parser import parse
+from webhooks.responses import error, refused_caller
 
 
 @csrf_exempt
@@ -48,25 +44,25 @@ def _gosac_webhook(request, secret: str):
     except ValueError:
         declared = 0
     if declared > limit:
-        return _error(413, "Payload too large.")
+        return error(413, "Payload too large.")
     try:
         body = request.body
     except RequestDataTooBig:
-        return _error(413, "Payload too large.")
+        return error(413, "Payload too large.")
     if len(body) > limit:
-        return _error(413, "Payload too large.")
+        return error(413, "Payload too large.")
     try:
         # NUL, lone surrogates and overflowing numbers are replaced: the message is kept.
         payload, _ = json_input.loads_lenient(body)
     except json_input.TooDeep as exc:
-        return _error(400, f"Malformed JSON: {exc}")
+        return error(400, f"Malformed JSON: {exc}")
     except ValueError:
-        return _error(400, "Malformed JSON.")
+        return error(400, "Malformed JSON.")
     try:
-        event = PARSERS["gosac"](payload)
+        event = parse(payload)
     except BadPayload as exc:
-        return _error(400, str(exc))
-    result = handlers.handle(instance, event)
+        return error(400, str(exc))
+    result = routing.handle(instance, event)
     response = JsonResponse({"status": result.status, "reason": result.reason})
     response.wf_answer = result.status
     return response

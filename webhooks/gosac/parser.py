@@ -11,8 +11,8 @@ from datetime import UTC
 from django.utils import timezone
 
 from contacts.phones import InvalidPhone, normalize_phone
-from webhooks.events import IncomingMessage, Unhandled
-from webhooks.parsers.checked import BadPayload, Checked
+from webhooks.checked import BadPayload, Checked
+from webhooks.gosac.events import IncomingMessage, Unhandled
 
 MESSAGE_CREATED = "messages:created"
 # What the rows that keep these values hold (flows.models): an id past it is not GOSAC's,

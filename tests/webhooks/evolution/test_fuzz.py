@@ -13,12 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from webhooks import intake
+from tests.webhooks.fuzz_payloads import mutated
+from webhooks.evolution import intake
 from webhooks.models import WebhookEvent
 
-from ..evolution.conftest import API_KEY, INSTANCE_NAME, fixture_names, load, post
-from ..evolution.test_concurrent_intake import post_in_thread, wait_until
-from .payloads import mutated
+from .conftest import API_KEY, INSTANCE_NAME, fixture_names, load, post
+from .test_concurrent_intake import post_in_thread, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
