@@ -10,7 +10,7 @@ from instances.models import SandboxMessage, WhatsAppInstance
 from instances.providers import sandbox
 from instances.services import send_media, send_text
 from tests.factories.instances import SandboxMessageFactory, WhatsAppInstanceFactory
-from tests.instances.conftest import flushed
+from tests.support.instances import flushed
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ from config.celery import app as celery_app
 from flows.models import SystemSetting
 from instances.models import WhatsAppInstance
 from tests.factories.instances import WhatsAppInstanceFactory
-from tests.webhooks.gosac_helpers import GosacSender
+from tests.support.gosac import GosacSender
 
 
 @pytest.fixture

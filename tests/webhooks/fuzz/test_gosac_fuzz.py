@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from flows.models import MessageHistory
-from tests.webhooks.gosac_helpers import FIXTURES, gosac_payload
+from tests.support.gosac import FIXTURES, gosac_payload
 
 from .payloads import mutated
 
