@@ -14,7 +14,7 @@ from tests.support.instances import flushed
 
 pytestmark = pytest.mark.django_db
 
-SINK = "tests.instances.test_sandbox.collect"
+SINK = "tests.instances.providers.test_sandbox.collect"
 received: list[dict] = []
 
 
