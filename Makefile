@@ -59,7 +59,7 @@ format: install
 	$(BIN)/ruff format .
 
 # Refresh locale/pt_BR after changing user-facing strings; translate the new msgstr
-# entries in the .po (tests/test_translations.py fails while any is empty), then compile.
+# entries in the .po (tests/locale/test_translations.py fails while any is empty), then compile.
 messages: install
 	DEBUG=1 $(BIN)/python manage.py makemessages -l pt_BR --ignore=.venv --ignore=var --ignore=bench --ignore=tests
 	DEBUG=1 $(BIN)/python manage.py compilemessages -l pt_BR --ignore=.venv

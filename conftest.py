@@ -12,7 +12,6 @@ from rest_framework.test import APIClient
 
 from accounts.models import Membership, Organization
 from accounts.services import add_member, create_api_token
-from tests.browser import browser_plumbing  # noqa: F401  (a fixture, shared by the browser tests)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -43,7 +42,7 @@ def redis_key_prefix(settings):
 
 @pytest.fixture(autouse=True)
 def loopback_providers(settings):
-    """The fake providers (tests/fakes) and the factories' base_url live on 127.0.0.1: allowed
+    """The fake providers (tests/support/fakes) and the factories' base_url live on 127.0.0.1: allowed
     here as a self-hosted Evolution on a private network is (PROVIDER_ALLOW_PRIVATE_NETWORKS).
     The SSRF tests turn it off again."""
     settings.PROVIDER_ALLOW_PRIVATE_NETWORKS = True
@@ -119,8 +118,20 @@ def anon_client():
 
 @pytest.fixture
 def fake_provider():
-    """A real HTTP server on 127.0.0.1 playing Evolution API and GOSAC (tests/fakes)."""
-    from tests.fakes.provider_server import FakeProviderServer
+    """A real HTTP server on 127.0.0.1 playing Evolution API and GOSAC (tests/support/fakes)."""
+    from tests.support.fakes.provider_server import FakeProviderServer
 
     with FakeProviderServer() as server:
         yield server
+
+
+@pytest.fixture
+def browser_plumbing(monkeypatch):
+    """Playwright's sync API runs an event loop in this thread; Celery tasks run eagerly (plumbing)."""
+    from config.celery import app
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager

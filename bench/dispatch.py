@@ -111,8 +111,8 @@ def make_contacts(org, n: int) -> None:
 def bench_dispatch(n: int, url: str) -> dict:
     from campaigns.models import Execution
     from campaigns.services import starting
-    from tests.campaigns.workers import Workers
     from tests.factories.campaigns import CampaignFactory, make_evolution_instance
+    from tests.support.workers import Workers
 
     org = organization("bench-dispatch")
     make_contacts(org, n)
@@ -202,7 +202,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.part in ("all", "dispatch"):
         server = subprocess.Popen(
-            [sys.executable, "-m", "tests.fakes.provider_server", "--port", str(args.port), "--no-record"],
+            [sys.executable, "-m", "tests.support.fakes.provider_server", "--port", str(args.port), "--no-record"],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
         )

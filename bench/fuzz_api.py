@@ -5,7 +5,7 @@
 
 Migrates the database named by DATABASE_URL (created if missing), seeds an organization with
 one object of each kind and its admin's token, starts gunicorn with the project's config
-(tests/security/live_fuzz.py: provider calls go to a closed loopback proxy, so nothing leaves
+(tests/support/fuzz.py: provider calls go to a closed loopback proxy, so nothing leaves
 the machine), and runs schemathesis' generated requests (positive and negative) through every
 operation, checking each response (no 5xx; documented status, content type, headers, body).
 Prints the operations tried, requests made and the distinct failures found. Exit status 1 when
@@ -42,7 +42,7 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from tests.security.live_fuzz import LiveServer, fuzz, seed
+    from tests.support.fuzz import LiveServer, fuzz, seed
 
     call_command("migrate", verbosity=0)
     seeded = seed()

@@ -174,7 +174,7 @@ def bench_profile(n: int) -> None:
 def bench_ticker(n: int, *, workers: list[int], rounds: int, lead: float) -> None:
     """Rounds of N schedules due within one minute, ticked by each count of workers in turn."""
     from campaigns.tasks import run_due_schedules
-    from tests.campaigns.workers import publish_under_test_prefix
+    from tests.support.workers import publish_under_test_prefix
 
     publish_under_test_prefix()
     rates = {count: [] for count in workers}
@@ -213,7 +213,7 @@ def ticker_round(n: int, count: int, *, lead: float, tick) -> tuple[float, str]:
     from campaigns import windows
     from campaigns.models import Execution, Schedule, ScheduleRun
     from config.celery import app
-    from tests.campaigns.workers import Workers
+    from tests.support.workers import Workers
 
     org = organization("bench-schedules")
     make_contacts(org, n)

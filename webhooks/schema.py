@@ -1,7 +1,7 @@
 """The webhook endpoints in the OpenAPI contract (plain Django views, so written out here).
 
 `add_webhook_paths` is a drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS); the
-answers are those documented in `webhooks/evolution.py` and `webhooks/views.py`.
+answers are those documented in `webhooks/evolution/views.py` and `webhooks/gosac/views.py`.
 """
 
 from copy import deepcopy

@@ -8,7 +8,7 @@ from django.urls import reverse
 from instances import counters, qr_codes, services
 from instances.models import InstanceDay, WhatsAppInstance
 from tests.factories.instances import EvolutionInstanceFactory, WhatsAppInstanceFactory
-from tests.fakes.provider_server import FAKE_QR
+from tests.support.fakes.provider_server import FAKE_QR
 
 pytestmark = pytest.mark.django_db
 

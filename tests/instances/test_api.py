@@ -2,7 +2,7 @@ import pytest
 
 from instances.models import SandboxMessage, WhatsAppInstance
 from tests.factories.instances import EvolutionInstanceFactory, WhatsAppInstanceFactory
-from tests.instances.conftest import answer
+from tests.support.instances import answer
 
 pytestmark = pytest.mark.django_db
 

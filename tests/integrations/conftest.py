@@ -1,7 +1,7 @@
 import pytest
 from cryptography.fernet import Fernet
 
-from tests.fakes.partners import FakeGoogle, FakePontta, FakeReceiver, service_account_key
+from tests.support.fakes.partners import FakeGoogle, FakePontta, FakeReceiver, service_account_key
 
 TEST_KEY = Fernet.generate_key().decode()
 

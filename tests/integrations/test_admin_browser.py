@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 from accounts.models import Membership
 from accounts.services import add_member
 from integrations.models import Integration
-from tests.browser import ARGS, CHROMIUM, log_in, needs_chromium
+from tests.support.browser import ARGS, CHROMIUM, log_in, needs_chromium
 
 PASSWORD = "browser-pw-4411"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.campaigns.workers import ROOT, database_url
+from tests.support.workers import ROOT, database_url
 
 DOC = ROOT / "docs" / "operations.md"
 BLOCK = re.compile(r"(?:<!-- ops-test: (?P<mark>[^>]*?) -->\n)?```sh\n(?P<body>.*?)```", re.S)

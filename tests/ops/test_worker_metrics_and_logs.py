@@ -14,11 +14,11 @@ from django.test import Client
 
 from campaigns.models import Execution, Recipient
 from campaigns.tasks import dispatch_execution
-from tests.campaigns.workers import Workers, publish_under_test_prefix, wait_for
 from tests.factories.campaigns import CampaignFactory, make_evolution_instance
 from tests.factories.contacts import ContactFactory
-from tests.fakes.provider_server import _evolution_send_answer
-from tests.ops.helpers import TOKEN, scrape, value
+from tests.support.fakes.provider_server import evolution_send_answer
+from tests.support.metrics import TOKEN, scrape, value
+from tests.support.workers import Workers, publish_under_test_prefix, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 SEND = r"^/message/sendText/"
@@ -53,7 +53,7 @@ def test_a_campaign_through_a_worker_moves_the_metrics_and_logs_its_ids(org_a, a
     sends = []
 
     def answer(request):
-        status, body = _evolution_send_answer(request, "loja-sp")
+        status, body = evolution_send_answer(request, "loja-sp")
         sends.append(body["key"]["id"])
         return status, body
 

@@ -3,8 +3,8 @@ Content-Security-Policy, with not one violation reported."""
 
 import pytest
 
-from tests.browser import ARGS, CHROMIUM, log_in, needs_chromium
 from tests.factories.instances import EvolutionInstanceFactory
+from tests.support.browser import ARGS, CHROMIUM, log_in, needs_chromium
 
 # Collects what the page's CSP refused (an init script is not itself subject to the page's CSP).
 RECORD_VIOLATIONS = """

@@ -6,8 +6,8 @@ documented one. About a minute; `bench/fuzz_api.py` is the longer run."""
 import pytest
 from django.conf import settings
 
-from tests.campaigns.workers import database_url
-from tests.security.live_fuzz import LiveServer, fuzz, seed
+from tests.support.fuzz import LiveServer, fuzz, seed
+from tests.support.workers import database_url
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
 

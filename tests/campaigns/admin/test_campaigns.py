@@ -4,13 +4,9 @@ import json
 import re
 
 import pytest
-from django.contrib.auth.models import Permission
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Membership
-from accounts.services import add_member
 from campaigns.models import Campaign, CampaignLog, Execution, Recipient
 from campaigns.services.starting import start_campaign
 from tests.factories.campaigns import CampaignFactory, make_flow
@@ -23,35 +19,6 @@ ADD = reverse("admin:campaigns_campaign_add")
 
 def change_url(campaign) -> str:
     return reverse("admin:campaigns_campaign_change", args=[campaign.id])
-
-
-def english(client: Client) -> Client:
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
-
-
-@pytest.fixture
-def root(db, django_user_model):
-    user = django_user_model.objects.create_superuser("root", "root@example.com", "password")
-    return english(Client()), user
-
-
-@pytest.fixture
-def operator(db, django_user_model, org_a):
-    """Staff of organization A only, with every campaigns permission."""
-    user = django_user_model.objects.create_user("olga", "olga@example.com", "password", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="campaigns"))
-    add_member(organization=org_a, user=user, role=Membership.Role.OPERATOR)
-    client = english(Client())
-    client.force_login(user)
-    return client, user
-
-
-@pytest.fixture
-def client_(root):
-    client, user = root
-    client.force_login(user)
-    return client
 
 
 def form_data(response) -> dict:

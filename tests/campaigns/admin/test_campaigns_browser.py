@@ -6,9 +6,9 @@ from django.contrib.auth.models import Permission
 from accounts.models import Membership
 from accounts.services import add_member
 from campaigns.models import Campaign, Execution
-from tests.browser import ARGS, CHROMIUM, log_in, needs_chromium
 from tests.factories.campaigns import CampaignFactory
 from tests.factories.contacts import ContactFactory
+from tests.support.browser import ARGS, CHROMIUM, log_in, needs_chromium
 
 
 @pytest.mark.browser

@@ -14,8 +14,8 @@ from campaigns.models import Campaign, Execution, Recipient
 from contacts.models import Contact
 from instances.models import SandboxMessage, WhatsAppInstance
 from instances.providers.sandbox import play_event
-from tests.browser import ARGS, CHROMIUM, log_in, needs_chromium
 from tests.factories.campaigns import make_flow
+from tests.support.browser import ARGS, CHROMIUM, log_in, needs_chromium
 
 SCREENSHOTS = Path(django_settings.BASE_DIR) / "var" / "screenshots"
 

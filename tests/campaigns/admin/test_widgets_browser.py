@@ -11,9 +11,9 @@ from django.conf import settings as django_settings
 from campaigns import windows
 from campaigns.models import Campaign, Schedule
 from flows.models import Subflow
-from tests.browser import ARGS, CHROMIUM, log_in, needs_chromium
 from tests.factories.campaigns import CampaignFactory, make_flow
 from tests.factories.contacts import ContactFactory, TagFactory
+from tests.support.browser import ARGS, CHROMIUM, log_in, needs_chromium
 
 SCREENSHOTS = Path(django_settings.BASE_DIR) / "var" / "screenshots"
 

@@ -10,17 +10,8 @@ from campaigns.models import Campaign, Execution, Recipient
 from contacts.models import Tag
 from tests.factories.campaigns import CampaignFactory, make_flow
 from tests.factories.contacts import ContactFactory
-from tests.factories.instances import WhatsAppInstanceFactory
 
 URL = "/api/v1/flow-automations"
-
-
-@pytest.fixture
-def setup(org_a):
-    flow = make_flow(org_a)
-    instance = WhatsAppInstanceFactory(organization=org_a)
-    contacts = [ContactFactory(organization=org_a, name=f"Cliente {i}") for i in range(2)]
-    return flow, instance, contacts
 
 
 def example(flow, instance, contacts):

@@ -9,7 +9,7 @@ from datetime import date, time
 import pytest
 
 from campaigns.schedules import occurrences
-from tests.campaigns.schedules.helpers import NY, SP, exception, local, schedule, utc, z
+from tests.support.schedules import NY, SP, exception, local, schedule, utc, z
 
 
 def runs(s, exceptions=(), *, after="2025-11-19T00:00:00Z", count=5, days=120):

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from campaigns.schedules import calendars, occurrences
-from tests.campaigns.schedules.helpers import schedule
+from tests.support.schedules import schedule
 
 ZONES = ["America/Sao_Paulo", "America/New_York", "Europe/London", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"]
 CRONS = ["0 9 * * MON-FRI", "*/20 1-3 * * *", "30 2 * * *", "0 0,12 1,15 * *", "45 23 * * SUN", "0 8-20/4 * * *"]

@@ -7,9 +7,9 @@ import time_machine
 
 from campaigns.models import CampaignLog, Execution, Schedule, ScheduleRun
 from campaigns.schedules import occurrences, services, ticker
-from tests.campaigns.schedules.helpers import utc
 from tests.factories.campaigns import CampaignFactory
 from tests.factories.contacts import ContactFactory
+from tests.support.schedules import utc
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,9 @@ from django.db import connection
 from campaigns import audience
 from campaigns.models import Campaign, CampaignLog, Execution, Recipient, Schedule, ScheduleRun
 from campaigns.schedules import services, ticker
-from tests.campaigns.schedules.helpers import utc
 from tests.factories.campaigns import CampaignFactory, ExecutionFactory
 from tests.factories.contacts import ContactFactory
+from tests.support.schedules import utc
 
 pytestmark = pytest.mark.django_db
 

@@ -15,23 +15,23 @@ from django.conf import settings
 from campaigns.models import Execution, Schedule, ScheduleRun
 from campaigns.schedules import services, ticker
 from campaigns.tasks import run_due_schedules
-from tests.campaigns import clock
-from tests.campaigns.workers import ROOT, Workers, database_url, publish_under_test_prefix, wait_for
 from tests.factories.campaigns import CampaignFactory, make_evolution_instance
 from tests.factories.contacts import ContactFactory
-from tests.fakes.provider_server import _default_answer
+from tests.support import clock
+from tests.support.fakes.provider_server import default_answer
+from tests.support.workers import ROOT, Workers, database_url, publish_under_test_prefix, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 SEND = r"^/message/sendText/"
 SP = ZoneInfo("America/Sao_Paulo")
-ENV = {"CAMPAIGNS_CLOCK": "tests.campaigns.clock.now", "CAMPAIGNS_TASK_BUDGET_SECONDS": "5"}
+ENV = {"CAMPAIGNS_CLOCK": "tests.support.clock.now", "CAMPAIGNS_TASK_BUDGET_SECONDS": "5"}
 
 
 @pytest.fixture
 def workers(request, settings):
     if not settings.REDIS_URL or "postgres" not in settings.DATABASES["default"]["ENGINE"]:
         pytest.skip("worker tests run on PostgreSQL and Redis")
-    settings.CAMPAIGNS_CLOCK = "tests.campaigns.clock.now"
+    settings.CAMPAIGNS_CLOCK = "tests.support.clock.now"
     publish_under_test_prefix()
     pool = Workers(2, env=ENV)
     request.addfinalizer(pool.stop)
@@ -146,7 +146,7 @@ def test_overlap_with_a_long_running_execution(org_a, fake_provider, workers, po
 
     def answer(request):
         gate.wait(60)  # the first execution stays running until the test lets its sends through
-        return _default_answer(request)
+        return default_answer(request)
 
     fake_provider.respond("POST", SEND, handler=answer)
     for _ in range(3):

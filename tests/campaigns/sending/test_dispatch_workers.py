@@ -11,10 +11,10 @@ from django.conf import settings
 from campaigns.models import Execution, Recipient
 from campaigns.sending import dispatch
 from campaigns.services import starting
-from tests.campaigns import clock
-from tests.campaigns.workers import Workers, publish_under_test_prefix, wait_for
 from tests.factories.campaigns import CampaignFactory, make_evolution_instance
-from tests.fakes.provider_server import _default_answer
+from tests.support import clock
+from tests.support.fakes.provider_server import default_answer
+from tests.support.workers import Workers, publish_under_test_prefix, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 SEND = r"^/message/sendText/"
@@ -24,9 +24,9 @@ SEND = r"^/message/sendText/"
 def workers(request, settings):
     if not settings.REDIS_URL or "postgres" not in settings.DATABASES["default"]["ENGINE"]:
         pytest.skip("worker tests run on PostgreSQL and Redis")
-    settings.CAMPAIGNS_CLOCK = "tests.campaigns.clock.now"
+    settings.CAMPAIGNS_CLOCK = "tests.support.clock.now"
     publish_under_test_prefix()
-    pool = Workers(2, env={"CAMPAIGNS_CLOCK": "tests.campaigns.clock.now", "CAMPAIGNS_TASK_BUDGET_SECONDS": "5"})
+    pool = Workers(2, env={"CAMPAIGNS_CLOCK": "tests.support.clock.now", "CAMPAIGNS_TASK_BUDGET_SECONDS": "5"})
     request.addfinalizer(pool.stop)
     return pool.start()
 
@@ -79,7 +79,7 @@ def test_a_worker_killed_mid_execution_loses_nothing_and_sends_nothing_twice(org
         # time) is surely mid-send when the test kills one of them.
         if stalled.is_set():
             time_module.sleep(2)
-        return _default_answer(request)
+        return default_answer(request)
 
     fake_provider.respond("POST", SEND, delay=0.02, handler=answer)
     campaign = CampaignFactory(organization=org_a, instances=[make_evolution_instance(org_a, fake_provider.url)])
@@ -173,7 +173,7 @@ def test_a_5xx_is_retried_and_a_400_fails_once(org_a, fake_provider, workers):
             return 503, {"error": "Service Unavailable"}
         if number == refused:
             return 400, {"status": 400, "error": "Bad Request", "response": {"message": ["invalid"]}}
-        return _default_answer(request)
+        return default_answer(request)
 
     fake_provider.respond("POST", SEND, handler=answer)
     campaign = CampaignFactory(organization=org_a, instances=[make_evolution_instance(org_a, fake_provider.url)])

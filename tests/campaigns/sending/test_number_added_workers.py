@@ -6,8 +6,8 @@ from django.conf import settings
 from campaigns.models import Execution, Recipient
 from contacts.models import Contact
 from instances.models import WhatsAppInstance
-from tests.campaigns.workers import Workers, publish_under_test_prefix, wait_for
 from tests.factories.campaigns import make_flow
+from tests.support.workers import Workers, publish_under_test_prefix, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 SEND = r"^/message/sendText/"

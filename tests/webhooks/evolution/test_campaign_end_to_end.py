@@ -24,7 +24,7 @@ from instances.services import flush_counters
 from tests.factories.campaigns import CampaignFactory, make_evolution_instance
 from tests.factories.contacts import ContactFactory
 from tests.factories.flows import FlowMessageFactory, SubflowFactory, flow_for
-from tests.fakes.provider_server import _evolution_send_answer
+from tests.support.fakes.provider_server import evolution_send_answer
 from webhooks.models import WebhookEvent
 
 from .conftest import load, post
@@ -46,7 +46,7 @@ def handed_out(fake_provider):
     sends = []
 
     def answer(request):
-        status, body = _evolution_send_answer(request, "loja-centro")
+        status, body = evolution_send_answer(request, "loja-centro")
         sends.append((request.json["number"], body["key"]["id"], request.json["text"]))
         return status, body
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.webhooks.fuzz_payloads import mutated
+from tests.support.webhook_payloads import mutated
 from webhooks.evolution import intake
 from webhooks.models import WebhookEvent
 

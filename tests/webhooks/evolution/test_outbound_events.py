@@ -17,7 +17,7 @@ DELIVERED = "v2/messages_update_delivered.json"
 @pytest.fixture
 def receiver(org_a, settings):
     settings.INTEGRATIONS_ENCRYPTION_KEYS = ["d2hhdHNmbG93LXRlc3Qtb25seS1pbnRlZ3JhdGlvbnM="]
-    from tests.fakes.partners import FakeReceiver
+    from tests.support.fakes.partners import FakeReceiver
 
     with FakeReceiver() as server:
         _subscription, server.secret = webhooks.create_subscription(

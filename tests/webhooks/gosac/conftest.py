@@ -2,7 +2,7 @@ import pytest
 
 from instances.models import WhatsAppInstance
 from tests.factories.instances import WhatsAppInstanceFactory
-from tests.webhooks.gosac.helpers import GosacSender
+from tests.support.gosac import GosacSender
 
 
 @pytest.fixture

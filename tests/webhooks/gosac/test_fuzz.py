@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from flows.models import MessageHistory
-from tests.webhooks.fuzz_payloads import mutated
-from tests.webhooks.gosac.helpers import FIXTURES, gosac_payload
+from tests.support.gosac import FIXTURES, gosac_payload
+from tests.support.webhook_payloads import mutated
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_waits")]
 

@@ -6,7 +6,7 @@ import pytest
 
 from flows.models import MessageHistory
 from tests.factories.flows import FlowMessageFactory, SubflowFactory, flow_for
-from tests.webhooks.gosac.helpers import gosac_payload
+from tests.support.gosac import gosac_payload
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_waits", "eager_celery")]
 

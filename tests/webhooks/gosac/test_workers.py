@@ -6,8 +6,8 @@ import pytest
 
 from flows.models import Conversation, MessageHistory, ScheduledSend, SystemSetting
 from flows.tasks import send_scheduled
-from tests.campaigns.workers import Workers, publish_under_test_prefix, wait_for
 from tests.factories.flows import FlowMessageFactory, SubflowFactory, flow_for
+from tests.support.workers import Workers, publish_under_test_prefix, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

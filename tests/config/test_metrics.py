@@ -10,7 +10,7 @@ from campaigns.metrics import due_recipients
 from campaigns.models import Execution, Recipient
 from tests.factories.campaigns import ExecutionFactory, make_evolution_instance
 from tests.factories.contacts import ContactFactory
-from tests.ops.helpers import TOKEN, scrape, value
+from tests.support.metrics import TOKEN, scrape, value
 
 pytestmark = pytest.mark.django_db
 

@@ -31,7 +31,7 @@ def test_the_admin_labels_are_translated(admin_client, settings):
 def test_every_message_is_translated():
     from pathlib import Path
 
-    po = (Path(__file__).resolve().parent.parent / "locale/pt_BR/LC_MESSAGES/django.po").read_text()
+    po = (Path(__file__).resolve().parents[2] / "locale/pt_BR/LC_MESSAGES/django.po").read_text()
     entries = po.split("\n\n")[1:]
     untranslated = [e for e in entries if e.rstrip().endswith('msgstr ""') and "#~" not in e]
     assert not untranslated, f"{len(untranslated)} untranslated, first: {untranslated[0]!r}"

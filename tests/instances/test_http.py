@@ -3,32 +3,8 @@ import os
 import pytest
 
 from instances import http
-from instances.demo import seed
-from instances.models import WhatsAppInstance
-from instances.queries import webhook_caller_by_name
-from tests.factories.instances import EvolutionInstanceFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def test_a_webhook_caller_is_the_named_instances_ids_and_credentials(org_a):
-    instance = EvolutionInstanceFactory(organization=org_a, instance_name="loja-q", api_key="k-1234")
-
-    caller = webhook_caller_by_name("loja-q")
-
-    assert caller == (instance.id, org_a.id, instance.webhook_secret, "k-1234")
-    assert (caller.id, caller.organization_id, caller.api_key) == (instance.id, org_a.id, "k-1234")
-    assert webhook_caller_by_name("loja-z") is None and webhook_caller_by_name("") is None
-
-
-def test_the_demo_seed_makes_one_open_sandbox_with_playback(org_a):
-    seed(org_a)
-    seed(org_a)
-
-    instance = WhatsAppInstance.objects.get(organization=org_a)
-    assert (instance.name, instance.provider, instance.connection_state) == ("Sandbox", "sandbox", "open")
-    assert instance.playback["playback"] is True
-    instance.full_clean()
 
 
 def test_one_pooled_session_per_process_without_retries(monkeypatch, settings):

@@ -16,7 +16,7 @@ def test_it_gets_a_token_with_the_signed_service_account_jwt(google_integration,
 
 
 def test_a_wrong_key_is_refused_by_the_token_endpoint(google_integration, fake_google):
-    from tests.fakes.partners import service_account_key
+    from tests.support.fakes.partners import service_account_key
 
     _info, other_public_key = service_account_key()
     fake_google.public_key = other_public_key

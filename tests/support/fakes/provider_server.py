@@ -9,7 +9,7 @@ it near 25 requests/s, so every benchmark against it would measure the kernel's 
         ... point an instance's base_url at server.url ...
         assert server.requests[0].json["number"] == "5511999999999"
 
-Run alone for benchmarks: `python -m tests.fakes.provider_server --port 8765`
+Run alone for benchmarks: `python -m tests.support.fakes.provider_server --port 8765`
 (`GET /__count` answers how many requests it has recorded).
 """
 
@@ -64,7 +64,7 @@ class ScriptedAnswer:
         return self.times is None or self.used < self.times
 
 
-def _evolution_send_answer(request: RecordedRequest, instance_name: str) -> tuple[int, dict]:
+def evolution_send_answer(request: RecordedRequest, instance_name: str) -> tuple[int, dict]:
     payload = request.json or {}
     number = str(payload.get("number", ""))
     text = payload.get("text") or (payload.get("textMessage") or {}).get("text") or ""
@@ -87,10 +87,10 @@ FAKE_QR = (
 )
 
 
-def _default_answer(request: RecordedRequest) -> tuple[int, object]:
+def default_answer(request: RecordedRequest) -> tuple[int, object]:
     path = request.path.split("?", 1)[0]
     if match := re.fullmatch(r"/message/send(?:Text|Media)/([^/]+)", path):
-        return _evolution_send_answer(request, match.group(1))
+        return evolution_send_answer(request, match.group(1))
     if match := re.fullmatch(r"/instance/connectionState/([^/]+)", path):
         return 200, {"instance": {"instanceName": match.group(1), "state": "open"}}
     if match := re.fullmatch(r"/instance/connect/([^/]+)", path):
@@ -241,7 +241,7 @@ class FakeProviderServer:
             if answer is not None:
                 answer.used += 1
         if answer is None:
-            status, payload = _default_answer(request)
+            status, payload = default_answer(request)
             body, content_type = json.dumps(payload).encode(), "application/json"
         else:
             if answer.delay:

@@ -1,6 +1,6 @@
 """A clock the test moves, shared with real worker processes through Redis.
 
-Workers started with `CAMPAIGNS_CLOCK=tests.campaigns.clock.now` and the test's
+Workers started with `CAMPAIGNS_CLOCK=tests.support.clock.now` and the test's
 `REDIS_KEY_PREFIX` live `offset` seconds ahead of the system clock.
 """
 

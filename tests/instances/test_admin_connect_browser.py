@@ -11,9 +11,9 @@ import pytest
 from django.conf import settings as django_settings
 
 from instances.models import WhatsAppInstance
-from tests.browser import ARGS, CHROMIUM, log_in, needs_chromium
 from tests.factories.instances import EvolutionInstanceFactory
-from tests.fakes.provider_server import FAKE_QR
+from tests.support.browser import ARGS, CHROMIUM, log_in, needs_chromium
+from tests.support.fakes.provider_server import FAKE_QR
 
 SCREENSHOTS = Path(django_settings.BASE_DIR) / "var" / "screenshots"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "evolution" / "v2"

@@ -1,25 +1,8 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from contacts import demo, services
-from contacts.models import Contact, ContactImport, Tag
-from tests.factories.contacts import ContactFactory
-
-
-@pytest.mark.django_db
-def test_demo_seed_is_idempotent(org_a):
-    demo.seed(org_a)
-    demo.seed(org_a)
-    contacts = Contact.objects.filter(organization=org_a)
-    assert contacts.count() == 20
-    assert contacts.filter(tags__name="vip").count() == 5
-    assert all(c.custom_fields.get("cidade") for c in contacts)
-    assert set(Tag.objects.filter(organization=org_a).values_list("name", flat=True)) == {
-        "vip",
-        "cliente",
-        "lead",
-        "demo",
-    }
+from contacts import services
+from contacts.models import Contact, ContactImport
 
 
 @pytest.fixture
@@ -53,23 +36,3 @@ def test_a_file_without_a_phone_column_fails_with_the_reason(org_a, media):
     contact_import.refresh_from_db()
     assert contact_import.status == ContactImport.Status.FAILED
     assert "phone column" in contact_import.error
-
-
-@pytest.mark.django_db
-def test_admin_actions_and_scoping(client, django_user_model, org_a, org_b, alice):
-    alice.is_staff = True
-    alice.is_superuser = True
-    alice.save()
-    client.force_login(alice)
-    mine = ContactFactory(organization=org_a)
-    response = client.post(
-        "/admin/contacts/contact/", {"action": "opt_out", "_selected_action": [mine.id]}, follow=True
-    )
-    assert response.status_code == 200
-    mine.refresh_from_db()
-    assert mine.opt_out_source == "admin"
-    assert client.get("/admin/contacts/contact/?opted_out=yes").context["cl"].result_count == 1
-    assert client.get("/admin/contacts/contact/?opted_out=no").context["cl"].result_count == 0
-    client.post("/admin/contacts/contact/", {"action": "deactivate", "_selected_action": [mine.id]})
-    mine.refresh_from_db()
-    assert mine.is_active is False

@@ -22,7 +22,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.fakes.provider_server import FakeProviderServer
+from tests.support.fakes.provider_server import FakeProviderServer
 
 
 def _b64(data: bytes) -> str:

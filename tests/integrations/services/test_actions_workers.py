@@ -6,7 +6,7 @@ from django.conf import settings
 from integrations.models import ActionRun
 from integrations.services import actions
 from integrations.tasks import run_action
-from tests.campaigns.workers import Workers, publish_under_test_prefix, wait_for
+from tests.support.workers import Workers, publish_under_test_prefix, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

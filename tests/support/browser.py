@@ -17,18 +17,6 @@ ARGS = [
 needs_chromium = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="needs Debian's chromium (make browser)")
 
 
-@pytest.fixture
-def browser_plumbing(monkeypatch):
-    """Playwright's sync API runs an event loop in this thread; Celery tasks run eagerly (plumbing)."""
-    from config.celery import app
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = eager
-
-
 PASSWORD = "s3cret-pass"
 
 

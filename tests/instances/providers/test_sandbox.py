@@ -10,11 +10,11 @@ from instances.models import SandboxMessage, WhatsAppInstance
 from instances.providers import sandbox
 from instances.services import send_media, send_text
 from tests.factories.instances import SandboxMessageFactory, WhatsAppInstanceFactory
-from tests.instances.conftest import flushed
+from tests.support.instances import flushed
 
 pytestmark = pytest.mark.django_db
 
-SINK = "tests.instances.test_sandbox.collect"
+SINK = "tests.instances.providers.test_sandbox.collect"
 received: list[dict] = []
 
 

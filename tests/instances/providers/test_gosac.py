@@ -4,7 +4,7 @@ from instances.providers import get_provider
 from instances.providers.base import ProviderRejected, ProviderUnavailable
 from instances.services import send_media, send_text
 from tests.factories.instances import GosacInstanceFactory
-from tests.instances.conftest import answer, flushed
+from tests.support.instances import answer, flushed
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import time_machine
 from instances.models import WhatsAppInstance
 from instances.services import set_connection_state
 from tests.factories.instances import EvolutionInstanceFactory
-from tests.instances.conftest import flushed
+from tests.support.instances import flushed
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 from django.conf import settings
 
-from tests.campaigns.workers import ROOT, database_url
+from tests.support.workers import ROOT, database_url
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from django.contrib.auth.models import Permission
 from accounts.models import Membership
 from accounts.services import add_member
 from contacts.models import Contact, ContactImport
-from tests.browser import ARGS, CHROMIUM, log_in, needs_chromium
+from tests.support.browser import ARGS, CHROMIUM, log_in, needs_chromium
 
 
 @pytest.mark.browser

@@ -9,7 +9,7 @@ from instances.models import WhatsAppInstance
 from instances.providers.base import ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
 from instances.services import check_connection, configure_webhook, send_media, send_text
 from tests.factories.instances import EvolutionInstanceFactory
-from tests.instances.conftest import answer, flushed
+from tests.support.instances import answer, flushed
 
 pytestmark = pytest.mark.django_db
 
