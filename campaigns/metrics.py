@@ -1,4 +1,4 @@
-"""Campaign gauges read at scrape time (`METRICS_COLLECTORS`): bounded, indexed queries only.
+"""Campaign gauges read at scrape time (registered in `CampaignsConfig.ready()`): bounded, indexed queries only.
 
 - `whatsflow_due_recipients`: pending recipients of running executions whose attempt is due
   (the dispatchers' queue depth), counted up to METRICS_DUE_RECIPIENTS_CAP through the

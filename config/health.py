@@ -1,8 +1,7 @@
-"""`GET /health`: is this process able to reach what it needs? And the bot's controls.
+"""`GET /health`: is this process able to reach what it needs? And what the apps add (`PARTS`).
 
 The old chatbot's `/health` also told `bot_enabled`, `bot_status`, `test_mode` and a
-`timestamp`: those are the environment's defaults, or, with a bearer token of a user of
-exactly one organization, that organization's settings (`organization` says which).
+`timestamp`: flows adds the first three (`flows/health.py`), config the timestamp.
 """
 
 from django.conf import settings
@@ -11,6 +10,15 @@ from django.http import JsonResponse
 from django.utils import timezone
 
 from config.celery import app as celery_app
+
+# What the apps add to the body while the database is up, each `part(request) -> dict`,
+# registered in their `AppConfig.ready()` (config sits under the apps and imports none).
+PARTS = []
+
+
+def register_part(part) -> None:
+    if part not in PARTS:
+        PARTS.append(part)
 
 
 def _check_database() -> str | None:
@@ -31,28 +39,6 @@ def _check_broker() -> str | None:
     return None
 
 
-def _bot_controls(request) -> dict:
-    from flows.controls import bot_summary  # imported late: config sits under the apps
-
-    organization_id = None
-    try:
-        from accounts.auth import BearerTokenAuthentication
-        from accounts.models import Membership
-
-        authenticated = BearerTokenAuthentication().authenticate(request)
-    except Exception:  # noqa: BLE001 - a bad token on /health just gets the defaults
-        authenticated = None
-    if authenticated is not None:
-        organizations = list(
-            Membership.objects.filter(user=authenticated[0], organization__is_active=True).values_list(
-                "organization_id", flat=True
-            )[:2]
-        )
-        if len(organizations) == 1:
-            organization_id = organizations[0]
-    return bot_summary(organization_id=organization_id)
-
-
 def health(request):
     errors = {"database": _check_database(), "broker": _check_broker()}
     down = sorted(name for name, error in errors.items() if error)
@@ -63,7 +49,8 @@ def health(request):
         "broker": "ok" if not errors["broker"] else "down",
     }
     if not errors["database"]:
-        body.update(_bot_controls(request))
+        for part in PARTS:
+            body.update(part(request))
     body["timestamp"] = timezone.now().isoformat()
     if down:
         body["down"] = down

@@ -4,7 +4,7 @@ Counters and histograms are written by every process (web workers, Celery worker
 processes) into files under `PROMETHEUS_MULTIPROC_DIR` (prometheus-client's multiprocess
 mode, `config.metrics_files`); `/metrics` merges this machine's files. Gauges about the
 database (due recipients, live executions, instances) are read at scrape time by the
-functions named in `METRICS_COLLECTORS`, each an indexed or LIMIT-bounded query, never a
+functions the apps register (`register_collector`), each an indexed or LIMIT-bounded query, never a
 count over a whole table. docs/operations.md "Metrics" lists every metric.
 
 `/metrics` answers only a caller with `Authorization: Bearer <METRICS_TOKEN>` or from an
@@ -18,7 +18,6 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 
@@ -91,15 +90,25 @@ def allowed(request) -> bool:
     return False
 
 
+# The apps' scrape-time gauges, each `collect() -> metric families`, registered in their
+# `AppConfig.ready()` (config imports no app).
+COLLECTORS = []
+
+
+def register_collector(collect) -> None:
+    if collect not in COLLECTORS:
+        COLLECTORS.append(collect)
+
+
 class DatabaseCollector:
-    """The gauges read from the database at scrape time (`METRICS_COLLECTORS`)."""
+    """The gauges read from the database at scrape time (`COLLECTORS`)."""
 
     def collect(self):
-        for path in settings.METRICS_COLLECTORS:
+        for collect in COLLECTORS:
             try:
-                yield from import_string(path)()
+                yield from collect()
             except Exception:
-                logger.exception("metrics collector %s failed", path)
+                logger.exception("metrics collector %s.%s failed", collect.__module__, collect.__qualname__)
 
     def describe(self):
         return []

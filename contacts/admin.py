@@ -159,7 +159,10 @@ class ContactImportAdmin(TenantAdmin):
         except FileNotFoundError:
             raise Http404 from None
         return FileResponse(
-            report, as_attachment=True, filename=f"import-{contact_import.pk}-errors.csv", content_type="text/csv"
+            report,
+            as_attachment=True,
+            filename=f"import-{contact_import.pk}-errors.csv",
+            content_type="text/csv; charset=utf-8",
         )
 
     def save_model(self, request, obj, form, change):

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class ContactsConfig(AppConfig):
     name = "contacts"
     verbose_name = _("Contacts")
+
+    def ready(self):
+        from accounts.demo import register_seeder
+        from contacts import demo
+
+        register_seeder(demo.seed)

@@ -123,9 +123,16 @@ def describe(instance: WhatsAppInstance) -> dict:
     }
 
 
-def cap_today(instance: WhatsAppInstance) -> dict | None:
-    """Today's campaign cap of the number and what is left (`INSTANCES_DAILY_CAP_STATUS`), or None."""
-    from django.utils.module_loading import import_string
+# The limiter that keeps each number's daily count is the campaigns app's; it hands this
+# module the function that tells a number's cap today (`campaigns.apps`), instances
+# imports nothing above it.
+CAP_STATUS = []
 
-    path = getattr(settings, "INSTANCES_DAILY_CAP_STATUS", "")
-    return import_string(path)(instance) if path else None
+
+def provide_cap_status(cap_status) -> None:
+    CAP_STATUS[:] = [cap_status]
+
+
+def cap_today(instance: WhatsAppInstance) -> dict | None:
+    """Today's campaign cap of the number and what is left, or None (no limiter provided one)."""
+    return CAP_STATUS[0](instance) if CAP_STATUS else None

@@ -1,4 +1,4 @@
-"""Instance gauges read at scrape time (`METRICS_COLLECTORS`): the deployment's numbers, at most 1,000."""
+"""Instance gauges read at scrape time (registered in `InstancesConfig.ready()`): at most 1,000 numbers."""
 
 from prometheus_client.core import GaugeMetricFamily
 

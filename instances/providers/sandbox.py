@@ -4,8 +4,9 @@ When the instance's `sandbox_config` has `"playback": true`, the message's life 
 drawn at send time (failed, or delivered, then maybe read and replied to, by the
 configured probabilities) and played back by Celery tasks after the configured delays.
 Each step moves the row's simulated status forward and hands an Evolution-v2-shaped
-webhook payload to the function named by `settings.SANDBOX_EVENT_SINK` (called as
-`sink(payload)`), so the real webhook intake can process it like Evolution's.
+webhook payload to the `sandbox_event_played` signal, which the webhooks app feeds to
+its intake, so the real intake processes it like Evolution's (`SANDBOX_EVENT_SINK`, a
+dotted path, sends it to that function instead; "" to none).
 """
 
 import logging
@@ -19,6 +20,7 @@ from django.utils.module_loading import import_string
 
 from instances.models import SandboxMessage
 from instances.providers.base import Provider, SendResult
+from instances.signals import sandbox_event_played
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +49,7 @@ class Sandbox(Provider):
         return instance.connection_state
 
     def configure_webhook(self, instance, url: str, events: list[str] | None = None) -> dict:
-        return {"sink": settings.SANDBOX_EVENT_SINK}
+        return {"sink": "sandbox_event_played" if settings.SANDBOX_EVENT_SINK is None else settings.SANDBOX_EVENT_SINK}
 
 
 def _record(instance, **fields) -> SendResult:
@@ -106,9 +108,17 @@ def play_event(*, message_id: int, event: str) -> dict | None:
             simulated_status=event, updated_at=now
         )
         payload = status_payload(message, status=_EVOLUTION_STATUS[event], at=now) if changed else None
-    if payload is not None and settings.SANDBOX_EVENT_SINK:
-        import_string(settings.SANDBOX_EVENT_SINK)(payload)
+    if payload is not None:
+        _emit(payload)
     return payload
+
+
+def _emit(payload: dict) -> None:
+    """To `SANDBOX_EVENT_SINK` when it names a function ("": nowhere), else as `sandbox_event_played`."""
+    if settings.SANDBOX_EVENT_SINK is None:
+        sandbox_event_played.send(sender=SandboxMessage, payload=payload)
+    elif settings.SANDBOX_EVENT_SINK:
+        import_string(settings.SANDBOX_EVENT_SINK)(payload)
 
 
 def _jid(phone: str) -> str:

@@ -40,7 +40,7 @@ def test_the_report_link_downloads_the_rows_for_the_imports_organization_only(
     assert contact_import.report.url not in page
     download = olga.get(url)
     assert download.status_code == 200
-    assert download["Content-Type"] == "text/csv"
+    assert download["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in download["Content-Disposition"]
     body = b"".join(download.streaming_content).decode()
     assert body.splitlines()[1].startswith("3,phone,")

@@ -1,9 +1,8 @@
 import os
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.utils.module_loading import import_string
 
+from accounts.demo import SEEDERS
 from accounts.services import seed_demo_organization
 
 
@@ -16,8 +15,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         organization, generated = seed_demo_organization(admin_password=os.environ.get("DEMO_ADMIN_PASSWORD") or None)
-        for path in settings.DEMO_SEEDERS:
-            import_string(path)(organization)
+        for seed in SEEDERS:
+            seed(organization)
         self.stdout.write(f"Demo organization '{organization.slug}' is ready.")
         if generated:
             self.stdout.write(self.style.WARNING(f"Admin login: admin / {generated}  (shown only this once)"))
