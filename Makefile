@@ -46,12 +46,14 @@ browser:
 
 test: install browser
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache   # the app tower and each large app's floors (.importlinter)
 	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" SECRET_KEY=test-only DEBUG=0 LANGUAGE_CODE=en \
 		INTEGRATIONS_ENCRYPTION_KEYS="$$($(BIN)/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
 		$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff format --check .
 
 format: install

@@ -31,7 +31,7 @@ def redis_key_prefix(settings):
     if settings.REDIS_URL:
         settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": prefix}}
     yield prefix
-    from config.redis import get_redis
+    from core.redis import get_redis
 
     client = get_redis()
     if client is not None:

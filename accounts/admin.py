@@ -15,9 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
-from accounts.forms import JSON_FORM_FIELDS
 from accounts.models import ApiToken, Membership, Organization
 from accounts.queries import organization_ids_for
+from core.forms import JSON_FORM_FIELDS
 
 
 def approximate(n: int) -> str:

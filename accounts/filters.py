@@ -12,7 +12,7 @@ from django.db import models
 from django_filters import rest_framework as filters
 from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS
 
-from config.json_input import INT64_MAX
+from core.json_input import INT64_MAX
 
 
 class IdFilter(filters.NumberFilter):

@@ -8,7 +8,7 @@ class HasOrganizationRole(permissions.BasePermission):
     """Members read; admins and operators write; viewers get 403 on writes.
 
     The queryset is already scoped to the caller's organizations (see
-    `accounts.api.TenantScopedMixin`), so an object of another organization is a 404
+    `accounts.tenancy.TenantScopedMixin`), so an object of another organization is a 404
     before this runs.
     """
 

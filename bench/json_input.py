@@ -1,4 +1,4 @@
-"""What reading untrusted JSON through `config.json_input` costs next to a bare `json.loads`.
+"""What reading untrusted JSON through `core.json_input` costs next to a bare `json.loads`.
 
     .venv/bin/python bench/json_input.py
 

@@ -289,8 +289,8 @@ def main():
     from django.db import connection
 
     from campaigns.models import Recipient
-    from config.redis import get_redis
     from contacts.models import Contact
+    from core.redis import get_redis
     from instances.models import WhatsAppInstance
     from webhooks.models import WebhookEvent
 

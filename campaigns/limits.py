@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from campaigns.models import SendSlot
 from campaigns.windows import local_day
-from config.redis import get_redis, key
+from core.redis import get_redis, key
 
 RESERVE_SCRIPT = """
 local now_parts = redis.call('TIME')

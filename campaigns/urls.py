@@ -1,10 +1,10 @@
 from django.urls import re_path
 
-from accounts.api import ApiRouter
 from campaigns.api import schedules as schedules_api
 from campaigns.api.campaigns import CampaignViewSet
 from campaigns.api.events import EventView
 from campaigns.api.executions import ExecutionViewSet
+from core.api import ApiRouter
 
 router = ApiRouter()
 router.register("flow-automations", CampaignViewSet, basename="flow-automation")

@@ -4,7 +4,7 @@ import os
 from django.core.wsgi import get_wsgi_application
 from django.db.backends.signals import connection_created
 
-from config.db import spread_reconnects
+from core.db import spread_reconnects
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()

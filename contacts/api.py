@@ -7,13 +7,14 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from accounts.api import TenantModelViewSet, request_object
 from accounts.filters import TenantFilterSet
 from accounts.models import Membership
 from accounts.queries import organization_roles
+from accounts.tenancy import TenantModelViewSet
 from contacts import queries, services
 from contacts.imports import ContactImportError
 from contacts.models import Contact, Tag
+from core.api import request_object
 
 
 class TagSerializer(serializers.ModelSerializer):

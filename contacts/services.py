@@ -13,10 +13,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.spreadsheets import safe_row
 from contacts.imports import ContactImportError, ImportResult, RowError, import_contacts, open_text
 from contacts.models import Contact, ContactImport, Tag
 from contacts.phones import InvalidPhone, normalize_phone
+from core.spreadsheets import safe_row
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
-from accounts.api import ApiRouter
 from contacts.api import ContactViewSet, TagViewSet
+from core.api import ApiRouter
 
 router = ApiRouter()
 router.register("contacts", ContactViewSet, basename="contact")

@@ -8,9 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import StackedInline, TabularInline
 
 from accounts.admin import TenantAdmin
-from accounts.admin_widgets import TagFieldsMixin
-from accounts.forms import JSON_FORM_FIELDS
 from contacts.services import contact_get_or_create
+from core.admin_widgets import TagFieldsMixin
+from core.forms import JSON_FORM_FIELDS
 from flows.inbound import simulate_message, simulate_start
 from flows.models import (
     Conversation,

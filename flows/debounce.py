@@ -10,7 +10,7 @@ arrival queues a task and each defers to the newest message's task. A lost task 
 caught by the `process_stale_inbound` sweep, so nothing waits forever.
 """
 
-from config.redis import get_redis, key
+from core.redis import get_redis, key
 
 MARKER_MIN_TTL_SECONDS = 120
 

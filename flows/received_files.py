@@ -11,8 +11,8 @@ import requests
 from django.conf import settings
 from django.core.files.base import ContentFile
 
+from core.http_guard import ForbiddenAddress
 from flows.models import ReceivedFile
-from instances.addresses import ForbiddenAddress
 from instances.http import get_session
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from accounts.api import ApiRouter
+from core.api import ApiRouter
 from flows.api import controls, conversations, design
 
 router = ApiRouter()

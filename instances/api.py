@@ -4,9 +4,9 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.api import TenantModelViewSet
 from accounts.models import Membership
 from accounts.queries import organization_roles
+from accounts.tenancy import TenantModelViewSet
 from contacts.phones import InvalidPhone, normalize_phone
 from instances import connection, services
 from instances.models import WhatsAppInstance

@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from config.redis import get_redis, key
+from core.redis import get_redis, key
 from instances.models import WhatsAppInstance
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ What requests takes from the environment (proxies and `NO_PROXY`, a CA bundle, `
 is read once per provider origin and process, not on every call: requests would scan
 `os.environ` and look for a netrc file on each send, a visible share of a dispatcher's time.
 
-Every connection the session opens is checked against `instances.addresses` (no link-local
+Every connection the session opens is checked against `core.http_guard` (no link-local
 or metadata address ever, loopback and private ones only with PROVIDER_ALLOW_PRIVATE_NETWORKS):
 each address the host resolves to before connecting, and the peer after. It costs a lookup per
 new connection, not per request, since connections are pooled.
@@ -20,54 +20,15 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from instances.addresses import ForbiddenAddress, check_host, check_url, refusal
+from core.http_guard import ForbiddenAddress, GuardedAdapter, check_url
 from instances.providers.base import ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
 
 _lock = threading.Lock()
 _session: requests.Session | None = None
 _session_pid: int | None = None
 _environment: dict[str, dict] = {}
-
-
-class _GuardedConnectionMixin:
-    def _new_conn(self):
-        check_host(self._dns_host, self.port, must_resolve=False)
-        sock = super()._new_conn()
-        reason = refusal(sock.getpeername()[0])
-        if reason:
-            sock.close()
-            raise ForbiddenAddress(reason)
-        return sock
-
-
-class GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
-    pass
-
-
-class GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
-    pass
-
-
-class GuardedHTTPConnectionPool(HTTPConnectionPool):
-    ConnectionCls = GuardedHTTPConnection
-
-
-class GuardedHTTPSConnectionPool(HTTPSConnectionPool):
-    ConnectionCls = GuardedHTTPSConnection
-
-
-class GuardedAdapter(HTTPAdapter):
-    """requests' adapter whose direct connections go through `instances.addresses`."""
-
-    def init_poolmanager(self, *args, **kwargs):
-        super().init_poolmanager(*args, **kwargs)
-        pools = {"http": GuardedHTTPConnectionPool, "https": GuardedHTTPSConnectionPool}
-        self.poolmanager.pool_classes_by_scheme = pools
 
 
 def get_session() -> requests.Session:

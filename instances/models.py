@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel
-from instances.addresses import ForbiddenAddress, check_url
+from core.http_guard import ForbiddenAddress, check_url
 
 
 def generate_webhook_secret() -> str:

@@ -1,4 +1,4 @@
-from accounts.api import ApiRouter
+from core.api import ApiRouter
 from instances.api import WhatsAppInstanceViewSet
 
 router = ApiRouter()

@@ -5,7 +5,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.api import TenantModelViewSet, TenantReadOnlyViewSet
+from accounts.tenancy import TenantModelViewSet, TenantReadOnlyViewSet
 from integrations.models import (
     EVENT_TYPES,
     ActionRun,

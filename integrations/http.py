@@ -2,9 +2,9 @@
 
 One pooled `requests.Session` per process. Nothing here retries: the caller decides from
 the error class (`integrations.errors`). Redirects are not followed (a POST must not be
-replayed elsewhere). Connections go through instances' guarded adapter: link-local and
+replayed elsewhere). Connections go through the guarded adapter (`core.http_guard`): link-local and
 metadata addresses are never called, loopback and private networks only with
-PROVIDER_ALLOW_PRIVATE_NETWORKS (`instances.addresses`), checked at every new connection.
+PROVIDER_ALLOW_PRIVATE_NETWORKS (`core.http_guard`), checked at every new connection.
 """
 
 import os
@@ -17,8 +17,7 @@ import requests
 from django.conf import settings
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from instances.addresses import ForbiddenAddress
-from instances.http import GuardedAdapter
+from core.http_guard import ForbiddenAddress, GuardedAdapter
 from integrations.errors import IntegrationOutcomeUnknown, IntegrationRejected, IntegrationUnavailable
 
 _lock = threading.Lock()

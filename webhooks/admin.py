@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import TenantAdmin
-from accounts.admin_widgets import TagFieldsMixin
+from core.admin_widgets import TagFieldsMixin
 from webhooks.evolution import queue
 from webhooks.models import OptOutSettings, WebhookEvent
 

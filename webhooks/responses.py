@@ -2,7 +2,7 @@
 
 from django.http import JsonResponse
 
-from config.ratelimit import client_ip, webhook_auth_failures
+from core.ratelimit import client_ip, webhook_auth_failures
 
 
 def error(status: int, message: str) -> JsonResponse:

@@ -20,7 +20,7 @@ import time
 
 from django.db import transaction
 
-from config.redis import get_redis, key
+from core.redis import get_redis, key
 
 logger = logging.getLogger(__name__)
 

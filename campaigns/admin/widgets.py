@@ -7,9 +7,9 @@ custom-field keys seen on its latest contacts, the contacts already chosen.
 from django.db import connection
 from django.urls import reverse
 
-from accounts.admin_widgets import JsonEditorWidget
 from campaigns.audience import OPERATORS, PLAIN_FIELDS
 from contacts.models import Contact, Tag
+from core.admin_widgets import JsonEditorWidget
 
 CUSTOM_KEYS_SAMPLE = 2000
 TAGS_SHOWN = 300

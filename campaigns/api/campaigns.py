@@ -10,7 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.api import TenantModelViewSet, TenantPrimaryKeyRelatedField
+from accounts.tenancy import TenantModelViewSet, TenantPrimaryKeyRelatedField
 from campaigns import queries, stats
 from campaigns.api import schema
 from campaigns.api.executions import ExecutionDetailSerializer, ExecutionSerializer

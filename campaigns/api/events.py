@@ -3,7 +3,7 @@
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
-from accounts.api import TenantScopedMixin
+from accounts.tenancy import TenantScopedMixin
 from campaigns.models import InboundEvent
 from campaigns.schedules.triggers import EVENT_NAME
 from campaigns.services.events import receive_event

@@ -9,12 +9,12 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.api import TenantReadOnlyViewSet
+from accounts.tenancy import TenantReadOnlyViewSet
 from campaigns import queries, stats
 from campaigns.api import schema
 from campaigns.models import Execution, Recipient
 from campaigns.services import controls
-from config.spreadsheets import safe_row
+from core.spreadsheets import safe_row
 
 
 class UserRefSerializer(serializers.Serializer):

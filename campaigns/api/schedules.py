@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
-from accounts.api import TenantScopedMixin
+from accounts.tenancy import TenantScopedMixin
 from campaigns.api import schedule_schema as schema
 from campaigns.models import Campaign
 from campaigns.schedules import runs, services, validation

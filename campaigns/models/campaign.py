@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel
 from accounts.validators import validate_time_zone
-from config.bounds import in_range_constraint, within
+from core.bounds import in_range_constraint, within
 
 # The sane range of each numeric setting (the API, the admin and a check constraint hold it).
 BOUNDS = {

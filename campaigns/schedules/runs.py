@@ -18,7 +18,7 @@ from campaigns import windows
 from campaigns.models import CampaignLog, Execution
 from campaigns.schedules.models import Schedule, ScheduleRun
 from campaigns.services.starting import begin_execution
-from config.db import update_rows
+from core.db import update_rows
 
 logger = logging.getLogger(__name__)
 

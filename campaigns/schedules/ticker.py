@@ -44,7 +44,7 @@ from campaigns.schedules.runs import (
     take_runs,
 )
 from campaigns.services.starting import Start, begin_executions
-from config.db import update_rows
+from core.db import update_rows
 
 logger = logging.getLogger(__name__)
 # At most this many past occurrences are looked at (and recorded missed) per schedule and tick.

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from campaigns import audience, variables
 from campaigns.models import Campaign, CampaignLog, Execution, Recipient
 from campaigns.windows import now as clock_now
-from config.db import update_rows
+from core.db import update_rows
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ from config.settings.env import env
 # ------------------------------------------------------------------------------
 # UNTRUSTED INPUT
 # ------------------------------------------------------------------------------
-# How deep a JSON body may nest (API and webhooks); deeper is a 400 (config/json_input.py).
+# How deep a JSON body may nest (API and webhooks); deeper is a 400 (core/json_input.py).
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
 
 REST_FRAMEWORK = {
@@ -24,20 +24,20 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "accounts.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     # The project's parsers bound nesting and refuse NUL, lone surrogates and numbers
-    # that overflow, naming the field (accounts/parsers.py, docs/api-errors.md).
+    # that overflow, naming the field (core/parsers.py, docs/api-errors.md).
     "DEFAULT_PARSER_CLASSES": [
-        "accounts.parsers.JSONParser",
-        "accounts.parsers.FormParser",
-        "accounts.parsers.MultiPartParser",
+        "core.parsers.JSONParser",
+        "core.parsers.FormParser",
+        "core.parsers.MultiPartParser",
     ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
-REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "accounts.schema.AutoSchema"
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "core.schema.AutoSchema"
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
-    "accounts.throttles.TokenRateThrottle",
-    "accounts.throttles.AddressRateThrottle",
+    "core.throttles.TokenRateThrottle",
+    "core.throttles.AddressRateThrottle",
 ]
 
 # API SCHEMA (drf-spectacular; docs/api.md)
@@ -58,7 +58,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"ExecutionStatusEnum": "campaigns.models.Execution.Status"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "accounts.schema.add_shared_components",
+        "core.schema.add_shared_components",
         "webhooks.schema.add_webhook_paths",
     ],
 }

@@ -9,7 +9,7 @@ PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=5.0)
 PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=30.0)
 # Outbound calls (providers' base_url, received-file downloads) never go to link-local or cloud
 # metadata addresses; loopback and private networks only when this is on (a self-hosted
-# Evolution on the same network). See instances/addresses.py and docs/api.md.
+# Evolution on the same network). See core/http_guard.py and docs/api.md.
 PROVIDER_ALLOW_PRIVATE_NETWORKS = env.bool("PROVIDER_ALLOW_PRIVATE_NETWORKS", default=False)
 
 # CONTACTS

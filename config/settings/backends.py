@@ -14,8 +14,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_KEY_PREFIX,
-            # Under REDIS_KEY_PREFIX and this database's installation id, as every key (config.redis).
-            "KEY_FUNCTION": "config.redis.cache_key",
+            # Under REDIS_KEY_PREFIX and this database's installation id, as every key (core.redis).
+            "KEY_FUNCTION": "core.redis.cache_key",
         }
     }
 else:

@@ -50,7 +50,7 @@ else:
 # SECURITY: RATE LIMITS (docs/api.md "Limits")
 # ------------------------------------------------------------------------------
 # Proxies in front of the web process that append to X-Forwarded-For (0: REMOTE_ADDR is the client).
-# Every per-address limit below, and django-axes, reads the address this way (config.ratelimit).
+# Every per-address limit below, and django-axes, reads the address this way (core.ratelimit).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # DRF throttles ("N/s|min|hour|day"; "" = off): per API token (or session user) and per address.
 API_THROTTLE_TOKEN_RATE = env("API_THROTTLE_TOKEN_RATE", default="600/min")
@@ -68,7 +68,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "config.ratelimit.client_ip_for_axes"
+AXES_CLIENT_IP_CALLABLE = "core.ratelimit.client_ip_for_axes"
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 

@@ -16,9 +16,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api import request_object
 from accounts.models import Membership, Organization
 from accounts.queries import organization_roles
+from core.api import request_object
 from flows import controls
 from flows.api import schema
 from flows.models import Conversation, FlowTemplate, MessageHistory, ReceivedFile

@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 
-from accounts.api import TenantReadOnlyViewSet
+from accounts.tenancy import TenantReadOnlyViewSet
 from flows.models import Conversation, FlowActivity, MessageHistory, ReceivedFile
 from flows.queries import action_runs_of, conversations_with_names
 

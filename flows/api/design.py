@@ -14,7 +14,7 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.api import TenantModelViewSet, TenantPrimaryKeyRelatedField
+from accounts.tenancy import TenantModelViewSet, TenantPrimaryKeyRelatedField
 from flows.models import Flow, FlowMessage, FlowTemplate, Subflow
 from flows.queries import templates_with_counts
 from flows.transfer import MESSAGE_FIELDS

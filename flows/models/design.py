@@ -7,7 +7,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel
-from config.bounds import in_range_constraint, within
+from core.bounds import in_range_constraint, within
 from integrations.jsoncheck import json_problem
 from integrations.models import ACTION_KINDS
 

@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from config.redis import get_redis, key
+from core.redis import get_redis, key
 from tests.factories.instances import EvolutionInstanceFactory, GosacInstanceFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,9 +3,9 @@ loopback or private ones only with PROVIDER_ALLOW_PRIVATE_NETWORKS; checked at s
 
 import pytest
 
+from core.http_guard import ForbiddenAddress
 from flows import received_files
 from instances import services
-from instances.addresses import ForbiddenAddress
 from instances.models import WhatsAppInstance
 from instances.providers.base import ProviderRejected
 from tests.factories.instances import EvolutionInstanceFactory

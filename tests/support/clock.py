@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from config.redis import get_redis, key
+from core.redis import get_redis, key
 
 
 def now():

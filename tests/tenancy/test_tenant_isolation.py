@@ -3,7 +3,7 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from accounts.api import TenantScopedMixin
+from accounts.tenancy import TenantScopedMixin
 from tests.factories import tenant_factories
 
 

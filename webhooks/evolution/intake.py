@@ -23,7 +23,7 @@ from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from config import metrics
-from config.redis import get_redis
+from core.redis import get_redis
 from instances import qr_codes
 from instances.models import WhatsAppInstance
 from instances.queries import WebhookCaller, webhook_caller_by_name

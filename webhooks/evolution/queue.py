@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from campaigns.tracking import NotRecordedYet
 from config import logfmt, metrics
-from config.redis import get_redis, key
+from core.redis import get_redis, key
 from webhooks.evolution.parser import parse
 from webhooks.evolution.routing import apply
 from webhooks.intake import UNAPPLIED, finish, measure_applied

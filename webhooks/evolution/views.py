@@ -25,8 +25,8 @@ from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from config import json_input
 from config.metrics import WEBHOOK_INTAKE_SECONDS, WEBHOOKS_RECEIVED
+from core import json_input
 from webhooks.checked import BadPayload
 from webhooks.evolution import intake
 from webhooks.responses import error, refused_caller

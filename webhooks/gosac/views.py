@@ -14,8 +14,8 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from config import json_input
 from config.metrics import WEBHOOK_INTAKE_SECONDS, WEBHOOKS_RECEIVED
+from core import json_input
 from webhooks.auth import instance_for_secret
 from webhooks.checked import BadPayload
 from webhooks.gosac import routing

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from config.redis import get_redis, installation_id, prefix
+from core.redis import get_redis, installation_id, prefix
 
 
 class Command(BaseCommand):

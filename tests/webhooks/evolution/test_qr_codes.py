@@ -9,7 +9,7 @@ import socket
 import pytest
 from django.core.cache import cache
 
-from config.redis import get_redis
+from core.redis import get_redis
 from instances import qr_codes
 from webhooks.evolution import intake
 from webhooks.models import WebhookEvent

@@ -2,7 +2,7 @@
 
 from django.http import HttpResponseBadRequest, JsonResponse
 
-from config import json_input
+from core import json_input
 
 
 class RefuseUnstorableQuery:

@@ -1,4 +1,4 @@
-"""The API's parsers (`DEFAULT_PARSER_CLASSES`): DRF's, reading through `config.json_input`.
+"""The API's parsers (`DEFAULT_PARSER_CLASSES`): DRF's, reading through `core.json_input`.
 
 A body nested deeper than `JSON_MAX_DEPTH` is a 400 `{"detail": ...}`; a NUL, a lone
 surrogate or a number that overflows anywhere in it (keys too) is a 400 naming its
@@ -10,7 +10,7 @@ from rest_framework import parsers
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.settings import api_settings
 
-from config import json_input
+from core import json_input
 
 
 def _refuse(bad: tuple[str, str] | None) -> None:

@@ -6,11 +6,11 @@ from django.db import models
 from django.forms.fields import InvalidJSONInput
 from django.utils.translation import gettext_lazy as _
 
-from config import json_input
+from core import json_input
 
 
 class StorableJSONField(forms.JSONField):
-    """Django's JSON form field, read through `config.json_input.loads_strict`.
+    """Django's JSON form field, read through `core.json_input.loads_strict`.
 
     Django's reads with `json.loads`: NUL and lone surrogates reach PostgreSQL (a 500) and
     deep nesting makes it recurse (a 500, even when only redisplaying the form). Here

@@ -2,7 +2,7 @@
 
 import pytest
 
-from config import json_input
+from core import json_input
 
 
 def test_nesting_deeper_than_the_limit_is_refused_without_recursion():

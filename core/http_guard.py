@@ -19,6 +19,9 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 METADATA_NETWORKS = [
     ipaddress.ip_network(net)
@@ -97,3 +100,41 @@ def check_url(url: str, *, must_resolve: bool = False) -> None:
     if parts.scheme not in ("http", "https"):
         raise ForbiddenAddress(_("Only http and https URLs can be called."))
     check_host(parts.hostname or "", port, must_resolve=must_resolve)
+
+
+# requests' transport, checked at every new connection: what a name resolves to is read when the
+# socket connects, so a name that changes its address after the check (DNS rebinding) is caught.
+class _GuardedConnectionMixin:
+    def _new_conn(self):
+        check_host(self._dns_host, self.port, must_resolve=False)
+        sock = super()._new_conn()
+        reason = refusal(sock.getpeername()[0])
+        if reason:
+            sock.close()
+            raise ForbiddenAddress(reason)
+        return sock
+
+
+class GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
+    pass
+
+
+class GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class GuardedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = GuardedHTTPConnection
+
+
+class GuardedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = GuardedHTTPSConnection
+
+
+class GuardedAdapter(HTTPAdapter):
+    """requests' adapter whose direct connections go through `core.http_guard`."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        pools = {"http": GuardedHTTPConnectionPool, "https": GuardedHTTPSConnectionPool}
+        self.poolmanager.pool_classes_by_scheme = pools

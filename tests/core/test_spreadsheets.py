@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from campaigns.models import Recipient
-from config.spreadsheets import safe_cell
+from core.spreadsheets import safe_cell
 from tests.factories.campaigns import CampaignFactory, ExecutionFactory
 from tests.factories.contacts import ContactFactory
 

@@ -1,10 +1,10 @@
-"""Web workers' connections do not all reconnect at once (config/db.py)."""
+"""Web workers' connections do not all reconnect at once (core/db.py)."""
 
 import time
 
 from django.db import connection
 
-from config.db import spread_reconnects
+from core.db import spread_reconnects
 
 
 def test_each_connection_lives_a_random_half_to_all_of_conn_max_age(db, settings):

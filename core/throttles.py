@@ -6,13 +6,13 @@ change them without re-importing DRF. The history lives in the cache, which is R
 production: every web process shares it. A throttled request gets 429 with `Retry-After`.
 
 Requests without valid credentials never reach a throttle (DRF authenticates first):
-those are limited by `config.ratelimit.api_auth_failures`, in `accounts.api.exception_handler`.
+those are limited by `core.ratelimit.api_auth_failures`, in `core.api.exception_handler`.
 """
 
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from config.ratelimit import client_ip
+from core.ratelimit import client_ip
 
 
 class SettingsRateThrottle(SimpleRateThrottle):

@@ -5,7 +5,7 @@ lone surrogates (`"\\ud800"`) and turns `1e999` into `inf`; PostgreSQL refuses N
 text and jsonb and lone surrogates in jsonb, and `inf` overflows every integer and
 interval. Two readers, one for each kind of caller:
 
-- `loads_strict()` (the API, `accounts.parsers`): a document that breaks a rule is
+- `loads_strict()` (the API, `core.parsers`): a document that breaks a rule is
   refused, naming the path of the first bad value (`custom_fields.plan`, `keywords[1]`).
 - `loads_lenient()` (the webhooks): too deep is still refused, but bad characters become
   U+FFFD and out-of-range numbers null, so the provider's event is kept (a 4xx or 5xx for

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
-from config.redis import get_redis, key
+from core.redis import get_redis, key
 
 
 def client_ip(request) -> str:

@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 
-from config import redis as wf_redis
+from core import redis as wf_redis
 from instances import counters
 
 pytestmark = pytest.mark.django_db
