@@ -2,7 +2,7 @@ import copy
 import json
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "gosac"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "gosac"
 
 
 def gosac_payload(name: str, **data) -> dict:
