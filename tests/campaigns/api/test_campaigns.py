@@ -10,25 +10,7 @@ from campaigns.models import Campaign, Execution, Recipient
 from contacts.models import Tag
 from tests.factories.campaigns import CampaignFactory, make_flow
 from tests.factories.contacts import ContactFactory
-
-URL = "/api/v1/flow-automations"
-
-
-def example(flow, instance, contacts):
-    return {
-        "name": "Disparo Black Friday",
-        "description": "Enviar oferta especial",
-        "chatbot_id": str(flow.template_id),
-        "flow_id": str(flow.id),
-        "whatsapp_number_id": str(instance.id),
-        "trigger_type": "manual",
-        "trigger_config": {},
-        "audience_type": "custom",
-        "audience_config": {"contact_ids": [str(c.id) for c in contacts]},
-        "variable_mapping": {"customer_name": "{{contact.name}}", "discount": "10%"},
-        "max_concurrent_executions": 50,
-        "rate_limit_per_hour": 500,
-    }
+from tests.support.automations import URL, example
 
 
 def test_it_creates_the_documented_example(alice_client, setup, org_a):
