@@ -112,7 +112,7 @@ def test_4_export_in_the_old_shape_and_import_it_back(alice_client, contract_row
     child = contract_rows["flow"].subflows.create(name="Filho", parent=contract_rows["subflow"], trigger_keywords=["a"])
     child.messages.create(text="Mande o arquivo", wait_for_file=True, expected_file_types=["pdf"])
 
-    exported = alice_client.get(f"{API}/export/flows/1?format=legacy").json()
+    exported = alice_client.get(f"{API}/export/flows/1").json()
 
     assert set(exported) == {"template", "flows"} and exported["template"]["name"] == "Atendimento Loja"
     flow = exported["flows"][0]
@@ -128,6 +128,18 @@ def test_4_export_in_the_old_shape_and_import_it_back(alice_client, contract_row
     assert template.name == "Imported - Atendimento Loja" and template.organization == org_a
     new_child = template.flows.get().subflows.get(name="Filho")
     assert new_child.parent.name == "Início" and new_child.messages.get().text == "Mande o arquivo"
+
+
+def test_4_import_of_an_old_document_with_null_descriptions(alice_client, org_a):
+    document = {
+        "template": {"id": "9b2f…", "name": "Loja antiga", "description": None, "created_by": None},
+        "flows": [{"id": "f1", "name": "Principal", "description": None, "is_default": True, "subflows": []}],
+    }
+
+    response = alice_client.post(f"{API}/import/flows", document, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert FlowTemplate.objects.get().description == ""
 
 
 def test_4_import_of_an_old_document_is_all_or_nothing(alice_client, org_a):

@@ -11,8 +11,8 @@ pytestmark = pytest.mark.django_db
 def test_3_flow_templates_list_active_ones_with_flows_count(alice_client, contract_rows, org_a):
     FlowTemplate.objects.create(organization=org_a, name="Antigo", is_active=False)
 
-    listed = alice_client.get(f"{API}/flow-templates").json()["results"]
-    everything = alice_client.get(f"{API}/flow-templates?include_inactive=true").json()["results"]
+    listed = alice_client.get(f"{API}/flow-templates").json()  # a bare array, as the old client reads it
+    everything = alice_client.get(f"{API}/flow-templates?include_inactive=true").json()
 
     assert [(t["id"], t["name"], t["flows_count"]) for t in listed] == [(1, "Atendimento Loja", 1)]
     assert {t["name"] for t in everything} == {"Atendimento Loja", "Antigo"}
@@ -119,19 +119,30 @@ def test_3_nested_lists_show_active_rows_unless_asked(alice_client, contract_row
 
 def test_3_conversations_and_their_history(alice_client, contract_rows, org_a):
     contact, instance = contract_rows["contacts"][0], contract_rows["instance"]
+    message = contract_rows["subflow"].messages.get()
     conversation = Conversation.objects.create(
         organization=org_a,
         contact=contact,
         instance=instance,
         flow=contract_rows["flow"],
         subflow=contract_rows["subflow"],
+        current_message=message,
+        external_ticket_id="7001",
     )
-    MessageHistory.objects.create(
-        organization=org_a, conversation=conversation, contact=contact, instance=instance, direction="in", text="Oi"
-    )
+    for direction, text in (("out", message.text), ("in", "Oi")):
+        MessageHistory.objects.create(
+            organization=org_a,
+            conversation=conversation,
+            contact=contact,
+            instance=instance,
+            direction=direction,
+            text=text,
+            flow_message=message if direction == "out" else None,
+            external_ticket_id="7001",
+        )
 
-    listed = alice_client.get(f"{API}/conversations").json()["results"]
-    history = alice_client.get(f"{API}/conversations/{conversation.id}/history").json()["results"]
+    listed = alice_client.get(f"{API}/conversations").json()
+    history = alice_client.get(f"{API}/conversations/{conversation.id}/history").json()
 
     assert {"template_name", "flow_name", "subflow_name", "current_message"} <= set(listed[0])
     assert (listed[0]["template_name"], listed[0]["flow_name"], listed[0]["subflow_name"]) == (
@@ -139,4 +150,60 @@ def test_3_conversations_and_their_history(alice_client, contract_rows, org_a):
         "Oferta",
         "Início",
     )
-    assert [h["text"] for h in history] == ["Oi"]
+    assert listed[0]["current_message"] == message.text  # the text, as the old client reads it
+    assert [
+        (h["message_text"], h["is_from_bot"], h["flow_message_id"], h["contact_id"], h["ticket_id"]) for h in history
+    ] == [(message.text, True, message.id, 10, "7001"), ("Oi", False, None, 10, "7001")]
+
+
+def test_3_chatbots_list_is_read_as_items(alice_client, contract_rows):
+    body = alice_client.get(f"{API}/chatbots").json()
+
+    assert body["items"][0]["id"] == 1
+
+
+def test_3_the_old_editor_puts_a_message_without_its_subflow(alice_client, contract_rows):
+    message = contract_rows["subflow"].messages.get()
+    body = {
+        "message_text": "Olá {{customer_name}}!",
+        "message_type": "text",
+        "order_index": 0,
+        "wait_for_response": True,
+        "wait_for_file": False,
+        "expected_file_types": [],
+        "delay_seconds": 0,
+    }
+
+    response = alice_client.put(f"{API}/flow-messages/{message.id}", body, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert (response.json()["subflow_id"], response.json()["message_text"]) == (
+        message.subflow_id,
+        body["message_text"],
+    )
+
+
+def test_3_null_descriptions_and_author_are_empty(alice_client, contract_rows):
+    template = alice_client.post(
+        f"{API}/flow-templates", {"name": "Suporte", "description": None, "created_by": None}, format="json"
+    )
+    flow = alice_client.post(
+        f"{API}/flows",
+        {"template_id": 1, "name": "Pós-venda", "description": None, "is_default": False, "order_index": 1},
+        format="json",
+    )
+    subflow = alice_client.post(
+        f"{API}/subflows",
+        {
+            "flow_id": 2,
+            "name": "Menu",
+            "description": None,
+            "parent_subflow_id": None,
+            "trigger_keywords": [],
+            "order_index": 0,
+        },
+        format="json",
+    )
+
+    assert [r.status_code for r in (template, flow, subflow)] == [201, 201, 201]
+    assert template.json()["description"] == flow.json()["description"] == subflow.json()["description"] == ""
