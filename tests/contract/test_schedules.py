@@ -120,6 +120,29 @@ def test_2_each_recurrence_config_shape(kind, with_type, alice_client, automatio
     assert {e["recurrence_type"] for e in shown["next_executions"]} == {kind}
 
 
+def test_2_custom_is_its_dates_alone(alice_client, automation):
+    body = {"recurrence_type": "custom", "recurrence_config": CONFIGS["custom"][0]}
+
+    created = post_schedule(alice_client, body)
+
+    assert (created["start_date"], created["next_scheduled_at"]) == ("2025-11-25", "2025-11-25T09:00:00Z")
+    assert scheduled(preview(alice_client)) == CONFIGS["custom"][0]["dates"]
+
+
+def test_2_every_bad_field_of_a_schedule_in_one_400(alice_client, automation):
+    body = {
+        **WEEKLY_BODY,
+        "recurrence_type": "cron",
+        "recurrence_config": {"expression": "0 25 * * *"},
+        "execution_timezone": "America/Sao_Pablo",
+    }
+
+    response = alice_client.post(SCHEDULE, body, format="json")
+
+    assert response.status_code == 400
+    assert {"recurrence_config.expression", "execution_timezone"} <= set(response.json())
+
+
 def test_2_once_is_start_date_alone(alice_client, automation):
     once = {name: value for name, value in WEEKLY_BODY.items() if name not in ("start_time", "recurrence_config")}
     once |= {"recurrence_type": "once", "start_date": "2025-11-21T12:00:00Z"}

@@ -57,10 +57,10 @@ EXAMPLES = {
         | SP,
         at([f"2025-11-{day}" for day in (20, 21, 24, 25, 26, 27, 28)] + ["2025-12-01", "2025-12-02", "2025-12-03"]),
     ),
-    # 5. Custom dates, instants as given.
+    # 5. Custom dates, instants as given; no start_date (the old example has none: the first date is it).
     "5-custom": (
         NOW,
-        {"recurrence_type": "custom", "start_date": "2025-11-25T09:00:00Z"}
+        {"recurrence_type": "custom"}
         | {"recurrence_config": {"dates": ["2025-11-25T09:00:00Z", "2025-11-26T14:00:00Z", "2025-12-01T10:00:00Z"]}}
         | SP,
         ["2025-11-25T09:00:00Z", "2025-11-26T14:00:00Z", "2025-12-01T10:00:00Z"],
