@@ -137,6 +137,21 @@ def test_1_scheduled_and_cron_triggers_set_next_scheduled_at(
     assert execution.trigger_event == datetime.fromisoformat(next_local).astimezone(UTC).isoformat()
 
 
+def test_1_the_old_dispatch_modals_schedule_body(alice_client, contract_rows):
+    # No trigger_config: the modal sends the time beside trigger_type.
+    body = {name: value for name, value in CREATE_BODY.items() if name != "trigger_config"}
+    body |= {"trigger_type": "scheduled", "scheduled_at": "2025-11-25T09:00:00-03:00"}
+    without_time = {name: value for name, value in body.items() if name != "scheduled_at"}
+
+    with time_machine.travel("2025-11-19T13:00:00Z", tick=False):
+        response = alice_client.post(f"{API}/flow-automations", body, format="json")
+        refused = alice_client.post(f"{API}/flow-automations", without_time, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["next_scheduled_at"] == "2025-11-25T09:00:00-03:00"
+    assert refused.status_code == 400 and "trigger_config.scheduled_at" in refused.json()
+
+
 def test_1_bad_scheduled_or_cron_triggers_are_400s_naming_the_field(alice_client, contract_rows):
     bad = [
         ({"trigger_type": "scheduled", "trigger_config": {}}, "trigger_config.scheduled_at"),
