@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 # DEBUG=1 as `make run` has it (so raw SQL meets query logging). Runs with the whole suite only,
 # unless given; `make test-embedded` runs it alone.
 EMBEDDED_TESTS := tests/contract tests/accounts/test_api.py tests/campaigns/api tests/contacts/test_api.py \
-	tests/contacts/test_api_bulk.py tests/flows/test_api.py tests/flows/test_api_controls.py \
+	tests/contacts/test_api_bulk.py tests/flows/api tests/flows/test_api.py tests/flows/test_api_controls.py \
 	tests/instances/test_api.py tests/integrations/test_api.py
 EMBEDDED_PYTEST_ARGS ?= $(if $(PYTEST_ARGS),,$(EMBEDDED_TESTS) -q)
 
