@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 WEBHOOK_PATHS = {
     WhatsAppInstance.Provider.EVOLUTION: "evolution",
     WhatsAppInstance.Provider.GOSAC: "gosac",
+    WhatsAppInstance.Provider.CLOUD: "cloud",
 }
 
 
@@ -51,6 +52,29 @@ def send_media(
     mimetype: str = "",
 ) -> SendResult:
     return _send(instance, "send_media", phone=phone, url=url, caption=caption, filename=filename, mimetype=mimetype)
+
+
+def send_template(
+    *, instance: WhatsAppInstance, phone: str, name: str, language: str, components: list | None = None
+) -> SendResult:
+    """A Cloud API message template (`instances.providers.cloud`); other providers have none."""
+    return _send(instance, "send_template", phone=phone, name=name, language=language, components=components)
+
+
+def send_interactive(*, instance: WhatsAppInstance, phone: str, interactive: dict) -> SendResult:
+    return _send(instance, "send_interactive", phone=phone, interactive=interactive)
+
+
+def send_uploaded_media(
+    *, instance: WhatsAppInstance, phone: str, media_id: str, kind: str, caption: str = "", filename: str = ""
+) -> SendResult:
+    return _send(
+        instance, "send_uploaded_media", phone=phone, media_id=media_id, kind=kind, caption=caption, filename=filename
+    )
+
+
+def mark_as_read(*, instance: WhatsAppInstance, message_id: str) -> bool:
+    return _call(instance, "mark_as_read", message_id=message_id)
 
 
 def _send(instance: WhatsAppInstance, operation: str, **kwargs) -> SendResult:
@@ -81,7 +105,7 @@ def _measured_call(instance: WhatsAppInstance, operation: str, **kwargs):
         result = getattr(client, operation)(instance, **kwargs)
     except ProviderError as exc:
         elapsed = time.monotonic() - started
-        _measure(instance.provider, operation, OUTCOMES.get(type(exc).__name__, "error"), elapsed)
+        _measure(instance.provider, operation, outcome_of(exc), elapsed)
         logger.warning(
             "provider call instance=%s provider=%s operation=%s outcome=%s code=%s status=%s latency_ms=%d: %s",
             instance.id,
@@ -108,7 +132,12 @@ def _measured_call(instance: WhatsAppInstance, operation: str, **kwargs):
 
 # Outcome labels of `whatsflow_sends_total` and `whatsflow_provider_call_seconds`.
 OUTCOMES = {"ProviderRejected": "rejected", "ProviderUnavailable": "unavailable", "ProviderOutcomeUnknown": "unknown"}
-SEND_OPERATIONS = {"send_text", "send_media"}
+SEND_OPERATIONS = {"send_text", "send_media", "send_template", "send_interactive", "send_uploaded_media"}
+
+
+def outcome_of(exc: ProviderError) -> str:
+    """The label of the error's class, or of the class it refines (e.g. a Cloud API refusal)."""
+    return next((OUTCOMES[cls.__name__] for cls in type(exc).__mro__ if cls.__name__ in OUTCOMES), "error")
 
 
 def _measure(provider: str, operation: str, outcome: str, elapsed: float) -> None:

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel
-from integrations import crypto
+from core import crypto
 
 EVENT_TYPES = [
     "recipient.sent",

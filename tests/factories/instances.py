@@ -30,6 +30,25 @@ class GosacInstanceFactory(WhatsAppInstanceFactory):
     connection_state = WhatsAppInstance.ConnectionState.OPEN
 
 
+class CloudInstanceFactory(WhatsAppInstanceFactory):
+    """A Cloud API number; its secrets are encrypted, so a test needs the `secret_keys` fixture."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    provider = WhatsAppInstance.Provider.CLOUD
+    cloud_phone_number_id = factory.Sequence(lambda n: f"1065403522{n:05d}")
+    cloud_business_account_id = "102290129340398"
+    connection_state = WhatsAppInstance.ConnectionState.OPEN
+
+    @factory.post_generation
+    def secrets(self, create, extracted, **kwargs):
+        values = {"access_token": "EAAG-test-token", "app_secret": "app-secret-1234", "verify_token": "verify-5678"}
+        self.set_cloud_secrets(**{**values, **(extracted or {})})
+        if create:
+            self.save(update_fields=["cloud_secrets_encrypted"])
+
+
 class SandboxMessageFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = SandboxMessage
