@@ -77,7 +77,8 @@ def apply_failed_status(*, instance, message_id: str, error: dict, at) -> int:
     if not error:
         return 0
     recipients = Recipient.objects.filter(instance_id=instance.id, provider_message_id=message_id)
-    kept = recipients.filter(Q(provider_error={}) | Q(status=Recipient.Status.FAILED)).update(provider_error=error)
+    unrecorded = Q(provider_error__isnull=True) | Q(status=Recipient.Status.FAILED)
+    kept = recipients.filter(unrecorded).update(provider_error=error)
     if action_for(error.get("code")).kind == UNREACHABLE:
         mark_unreachable(contact_ids=list(recipients.values_list("contact_id", flat=True)), at=at)
     return kept

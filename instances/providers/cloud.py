@@ -26,6 +26,7 @@ from instances.models import WhatsAppInstance
 from instances.providers.answers import accepted_json, json_or_none, raise_for_status_class
 from instances.providers.base import (
     Provider,
+    ProviderError,
     ProviderOutcomeUnknown,
     ProviderRejected,
     ProviderUnavailable,
@@ -37,7 +38,7 @@ MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
 HEALTH_FIELDS = "display_phone_number,verified_name,quality_rating,status,messaging_limit_tier"
 
 
-class MetaRefusal:
+class MetaRefusal(ProviderError):
     """What Meta said about a refused request: `meta` (code, title, details, as sent) and its `action`."""
 
     meta: dict
