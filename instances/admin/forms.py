@@ -9,7 +9,7 @@ from unfold.widgets import (
     UnfoldAdminURLInputWidget,
 )
 
-from instances.api import SECRET_FIELDS, TestMessageSerializer, mask
+from instances.api import CLOUD_REQUIRED, CLOUD_SECRET_FIELDS, SECRET_FIELDS, TestMessageSerializer, mask
 from instances.models import WhatsAppInstance
 
 
@@ -34,6 +34,28 @@ class WhatsAppInstanceForm(forms.ModelForm):
         strip=True,
     )
 
+    cloud_access_token = forms.CharField(
+        label=capfirst(_("access token")),
+        required=False,
+        widget=UnfoldAdminPasswordWidget(render_value=False),
+        strip=True,
+        help_text=_("Cloud API: the system user's permanent token (Meta Business Settings)"),
+    )
+    cloud_app_secret = forms.CharField(
+        label=capfirst(_("app secret")),
+        required=False,
+        widget=UnfoldAdminPasswordWidget(render_value=False),
+        strip=True,
+        help_text=_("Cloud API: the Meta app's secret; it signs the webhooks"),
+    )
+    cloud_verify_token = forms.CharField(
+        label=capfirst(_("webhook verify token")),
+        required=False,
+        widget=UnfoldAdminPasswordWidget(render_value=False),
+        strip=True,
+        help_text=_("Cloud API: any text you also type in the Meta app's webhook settings"),
+    )
+
     class Meta:
         model = WhatsAppInstance
         fields = [
@@ -47,6 +69,8 @@ class WhatsAppInstanceForm(forms.ModelForm):
             "api_version",
             "api_key",
             "integration_key",
+            "cloud_phone_number_id",
+            "cloud_business_account_id",
             "configure_webhook_on_save",
             "sending_since",
             "warmed_up",
@@ -60,12 +84,21 @@ class WhatsAppInstanceForm(forms.ModelForm):
             stored = getattr(self.instance, name, "")
             if stored and name in self.fields:
                 self.fields[name].help_text = _("Stored: %(hint)s. Leave blank to keep it.") % {"hint": mask(stored)}
+        stored = self.instance.cloud_secrets() if self.instance.cloud_secrets_encrypted else {}
+        for field, name in CLOUD_SECRET_FIELDS.items():
+            if stored.get(name):
+                self.fields[field].help_text = _("Stored. Leave blank to keep it.")
 
     def clean(self):
         cleaned = super().clean()
         for name in SECRET_FIELDS:
             if not cleaned.get(name) and self.instance.pk:
                 cleaned[name] = getattr(self.instance, name)
+        if cleaned.get("provider") == WhatsAppInstance.Provider.CLOUD:
+            stored = self.instance.cloud_secrets() if self.instance.cloud_secrets_encrypted else {}
+            for field in CLOUD_REQUIRED:
+                if not cleaned.get(field) and not stored.get(CLOUD_SECRET_FIELDS[field]):
+                    self.add_error(field, _("Required for Cloud API instances."))
         return cleaned
 
     def _post_clean(self):
@@ -74,6 +107,9 @@ class WhatsAppInstanceForm(forms.ModelForm):
             if name in self.cleaned_data:
                 setattr(self.instance, name, self.cleaned_data[name])
         super()._post_clean()
+        secrets = {name: self.cleaned_data.get(field, "") for field, name in CLOUD_SECRET_FIELDS.items()}
+        if any(secrets.values()):
+            self.instance.set_cloud_secrets(**secrets)
 
 
 class TestMessageForm(forms.Form):

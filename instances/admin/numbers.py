@@ -20,7 +20,7 @@ from instances.providers.base import ProviderError
 BADGE = '<span style="background:{};color:#fff;border-radius:8px;padding:1px 8px;white-space:nowrap">{}</span>'
 STATE_COLORS = {"open": "#2e7d32", "connecting": "#ef6c00", "close": "#c62828"}
 QR_LOGIN_COLOR = "#6d4c41"
-PROVIDER_COLORS = {"evolution": "#1565c0", "gosac": "#6a1b9a", "sandbox": "#546e7a"}
+PROVIDER_COLORS = {"evolution": "#1565c0", "gosac": "#6a1b9a", "cloud": "#00796b", "sandbox": "#546e7a"}
 
 
 def _milliseconds(params, name: str) -> int:
@@ -73,6 +73,19 @@ class WhatsAppInstanceAdmin(TenantAdmin):
                     "configure_webhook_on_save",
                     "webhook_url",
                 ]
+            },
+        ),
+        (
+            _("Cloud API (Meta)"),
+            {
+                "fields": [
+                    "cloud_phone_number_id",
+                    "cloud_business_account_id",
+                    "cloud_access_token",
+                    "cloud_app_secret",
+                    "cloud_verify_token",
+                ],
+                "classes": ["collapse"],
             },
         ),
         (_("Warm-up and daily cap"), {"fields": ["sending_since", "warmed_up", "daily_cap", "cap_today"]}),
