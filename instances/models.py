@@ -1,4 +1,5 @@
 import secrets
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -7,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import TenantModel
 from core import crypto
 from core.http_guard import ForbiddenAddress, check_url
+from instances.health import compute_health_score
 from instances.sandbox_config import SANDBOX_DEFAULTS, validate_sandbox_config
 
 
@@ -17,10 +19,6 @@ def generate_webhook_secret() -> str:
 # The Cloud API secrets an instance keeps encrypted: the system user's permanent token, the
 # Meta app's secret (signs webhooks) and the token Meta echoes when verifying the webhook URL.
 CLOUD_SECRETS = ("access_token", "app_secret", "verify_token")
-
-# The score only moves on today's rates once today has this many attempts.
-HEALTH_MIN_SAMPLE = 20
-HEALTH_CLOSE_PENALTY = 20
 
 
 class WhatsAppInstance(TenantModel):
@@ -294,18 +292,6 @@ class WhatsAppInstance(TenantModel):
         )
 
 
-def compute_health_score(*, sent: int, delivered: int, read: int, failed: int, disconnects: int, previous: int) -> int:
-    """The formula documented on `WhatsAppInstance`."""
-    attempts = sent + failed
-    if attempts < HEALTH_MIN_SAMPLE:
-        return previous
-    delivered = max(delivered, read)
-    delivery_rate = min(delivered / sent, 1.0) if sent else 0.0
-    read_rate = min(read / sent, 1.0) if sent else 0.0
-    score = 100 - 50 * failed / attempts - 30 * (1 - delivery_rate) - 10 * (1 - read_rate) - 10 * min(disconnects, 3)
-    return max(0, min(100, round(score)))
-
-
 class SandboxMessage(TenantModel):
     """A message 'sent' through a sandbox instance, and the life the sandbox plays for it.
 
@@ -375,3 +361,32 @@ class InstanceDay(models.Model):
 
     def __str__(self):
         return f"{self.instance_id} {self.day}"
+
+
+# Meta: free-form messages only within 24 hours of the contact's last message to the number.
+CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
+
+
+class ContactWindow(models.Model):
+    """The 24-hour customer service window of one contact (by phone) on one Cloud API number.
+
+    Opened, and moved forward only, by the contact's messages (`last_inbound_at`); judged
+    when a free-form message is about to be sent (`instances.services`), never earlier.
+    """
+
+    instance = models.ForeignKey(
+        WhatsAppInstance, on_delete=models.CASCADE, related_name="+", verbose_name=_("instance")
+    )
+    phone = models.CharField(_("phone"), max_length=20, help_text=_("E.164, e.g. +5511999999999"))
+    last_inbound_at = models.DateTimeField(_("last message from the contact"))
+
+    class Meta:
+        verbose_name = _("customer service window")
+        verbose_name_plural = _("customer service windows")
+        constraints = [models.UniqueConstraint(fields=["instance", "phone"], name="instances_window_once")]
+
+    def __str__(self):
+        return f"{self.instance_id} {self.phone}"
+
+    def is_open(self, at) -> bool:
+        return at - self.last_inbound_at < CUSTOMER_SERVICE_WINDOW

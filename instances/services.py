@@ -15,7 +15,7 @@ import logging
 import time
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -24,9 +24,11 @@ from django.utils.translation import gettext as _
 from config import logfmt
 from config.metrics import PROVIDER_CALL_SECONDS, SENDS
 from instances import counters
-from instances.models import HEALTH_CLOSE_PENALTY, WhatsAppInstance
+from instances.health import HEALTH_CLOSE_PENALTY
+from instances.models import ContactWindow, WhatsAppInstance
 from instances.providers import get_provider
 from instances.providers.base import ProviderError, ProviderRejected, SendResult
+from instances.providers.cloud import window_closed
 from instances.signals import connection_changed
 
 logger = logging.getLogger(__name__)
@@ -77,9 +79,40 @@ def mark_as_read(*, instance: WhatsAppInstance, message_id: str) -> bool:
     return _call(instance, "mark_as_read", message_id=message_id)
 
 
+# Sends Meta allows only inside the contact's 24-hour window (a template goes at any time).
+FREE_FORM_OPERATIONS = {"send_text", "send_media", "send_uploaded_media", "send_interactive"}
+
+
+def record_contact_message(*, instance: WhatsAppInstance, phone: str, at) -> None:
+    """A contact wrote to a Cloud API number: its window opens (or moves forward, never back)."""
+    windows = ContactWindow.objects.filter(instance_id=instance.id, phone=phone)
+    if windows.filter(last_inbound_at__lt=at).update(last_inbound_at=at) or windows.exists():
+        return
+    try:
+        with transaction.atomic():
+            ContactWindow.objects.create(instance_id=instance.id, phone=phone, last_inbound_at=at)
+    except IntegrityError:  # another message of the contact created it meanwhile
+        windows.filter(last_inbound_at__lt=at).update(last_inbound_at=at)
+
+
+def window_open(*, instance: WhatsAppInstance, phone: str, at=None) -> bool:
+    window = ContactWindow.objects.filter(instance_id=instance.id, phone=phone).first()
+    return window is not None and window.is_open(at or timezone.now())
+
+
+def _check_window(instance: WhatsAppInstance, operation: str, phone: str) -> None:
+    """Outside the window Meta refuses free-form messages (131047): refused here, at the moment of sending."""
+    if instance.provider != WhatsAppInstance.Provider.CLOUD or operation not in FREE_FORM_OPERATIONS:
+        return
+    if window_open(instance=instance, phone=phone):
+        return
+    raise window_closed(phone)
+
+
 def _send(instance: WhatsAppInstance, operation: str, **kwargs) -> SendResult:
     if instance.status != WhatsAppInstance.Status.ACTIVE:
         raise ProviderRejected(_("The instance is inactive."), code="instance_inactive", instance_level=True)
+    _check_window(instance, operation, kwargs.get("phone", ""))
     try:
         result = _call(instance, operation, **kwargs)
     except ProviderRejected as exc:

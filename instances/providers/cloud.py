@@ -35,6 +35,7 @@ from instances.providers.base import (
 
 NAME = "WhatsApp Cloud API"
 MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
+WINDOW_CLOSED_CODE = 131047
 HEALTH_FIELDS = "display_phone_number,verified_name,quality_rating,status,messaging_limit_tier"
 
 
@@ -190,6 +191,20 @@ def meta_error(payload) -> dict | None:
         "title": str(error.get("message") or "")[:300],
         "details": str(data.get("details") or "")[:500],
     }
+
+
+def window_closed(phone: str) -> CloudRejected:
+    """The refusal Meta would give a free-form message outside the contact's 24-hour window, made here."""
+    meta = {
+        "code": WINDOW_CLOSED_CODE,
+        "title": "Re-engagement message",
+        "details": "No message from the contact in the last 24 hours: only a template can be sent (checked here)",
+    }
+    error = CloudRejected(
+        f"{NAME}: the 24-hour customer service window of {phone} is closed", code=f"meta_{WINDOW_CLOSED_CODE}"
+    )
+    error.meta, error.action = meta, action_for(WINDOW_CLOSED_CODE)
+    return error
 
 
 def _raise_for_answer(response) -> None:

@@ -42,6 +42,7 @@ def apply_inbound_message(*, instance: WhatsAppInstance, event: InboundMessage, 
         organization=instance.organization, phone=event.phone, name=event.contact_name
     )
     when = event.occurred_at or at
+    instance_services.record_contact_message(instance=instance, phone=event.phone, at=when)
     transaction.on_commit(lambda: instance_services.record_reply(instance_id=instance.id))
     replied = record_reply(instance=instance, contact=contact, at=when)
     policy = policy_for(organization_id=instance.organization_id)

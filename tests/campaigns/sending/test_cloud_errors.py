@@ -10,6 +10,7 @@ from campaigns.models import CampaignLog, Execution, Recipient
 from campaigns.sending import dispatch
 from campaigns.services import starting
 from contacts.models import Contact
+from instances.services import record_contact_message
 from tests.factories.campaigns import CampaignFactory
 from tests.factories.contacts import ContactFactory
 from tests.factories.instances import CloudInstanceFactory
@@ -23,8 +24,14 @@ def cloud(org_a, fake_graph):
 
 
 @pytest.fixture
-def contact(org_a):
-    return ContactFactory(organization=org_a, phone="+5511988887777")
+def contact(org_a, cloud):
+    contact = ContactFactory(organization=org_a, phone="+5511988887777")
+    open_window(cloud, contact)
+    return contact
+
+
+def open_window(cloud, contact, *, at=None):
+    record_contact_message(instance=cloud, phone=contact.phone, at=at or timezone.now() - timedelta(minutes=5))
 
 
 def run(org_a, cloud) -> Recipient:
@@ -90,7 +97,7 @@ def test_undeliverable_fails_and_marks_the_contact_not_reachable(org_a, cloud, c
     assert Contact.objects.get(id=contact.id).unreachable_at is not None
 
 
-def test_window_closed_fails_naming_the_window(org_a, cloud, contact, fake_graph):
+def test_window_closed_at_meta_fails_naming_the_window(org_a, cloud, contact, fake_graph):
     fake_graph.refuse("5511988887777", 131047)
 
     recipient = run(org_a, cloud)
@@ -99,10 +106,41 @@ def test_window_closed_fails_naming_the_window(org_a, cloud, contact, fake_graph
     assert "24-hour customer service window" in recipient.error
 
 
+def test_an_older_message_does_not_close_a_window(org_a, cloud, fake_graph):
+    inside = ContactFactory(organization=org_a, phone="+5511900000001")
+    outside = ContactFactory(organization=org_a, phone="+5511900000002")
+    now = timezone.now()
+    open_window(cloud, inside, at=now - timedelta(hours=23, minutes=59))
+    open_window(cloud, outside, at=now - timedelta(hours=23, minutes=58))
+    execution = starting.start_campaign(campaign=CampaignFactory(organization=org_a, instances=[cloud]))
+    open_window(cloud, outside, at=now - timedelta(hours=24, minutes=1))  # only moves forward: still 23:58
+
+    dispatch.run(execution.id)
+
+    statuses = dict(Recipient.objects.filter(execution=execution).values_list("phone", "status"))
+    assert statuses == {inside.phone: "sent", outside.phone: "sent"}
+
+
+def test_a_window_that_closes_during_the_execution_fails_that_recipient(org_a, cloud, fake_graph):
+    contact = ContactFactory(organization=org_a, phone="+5511900000003")
+    now = timezone.now()
+    open_window(cloud, contact, at=now - timedelta(hours=23, minutes=59))
+    execution = starting.start_campaign(campaign=CampaignFactory(organization=org_a, instances=[cloud]))
+
+    with time_machine.travel(now + timedelta(minutes=2), tick=False):  # the execution ran late
+        dispatch.run(execution.id)
+
+    recipient = Recipient.objects.get(execution=execution)
+    assert recipient.status == "failed"
+    assert recipient.provider_error["code"] == 131047
+    assert "24-hour customer service window" in recipient.error
+    assert fake_graph.sends == []
+
+
 @pytest.mark.parametrize("code", [131008, 132001])
 def test_a_template_or_parameter_error_fails_and_pauses_the_execution(org_a, cloud, fake_graph, code):
     for i in range(3):
-        ContactFactory(organization=org_a, phone=f"+551198888000{i}")
+        open_window(cloud, ContactFactory(organization=org_a, phone=f"+551198888000{i}"))
     fake_graph.refuse_next(code)
     execution = starting.start_campaign(campaign=CampaignFactory(organization=org_a, instances=[cloud]))
 

@@ -1,4 +1,8 @@
+from datetime import timedelta
+
 import pytest
+import time_machine
+from django.utils import timezone
 
 from instances import services
 from instances.cloud_errors import BACKOFF, INSTANCE, RETRY, STOP_STEP, UNREACHABLE, WAIT_CONTACT, WINDOW_CLOSED
@@ -11,10 +15,15 @@ from tests.support.instances import flushed
 
 pytestmark = pytest.mark.django_db
 
+PHONE = "+5511999999999"
+
 
 @pytest.fixture
 def cloud(org_a, fake_graph):
-    return CloudInstanceFactory(organization=org_a, cloud_phone_number_id="106540352242922")
+    instance = CloudInstanceFactory(organization=org_a, cloud_phone_number_id="106540352242922")
+    # The contact wrote a minute ago: free-form messages may go (the window is tested below).
+    services.record_contact_message(instance=instance, phone=PHONE, at=timezone.now() - timedelta(minutes=1))
+    return instance
 
 
 def test_send_text_posts_meta_shape_with_the_bearer_token(cloud, fake_graph, settings):
@@ -151,7 +160,7 @@ def test_a_number_without_a_token_is_refused_before_any_request(org_a, fake_grap
     cloud.save()
 
     with pytest.raises(ProviderRejected) as caught:
-        services.send_text(instance=cloud, phone="+5511999999999", text="Olá")
+        services.send_template(instance=cloud, phone="+5511999999999", name="boas_vindas", language="pt_BR")
 
     assert caught.value.code == "bad_configuration"
     assert fake_graph.requests == []
@@ -177,3 +186,34 @@ def test_secrets_are_encrypted_at_rest_and_merged(org_a, secret_keys):
         "verify_token": "verify-5678",
     }
     assert cloud.cloud_secret_hint() == "access_token, app_secret, verify_token"
+
+
+def test_free_form_goes_inside_the_window_and_is_refused_outside_it_without_a_request(cloud, fake_graph):
+    wrote = timezone.now()
+    services.record_contact_message(instance=cloud, phone=PHONE, at=wrote)
+
+    with time_machine.travel(wrote + timedelta(hours=23, minutes=59), tick=False):
+        services.send_text(instance=cloud, phone=PHONE, text="Ainda dentro")
+    with time_machine.travel(wrote + timedelta(hours=24, minutes=1), tick=False):
+        with pytest.raises(CloudRejected) as caught:
+            services.send_text(instance=cloud, phone=PHONE, text="Fora")
+        services.send_template(instance=cloud, phone=PHONE, name="retomada", language="pt_BR")
+
+    assert caught.value.action.kind == WINDOW_CLOSED and caught.value.meta["code"] == 131047
+    assert [r.json["type"] for r in fake_graph.sends] == ["text", "template"]
+
+
+def test_a_contact_that_never_wrote_gets_no_free_form(cloud, fake_graph):
+    with pytest.raises(CloudRejected):
+        services.send_text(instance=cloud, phone="+5511911112222", text="Olá")
+
+    assert fake_graph.sends == []
+
+
+def test_the_window_only_moves_forward(cloud):
+    now = timezone.now()
+    services.record_contact_message(instance=cloud, phone=PHONE, at=now)
+    services.record_contact_message(instance=cloud, phone=PHONE, at=now - timedelta(hours=30))
+
+    with time_machine.travel(now + timedelta(hours=23), tick=False):
+        assert services.window_open(instance=cloud, phone=PHONE)

@@ -1,10 +1,13 @@
 """Statuses and inbound messages through the durable intake, as Meta posts them."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from campaigns.models import Recipient
 from contacts.models import Contact
 from flows.models import MessageHistory
+from instances.models import ContactWindow
 from webhooks.cloud.intake import retry_unapplied
 from webhooks.models import WebhookEvent
 
@@ -91,6 +94,13 @@ def test_a_text_message_reaches_the_flows(cloud, apply_in_request, no_waits):
     history = MessageHistory.objects.get(direction="in")
     assert history.contact_id == contact.id
     assert "another color" in history.text
+
+
+def test_a_contacts_message_opens_its_window_at_the_messages_time(cloud, apply_in_request, no_waits):
+    post(cloud, load("text_message.json"))
+
+    window = ContactWindow.objects.get(instance=cloud, phone="+16505551234")
+    assert window.last_inbound_at == datetime.fromtimestamp(1749416383, tz=UTC)
 
 
 @pytest.mark.parametrize(
