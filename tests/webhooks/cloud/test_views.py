@@ -5,7 +5,7 @@ import json
 import pytest
 from django.test import Client
 
-from tests.support.fakes.graph_api import signature
+from tests.support.fakes.graph_api import post_webhook, signature
 from webhooks.models import WebhookEvent
 
 from .conftest import load, post
@@ -103,3 +103,17 @@ def test_items_about_another_number_are_not_stored(cloud):
 
     assert post(cloud, payload).json() == {"status": "ignored", "accepted": 0, "duplicate": 0, "other_number": 1}
     assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_fake_graph_api_posts_signed_webhooks_a_live_server_accepts(live_server, org_a, secret_keys):
+    from tests.factories.instances import CloudInstanceFactory
+
+    cloud = CloudInstanceFactory(organization=org_a, cloud_phone_number_id="106540352242922")
+    url = f"{live_server.url}/api/webhooks/cloud/{cloud.webhook_secret}/"
+
+    status, body = post_webhook(url, load("status_sent.json"), "app-secret-1234")
+    refused, _ = post_webhook(url, load("status_sent.json"), "not-the-app-secret")
+
+    assert (status, json.loads(body)["accepted"]) == (200, 1)
+    assert refused == 401
