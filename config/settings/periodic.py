@@ -27,6 +27,7 @@ SYSTEM_PERIODIC_TASKS: dict[str, dict] = {
         "task": "webhooks.tasks.retry_unapplied_webhook_events",
         "every_seconds": 60,
     },
+    "instances: sync message templates": {"task": "instances.tasks.sync_message_templates", "every_seconds": 3600},
     "webhooks: retry unapplied Cloud API events": {
         "task": "webhooks.cloud.tasks.retry_unapplied_cloud_events",
         "every_seconds": 60,

@@ -36,6 +36,7 @@ from instances.providers.base import (
 NAME = "WhatsApp Cloud API"
 MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
 WINDOW_CLOSED_CODE = 131047
+TEMPLATE_FIELDS = "id,name,language,status,category,quality_score,components,rejected_reason"
 HEALTH_FIELDS = "display_phone_number,verified_name,quality_rating,status,messaging_limit_tier"
 
 
@@ -108,6 +109,25 @@ class Cloud(Provider):
                 f"{NAME} accepted the upload but its answer has no id", code="unreadable_answer"
             )
         return str(media_id)
+
+    def list_templates(self, instance, *, page_size: int = 100, max_pages: int = 50) -> list[dict]:
+        """Every template of the number's WhatsApp Business Account, following Meta's cursors."""
+        base = settings.CLOUD_API_BASE_URL.rstrip("/")
+        url = f"{base}/{settings.CLOUD_API_VERSION}/{instance.cloud_business_account_id}/message_templates"
+        query = f"fields={TEMPLATE_FIELDS}&limit={page_size}"
+        templates, after = [], ""
+        for _ in range(max_pages):
+            response = http.request(
+                "GET", f"{url}?{query}" + (f"&after={after}" if after else ""), headers=_headers(instance)
+            )
+            _raise_for_answer(response)
+            payload = accepted_json(response, NAME)
+            templates += [t for t in payload.get("data") or [] if isinstance(t, dict)]
+            paging = payload.get("paging") if isinstance(payload.get("paging"), dict) else {}
+            after = (paging.get("cursors") or {}).get("after") if paging.get("next") else ""
+            if not after:
+                break
+        return templates
 
     def phone_number_health(self, instance) -> dict:
         """The number as Meta sees it (display number, name, quality rating, status)."""

@@ -47,10 +47,22 @@ class InboundMessage:
 
 
 @dataclass(frozen=True)
+class TemplateStatus:
+    """`message_template_status_update`: Meta approved, rejected, paused or disabled a template."""
+
+    business_account_id: str
+    template_id: str
+    name: str
+    language: str
+    status: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Unhandled:
     """A well-formed change we do not act on (another field, a message type we do not read)."""
 
     reason: str
 
 
-CloudEvent = MessageStatus | InboundMessage | Unhandled
+CloudEvent = MessageStatus | InboundMessage | TemplateStatus | Unhandled

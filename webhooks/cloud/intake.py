@@ -38,7 +38,11 @@ def receive(*, instance, payload) -> dict:
     counts = {"accepted": 0, "duplicate": 0, "other_number": 0}
     new = []
     for item in split(payload):
-        if item.phone_number_id != instance.cloud_phone_number_id:
+        account_item = item.event == "template_status"
+        if account_item and item.payload["business_account_id"] != instance.cloud_business_account_id:
+            counts["other_number"] += 1
+            continue
+        if not account_item and item.phone_number_id != instance.cloud_phone_number_id:
             counts["other_number"] += 1
             continue
         event_id = store(instance=instance, provider=PROVIDER, name=item.event, payload=item.payload, parsed=item)

@@ -4,8 +4,8 @@ One POST may carry many entries, changes, statuses and messages. `split()` cuts 
 one `Item` per status or message, each with its own dedupe key (a redelivered batch
 stores nothing twice) and a payload of its own: the change's `value` with just that
 status or message, which `parse_item()` reads back into a typed event when it is applied.
-Changes of other fields (`message_template_status_update`, `account_update`, ...) are
-`Unhandled` for now.
+A `message_template_status_update` change is one item about the account (its
+`business_account_id`); changes of other fields (`account_update`, ...) are ignored.
 
 Shapes: https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/
 and .../messages/status/ (docs/cloud-api.md).
@@ -16,10 +16,11 @@ from datetime import UTC, datetime
 
 from contacts.phones import InvalidPhone, normalize_phone
 from webhooks.checked import BadPayload, Checked
-from webhooks.cloud.events import InboundMessage, MessageStatus, Unhandled
+from webhooks.cloud.events import InboundMessage, MessageStatus, TemplateStatus, Unhandled
 
 OBJECT = "whatsapp_business_account"
 MESSAGES = "messages"
+TEMPLATE_STATUS = "message_template_status_update"
 STATUSES = {"sent", "delivered", "read", "failed"}
 # Longest values the rows that keep them hold (campaigns.models.Recipient, flows.models).
 MESSAGE_ID, NAME, TEXT, FILE_NAME, REPLY_ID = 128, 200, 4096, 255, 256
@@ -27,8 +28,8 @@ MESSAGE_ID, NAME, TEXT, FILE_NAME, REPLY_ID = 128, 200, 4096, 255, 256
 
 @dataclass(frozen=True)
 class Item:
-    phone_number_id: str
-    event: str  # "status" or "message"
+    phone_number_id: str  # the number the item is about ("" for the account's items)
+    event: str  # "status", "message" or "template_status"
     dedupe_key: str
     payload: dict  # {"field": "messages", "value": {... one status or one message ...}}
     provider_time: datetime | None
@@ -40,9 +41,13 @@ def split(payload) -> list[Item]:
         raise BadPayload(f"object must be {OBJECT}")
     items = []
     for entry in root["entry"].items():
-        for change in entry.object().get("changes", []).items():
+        entry = entry.object()
+        for change in entry.get("changes", []).items():
             change = change.object()
-            if change["field"].string() != MESSAGES:
+            field = change["field"].string()
+            if field == TEMPLATE_STATUS:
+                items.append(_template_item(entry, change["value"].object()))
+            if field != MESSAGES:
                 continue
             value = change["value"].object()
             phone_number_id = value["metadata"].object()["phone_number_id"].string(max_length=32)
@@ -60,13 +65,33 @@ def split(payload) -> list[Item]:
     return items
 
 
+def _template_item(entry: Checked, value: Checked) -> Item:
+    account = entry["id"].string(max_length=32)
+    template_id = value.get("message_template_id").optional_integer()
+    status = value["event"].string(max_length=32)
+    at = entry.get("time").optional_integer()
+    key = f"template:{account}:{template_id}:{status}:{at}"
+    payload = {"field": TEMPLATE_STATUS, "business_account_id": account, "value": value.value}
+    return Item("", "template_status", key, payload, _time(entry.get("time")))
+
+
 def _item(phone_number_id, event, key, common, kind, one: Checked, at) -> Item:
     return Item(phone_number_id, event, key, {"field": MESSAGES, "value": {**common, kind: [one.value]}}, at)
 
 
-def parse_item(payload) -> MessageStatus | InboundMessage | Unhandled:
+def parse_item(payload) -> MessageStatus | InboundMessage | TemplateStatus | Unhandled:
     """The event a stored item holds."""
-    value = Checked(payload).object()["value"].object()
+    root = Checked(payload).object()
+    value = root["value"].object()
+    if root.get("field").optional_string() == TEMPLATE_STATUS:
+        return TemplateStatus(
+            business_account_id=root["business_account_id"].string(),
+            template_id=str(value.get("message_template_id").optional_integer() or ""),
+            name=value["message_template_name"].string(max_length=512),
+            language=value["message_template_language"].string(max_length=16),
+            status=value["event"].string(max_length=32),
+            reason=value.get("reason").optional_string()[:255],
+        )
     if "statuses" in value:
         return _status(value["statuses"].items()[0])
     message = value["messages"].items()[0]

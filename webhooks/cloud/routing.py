@@ -22,7 +22,8 @@ from flows.history import record_unanswered_message
 from flows.inbound import handle_inbound_message
 from instances import services as instance_services
 from instances.models import WhatsAppInstance
-from webhooks.cloud.events import InboundMessage, MessageStatus, Unhandled
+from instances.templates import apply_status_update
+from webhooks.cloud.events import InboundMessage, MessageStatus, TemplateStatus, Unhandled
 from webhooks.queries import policy_for
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,17 @@ def apply_inbound_message(*, instance: WhatsAppInstance, event: InboundMessage, 
     return "replied" if replied else f"flow_{outcome.reason}"
 
 
+def apply_template_status(*, instance: WhatsAppInstance, event: TemplateStatus, at: datetime) -> str:
+    return apply_status_update(
+        instance=instance,
+        meta_id=event.template_id,
+        name=event.name,
+        language=event.language,
+        status=event.status,
+        reason=event.reason,
+    )
+
+
 def apply_unhandled(*, instance: WhatsAppInstance, event: Unhandled, at: datetime) -> str:
     return "ignored"
 
@@ -70,6 +82,7 @@ def apply_unhandled(*, instance: WhatsAppInstance, event: Unhandled, at: datetim
 APPLIERS = {
     MessageStatus: apply_message_status,
     InboundMessage: apply_inbound_message,
+    TemplateStatus: apply_template_status,
     Unhandled: apply_unhandled,
 }
 

@@ -104,6 +104,9 @@ class FakeGraphAPI(FakeProviderServer):
         self._refusals: dict[str, int] = {}
         self._next: list[int] = []
         self._refusal_lock = threading.Lock()
+        # The account's templates, as `GET /{waba-id}/message_templates` lists them (`page_size` a page).
+        self.templates: list[dict] = []
+        self.page_size = 100
 
     def refuse(self, phone_digits: str, code: int) -> None:
         """Refuse every send to this number with Meta's error `code`."""
@@ -119,7 +122,7 @@ class FakeGraphAPI(FakeProviderServer):
 
     def default_answer(self, request: RecordedRequest) -> tuple[int, object]:
         path = request.path.split("?", 1)[0]
-        match = re.fullmatch(r"/v\d+\.\d+/(\d+)(/messages|/media)?", path)
+        match = re.fullmatch(r"/v\d+\.\d+/(\d+)(/messages|/media|/message_templates)?", path)
         if match is None:
             return 400, {"error": {"message": "Unknown path components", "type": "OAuthException", "code": 2500}}
         if request.header("authorization") != f"Bearer {self.token}":
@@ -127,6 +130,8 @@ class FakeGraphAPI(FakeProviderServer):
         phone_number_id, edge = match.groups()
         if edge is None and request.method == "GET":
             return 200, {"id": phone_number_id, "display_phone_number": "+55 11 4000-0000", **self.health}
+        if edge == "/message_templates":
+            return 200, self._templates_page(request.path)
         if edge == "/media":
             return 200, {"id": str(uuid.uuid4().int)[:16]}
         body = request.json or {}
@@ -147,3 +152,25 @@ class FakeGraphAPI(FakeProviderServer):
             "contacts": [{"input": to, "wa_id": to}],
             "messages": [{"id": wamid, "message_status": "accepted"}],
         }
+
+    def _templates_page(self, target: str) -> dict:
+        query = dict(part.split("=", 1) for part in target.partition("?")[2].split("&") if "=" in part)
+        start = int(query.get("after") or 0)
+        page = self.templates[start : start + self.page_size]
+        answer = {"data": page, "paging": {"cursors": {"before": str(start), "after": str(start + len(page))}}}
+        if start + len(page) < len(self.templates):
+            answer["paging"]["next"] = f"{self.url}{target.split('?')[0]}?after={start + len(page)}"
+        return answer
+
+
+def template(name: str, *, language: str = "pt_BR", status: str = "APPROVED", category: str = "MARKETING") -> dict:
+    """A template as Meta's list answers it."""
+    return {
+        "id": str(abs(hash((name, language))) % 10**15),
+        "name": name,
+        "language": language,
+        "status": status,
+        "category": category,
+        "quality_score": {"score": "GREEN"},
+        "components": [{"type": "BODY", "text": "Olá {{1}}, seu desconto é {{2}}"}],
+    }

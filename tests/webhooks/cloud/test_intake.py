@@ -7,7 +7,7 @@ import pytest
 from campaigns.models import Recipient
 from contacts.models import Contact
 from flows.models import MessageHistory
-from instances.models import ContactWindow
+from instances.models import ContactWindow, MessageTemplate
 from webhooks.cloud.intake import retry_unapplied
 from webhooks.models import WebhookEvent
 
@@ -133,3 +133,19 @@ def test_a_failed_application_is_kept_and_retried(cloud, recipient, monkeypatch,
     assert retry_unapplied(older_than_seconds=0) == {"delivered": 1}
     assert status_of(recipient) == "delivered"
     assert WebhookEvent.objects.get().status == "applied"
+
+
+def test_a_template_status_notice_reaches_the_accounts_template(cloud, apply_in_request):
+    response = post(cloud, load("message_template_status_update.json"))
+
+    assert response.json()["accepted"] == 1
+    row = MessageTemplate.objects.get(name="welcome_template", language="en_US")
+    assert (row.status, row.reason, row.meta_id) == ("REJECTED", "INVALID_FORMAT", "806312974732579")
+
+
+def test_a_template_notice_of_another_account_is_not_stored(cloud, apply_in_request):
+    payload = load("message_template_status_update.json")
+    payload["entry"][0]["id"] = "999"
+
+    assert post(cloud, payload).json()["other_number"] == 1
+    assert not MessageTemplate.objects.exists()

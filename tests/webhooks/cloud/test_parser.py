@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from webhooks.checked import BadPayload
-from webhooks.cloud.events import InboundMessage, MessageStatus, Unhandled
+from webhooks.cloud.events import InboundMessage, MessageStatus, TemplateStatus, Unhandled
 from webhooks.cloud.parser import parse_item, split
 
 from .conftest import FIXTURES, PHONE_NUMBER_ID, SENT_ID, load
@@ -15,8 +15,12 @@ from .conftest import FIXTURES, PHONE_NUMBER_ID, SENT_ID, load
 def test_every_fixture_is_one_item_of_the_number(name):
     [item] = split(load(name))
 
-    assert item.phone_number_id == PHONE_NUMBER_ID
-    assert isinstance(parse_item(item.payload), MessageStatus | InboundMessage)
+    if item.event == "template_status":
+        assert item.payload["business_account_id"] == "102290129340398"
+        assert isinstance(parse_item(item.payload), TemplateStatus)
+    else:
+        assert item.phone_number_id == PHONE_NUMBER_ID
+        assert isinstance(parse_item(item.payload), MessageStatus | InboundMessage)
 
 
 def test_a_status_carries_errors_pricing_and_conversation():
