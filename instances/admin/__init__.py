@@ -1,3 +1,6 @@
-"""The admin of WhatsApp numbers, by sub-domain: the numbers (`numbers`), their forms and filters, the sandbox."""
+"""The admin of WhatsApp numbers, by sub-domain.
 
-from instances.admin import numbers, sandbox  # noqa: F401  (registers the admins)
+The numbers (`numbers`), their forms and filters, the sandbox, the Cloud API's message templates.
+"""
+
+from instances.admin import numbers, sandbox, templates  # noqa: F401  (registers the admins)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin import TenantAdmin
 from accounts.models import Membership
 from accounts.queries import organization_roles
-from instances import connection, qr_codes, services
+from instances import connection, qr_codes, services, templates
 from instances.admin.filters import HealthFilter, NeedsQrLoginFilter
 from instances.admin.forms import TestMessageForm, WhatsAppInstanceForm
 from instances.models import InstanceDay, WhatsAppInstance
@@ -116,7 +116,7 @@ class WhatsAppInstanceAdmin(TenantAdmin):
             },
         ),
     ]
-    actions = ["check_connection", "send_test_message", "configure_webhook"]
+    actions = ["check_connection", "send_test_message", "configure_webhook", "sync_message_templates"]
     change_form_template = "admin/instances/whatsappinstance/change_form.html"
     # A QR code expires within a minute; the connect page asks for a new one this often.
     qr_refresh_seconds = 20
@@ -300,6 +300,18 @@ class WhatsAppInstanceAdmin(TenantAdmin):
             queryset.filter(provider=WhatsAppInstance.Provider.EVOLUTION),
             lambda instance: services.configure_webhook(instance=instance),
             _("%(instance)s: webhook set to %(detail)s."),
+        )
+
+    @admin.action(description=_("Sync message templates (Cloud API)"), permissions=["change"])
+    def sync_message_templates(self, request, queryset):
+        others = queryset.exclude(provider=WhatsAppInstance.Provider.CLOUD)
+        for instance in others:
+            self.message_user(request, _("%(instance)s: only Cloud API numbers.") % {"instance": instance}, "warning")
+        self._each(
+            request,
+            queryset.filter(provider=WhatsAppInstance.Provider.CLOUD),
+            lambda instance: templates.sync_templates(instance=instance),
+            _("%(instance)s: %(detail)s templates synced."),
         )
 
     @admin.action(description=_("Send test message"), permissions=["change"])

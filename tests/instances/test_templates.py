@@ -68,3 +68,18 @@ def test_the_beat_job_syncs_each_account_once(org_a, cloud, fake_graph):
 
     assert list(results.values()) == [1]
     assert len(fake_graph.requests_to(r"/message_templates", method="GET")) == 1
+
+
+def test_the_admin_syncs_and_lists_the_templates(admin_client, cloud, fake_graph):
+    from django.urls import reverse
+
+    fake_graph.templates = [template("boas_vindas"), template("promo", status="REJECTED")]
+    changelist = reverse("admin:instances_whatsappinstance_changelist")
+
+    response = admin_client.post(
+        changelist, {"action": "sync_message_templates", "_selected_action": [cloud.id]}, follow=True
+    )
+
+    assert "2 templates synced" in response.content.decode()
+    page = admin_client.get(reverse("admin:instances_messagetemplate_changelist")).content.decode()
+    assert "boas_vindas" in page and "REJECTED" in page
