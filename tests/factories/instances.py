@@ -1,6 +1,6 @@
 import factory
 
-from instances.models import SandboxMessage, WhatsAppInstance
+from instances.models import MessageTemplate, SandboxMessage, WhatsAppInstance
 from tests.factories.accounts import OrganizationFactory
 
 
@@ -60,7 +60,22 @@ class SandboxMessageFactory(factory.django.DjangoModelFactory):
     provider_message_id = factory.Sequence(lambda n: f"SBXTEST{n:08d}")
 
 
+def make_message_template(organization) -> MessageTemplate:
+    from django.utils import timezone
+
+    return MessageTemplate.objects.create(
+        organization=organization,
+        business_account_id="102290129340398",
+        name=f"modelo_{MessageTemplate.objects.count()}",
+        language="pt_BR",
+        category="UTILITY",
+        status=MessageTemplate.APPROVED,
+        synced_at=timezone.now(),
+    )
+
+
 TENANT_FACTORIES = {
     WhatsAppInstance: lambda organization: WhatsAppInstanceFactory(organization=organization),
     SandboxMessage: lambda organization: SandboxMessageFactory(instance__organization=organization),
+    MessageTemplate: make_message_template,
 }
