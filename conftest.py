@@ -126,6 +126,25 @@ def fake_provider():
 
 
 @pytest.fixture
+def secret_keys(settings):
+    """A Fernet key for secrets at rest (core.crypto): outside DEBUG there is no default one."""
+    from cryptography.fernet import Fernet
+
+    settings.INTEGRATIONS_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    return settings.INTEGRATIONS_ENCRYPTION_KEYS
+
+
+@pytest.fixture
+def fake_graph(settings, secret_keys):
+    """Meta's Graph API (the WhatsApp Cloud API) on 127.0.0.1, set as CLOUD_API_BASE_URL (tests/support/fakes)."""
+    from tests.support.fakes.graph_api import FakeGraphAPI
+
+    with FakeGraphAPI() as server:
+        settings.CLOUD_API_BASE_URL = server.url
+        yield server
+
+
+@pytest.fixture
 def browser_plumbing(monkeypatch):
     """Playwright's sync API runs an event loop in this thread; Celery tasks run eagerly (plumbing)."""
     from config.celery import app

@@ -9,6 +9,7 @@ app = Celery("whatsflow")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["config"])  # config.tasks: the nightly retention
+app.autodiscover_tasks(["webhooks.cloud"])  # one provider's folder keeps its own tasks
 
 
 def _ensure_filesystem_broker_folders() -> None:

@@ -42,6 +42,12 @@ class Contact(TenantModel):
     opt_out_source = models.CharField(
         _("opt-out source"), max_length=100, blank=True, help_text=_("e.g. keyword:SAIR, admin, api")
     )
+    unreachable_at = models.DateTimeField(
+        _("not reachable on WhatsApp since"),
+        null=True,
+        blank=True,
+        help_text=_("WhatsApp said the number cannot receive messages (Meta's error 131026)"),
+    )
     last_interaction_at = models.DateTimeField(_("last interaction at"), null=True, blank=True)
     total_messages_received = models.PositiveIntegerField(_("messages received"), default=0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

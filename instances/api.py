@@ -9,10 +9,14 @@ from accounts.queries import organization_roles
 from accounts.tenancy import TenantModelViewSet
 from contacts.phones import InvalidPhone, normalize_phone
 from instances import connection, services
-from instances.models import WhatsAppInstance
+from instances.models import CLOUD_SECRETS, WhatsAppInstance
 from instances.providers.base import ProviderError, ProviderOutcomeUnknown, ProviderRejected
 
 SECRET_FIELDS = ("api_key", "integration_key")
+# Write-only fields of a Cloud API number's secrets (stored encrypted, `WhatsAppInstance.cloud_secrets`).
+CLOUD_SECRET_FIELDS = {f"cloud_{name}": name for name in CLOUD_SECRETS}
+# What a new Cloud API number cannot work without: sends need the token, webhooks the app secret.
+CLOUD_REQUIRED = ("cloud_access_token", "cloud_app_secret")
 
 
 def mask(secret: str) -> str:
@@ -25,6 +29,16 @@ class WhatsAppInstanceSerializer(serializers.ModelSerializer):
     integration_key = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=255)
     api_key_hint = serializers.SerializerMethodField()
     integration_key_hint = serializers.SerializerMethodField()
+    cloud_access_token = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=1000, help_text="Cloud API: the permanent token"
+    )
+    cloud_app_secret = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=255, help_text="Cloud API: the Meta app's secret"
+    )
+    cloud_verify_token = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=255, help_text="Cloud API: the verify token"
+    )
+    cloud_secrets_stored = serializers.SerializerMethodField()
     webhook_url = serializers.SerializerMethodField()
     daily_cap_today = serializers.SerializerMethodField()
     daily_cap_left = serializers.SerializerMethodField()
@@ -44,6 +58,12 @@ class WhatsAppInstanceSerializer(serializers.ModelSerializer):
             "api_key_hint",
             "integration_key",
             "integration_key_hint",
+            "cloud_phone_number_id",
+            "cloud_business_account_id",
+            "cloud_access_token",
+            "cloud_app_secret",
+            "cloud_verify_token",
+            "cloud_secrets_stored",
             "webhook_url",
             "status",
             "connection_state",
@@ -78,6 +98,12 @@ class WhatsAppInstanceSerializer(serializers.ModelSerializer):
     def get_integration_key_hint(self, obj) -> str:
         return mask(obj.integration_key)
 
+    def get_cloud_secrets_stored(self, obj) -> list[str]:
+        """Which Cloud API secrets are stored (their names, never their values)."""
+        if obj.provider != WhatsAppInstance.Provider.CLOUD:
+            return []
+        return [name for name in obj.cloud_secret_hint().split(", ") if name]
+
     def get_webhook_url(self, obj) -> str | None:
         """The URL embeds the instance's webhook secret: only its organization's admins see it."""
         request = self.context.get("request")
@@ -99,8 +125,18 @@ class WhatsAppInstanceSerializer(serializers.ModelSerializer):
         return self._cap(obj).get("left")
 
     def validate(self, attrs):
+        secrets = {CLOUD_SECRET_FIELDS[f]: attrs.pop(f) for f in list(attrs) if f in CLOUD_SECRET_FIELDS}
         # The model's clean() holds the per-provider rules; run it on the would-be row.
         candidate = WhatsAppInstance(**{**self._current_values(), **attrs})
+        if candidate.provider == WhatsAppInstance.Provider.CLOUD:
+            stored = self.instance.cloud_secrets() if self.instance and self.instance.cloud_secrets_encrypted else {}
+            missing = {
+                field: ["Required for Cloud API instances."]
+                for field in CLOUD_REQUIRED
+                if not (secrets.get(CLOUD_SECRET_FIELDS[field]) or stored.get(CLOUD_SECRET_FIELDS[field]))
+            }
+            if missing:
+                raise serializers.ValidationError(missing)
         if self.instance is not None:
             candidate.pk, candidate._state.adding = self.instance.pk, False  # not unique against itself
         candidate.clean()
@@ -109,9 +145,27 @@ class WhatsAppInstanceSerializer(serializers.ModelSerializer):
         try:
             candidate.validate_constraints()
         except DjangoValidationError as error:
-            # The per-server name uniqueness; its message says nothing of who has the name.
-            raise serializers.ValidationError({"instance_name": error.messages}) from None
+            # The uniqueness of a name per server or of a phone number id; neither says who has it.
+            field = (
+                "cloud_phone_number_id" if candidate.provider == WhatsAppInstance.Provider.CLOUD else "instance_name"
+            )
+            raise serializers.ValidationError({field: error.messages}) from None
+        attrs["_cloud_secrets"] = secrets
         return attrs
+
+    def create(self, validated_data):
+        secrets = validated_data.pop("_cloud_secrets", {})
+        instance = WhatsAppInstance(**validated_data)
+        if secrets:
+            instance.set_cloud_secrets(**secrets)
+        instance.save()
+        return instance
+
+    def update(self, instance, validated_data):
+        secrets = validated_data.pop("_cloud_secrets", {})
+        if secrets:
+            instance.set_cloud_secrets(**secrets)
+        return super().update(instance, validated_data)
 
     def _current_values(self) -> dict:
         if self.instance is None:

@@ -26,7 +26,11 @@ from instances.services import check_connection, configure_webhook
 
 logger = logging.getLogger(__name__)
 
-CHECKED_PROVIDERS = (WhatsAppInstance.Provider.EVOLUTION, WhatsAppInstance.Provider.GOSAC)
+CHECKED_PROVIDERS = (
+    WhatsAppInstance.Provider.EVOLUTION,
+    WhatsAppInstance.Provider.GOSAC,
+    WhatsAppInstance.Provider.CLOUD,
+)
 
 
 def is_stale(instance: WhatsAppInstance, *, at=None) -> bool:

@@ -49,8 +49,16 @@ def get_session() -> requests.Session:
     return _session
 
 
-def request(method: str, url: str, *, headers: dict | None = None, json: dict | None = None) -> requests.Response:
-    """Send one request; transport failures come back as classified provider errors."""
+def request(
+    method: str,
+    url: str,
+    *,
+    headers: dict | None = None,
+    json: dict | None = None,
+    data: dict | None = None,
+    files: dict | None = None,
+) -> requests.Response:
+    """Send one request (a JSON body, or a form with `files`); transport failures come back as classified errors."""
     parts = urlsplit(url)
     host = parts.netloc
     timeout = (settings.PROVIDER_CONNECT_TIMEOUT, settings.PROVIDER_READ_TIMEOUT)
@@ -60,7 +68,15 @@ def request(method: str, url: str, *, headers: dict | None = None, json: dict | 
             # Through a proxy the socket reaches the proxy, not the host: check the host's name here.
             check_url(url, must_resolve=False)
         return get_session().request(
-            method, url, headers=headers, json=json, timeout=timeout, allow_redirects=False, **environment
+            method,
+            url,
+            headers=headers,
+            json=json,
+            data=data,
+            files=files,
+            timeout=timeout,
+            allow_redirects=False,
+            **environment,
         )
     except ForbiddenAddress as exc:
         raise ProviderRejected(

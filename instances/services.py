@@ -15,7 +15,7 @@ import logging
 import time
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -24,9 +24,11 @@ from django.utils.translation import gettext as _
 from config import logfmt
 from config.metrics import PROVIDER_CALL_SECONDS, SENDS
 from instances import counters
-from instances.models import HEALTH_CLOSE_PENALTY, WhatsAppInstance
+from instances.health import HEALTH_CLOSE_PENALTY
+from instances.models import ContactWindow, WhatsAppInstance
 from instances.providers import get_provider
 from instances.providers.base import ProviderError, ProviderRejected, SendResult
+from instances.providers.cloud import window_closed
 from instances.signals import connection_changed
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,7 @@ logger = logging.getLogger(__name__)
 WEBHOOK_PATHS = {
     WhatsAppInstance.Provider.EVOLUTION: "evolution",
     WhatsAppInstance.Provider.GOSAC: "gosac",
+    WhatsAppInstance.Provider.CLOUD: "cloud",
 }
 
 
@@ -53,9 +56,63 @@ def send_media(
     return _send(instance, "send_media", phone=phone, url=url, caption=caption, filename=filename, mimetype=mimetype)
 
 
+def send_template(
+    *, instance: WhatsAppInstance, phone: str, name: str, language: str, components: list | None = None
+) -> SendResult:
+    """A Cloud API message template (`instances.providers.cloud`); other providers have none."""
+    return _send(instance, "send_template", phone=phone, name=name, language=language, components=components)
+
+
+def send_interactive(*, instance: WhatsAppInstance, phone: str, interactive: dict) -> SendResult:
+    return _send(instance, "send_interactive", phone=phone, interactive=interactive)
+
+
+def send_uploaded_media(
+    *, instance: WhatsAppInstance, phone: str, media_id: str, kind: str, caption: str = "", filename: str = ""
+) -> SendResult:
+    return _send(
+        instance, "send_uploaded_media", phone=phone, media_id=media_id, kind=kind, caption=caption, filename=filename
+    )
+
+
+def mark_as_read(*, instance: WhatsAppInstance, message_id: str) -> bool:
+    return _call(instance, "mark_as_read", message_id=message_id)
+
+
+# Sends Meta allows only inside the contact's 24-hour window (a template goes at any time).
+FREE_FORM_OPERATIONS = {"send_text", "send_media", "send_uploaded_media", "send_interactive"}
+
+
+def record_contact_message(*, instance: WhatsAppInstance, phone: str, at) -> None:
+    """A contact wrote to a Cloud API number: its window opens (or moves forward, never back)."""
+    windows = ContactWindow.objects.filter(instance_id=instance.id, phone=phone)
+    if windows.filter(last_inbound_at__lt=at).update(last_inbound_at=at) or windows.exists():
+        return
+    try:
+        with transaction.atomic():
+            ContactWindow.objects.create(instance_id=instance.id, phone=phone, last_inbound_at=at)
+    except IntegrityError:  # another message of the contact created it meanwhile
+        windows.filter(last_inbound_at__lt=at).update(last_inbound_at=at)
+
+
+def window_open(*, instance: WhatsAppInstance, phone: str, at=None) -> bool:
+    window = ContactWindow.objects.filter(instance_id=instance.id, phone=phone).first()
+    return window is not None and window.is_open(at or timezone.now())
+
+
+def _check_window(instance: WhatsAppInstance, operation: str, phone: str) -> None:
+    """Outside the window Meta refuses free-form messages (131047): refused here, at the moment of sending."""
+    if instance.provider != WhatsAppInstance.Provider.CLOUD or operation not in FREE_FORM_OPERATIONS:
+        return
+    if window_open(instance=instance, phone=phone):
+        return
+    raise window_closed(phone)
+
+
 def _send(instance: WhatsAppInstance, operation: str, **kwargs) -> SendResult:
     if instance.status != WhatsAppInstance.Status.ACTIVE:
         raise ProviderRejected(_("The instance is inactive."), code="instance_inactive", instance_level=True)
+    _check_window(instance, operation, kwargs.get("phone", ""))
     try:
         result = _call(instance, operation, **kwargs)
     except ProviderRejected as exc:
@@ -81,7 +138,7 @@ def _measured_call(instance: WhatsAppInstance, operation: str, **kwargs):
         result = getattr(client, operation)(instance, **kwargs)
     except ProviderError as exc:
         elapsed = time.monotonic() - started
-        _measure(instance.provider, operation, OUTCOMES.get(type(exc).__name__, "error"), elapsed)
+        _measure(instance.provider, operation, outcome_of(exc), elapsed)
         logger.warning(
             "provider call instance=%s provider=%s operation=%s outcome=%s code=%s status=%s latency_ms=%d: %s",
             instance.id,
@@ -108,7 +165,12 @@ def _measured_call(instance: WhatsAppInstance, operation: str, **kwargs):
 
 # Outcome labels of `whatsflow_sends_total` and `whatsflow_provider_call_seconds`.
 OUTCOMES = {"ProviderRejected": "rejected", "ProviderUnavailable": "unavailable", "ProviderOutcomeUnknown": "unknown"}
-SEND_OPERATIONS = {"send_text", "send_media"}
+SEND_OPERATIONS = {"send_text", "send_media", "send_template", "send_interactive", "send_uploaded_media"}
+
+
+def outcome_of(exc: ProviderError) -> str:
+    """The label of the error's class, or of the class it refines (e.g. a Cloud API refusal)."""
+    return next((OUTCOMES[cls.__name__] for cls in type(exc).__mro__ if cls.__name__ in OUTCOMES), "error")
 
 
 def _measure(provider: str, operation: str, outcome: str, elapsed: float) -> None:

@@ -35,3 +35,10 @@ def refresh_stale_connections() -> int:
     from instances.connection import refresh_stale
 
     return refresh_stale()
+
+
+@shared_task
+def sync_message_templates() -> dict:
+    from instances.templates import sync_all
+
+    return sync_all()

@@ -6,10 +6,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 @register(Tags.security, deploy=True)
 def encryption_keys(app_configs, **kwargs):
-    from integrations import crypto
+    from core import crypto
 
     try:
-        crypto._fernet()
+        crypto.fernet()
     except ImproperlyConfigured as error:
         return [Error(str(error), id="integrations.E001")]
     return []

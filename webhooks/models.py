@@ -27,6 +27,7 @@ class WebhookEvent(TenantModel):
     class Provider(models.TextChoices):
         EVOLUTION = "evolution", _("Evolution API")
         SANDBOX = "sandbox", _("Sandbox")
+        CLOUD = "cloud", _("WhatsApp Cloud API (Meta)")
 
     provider = models.CharField(_("provider"), max_length=16, choices=Provider.choices)
     instance = models.ForeignKey(

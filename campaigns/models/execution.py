@@ -36,6 +36,7 @@ class Execution(TenantModel):
         OPERATOR = "operator", _("Paused by an operator")
         CAMPAIGN = "campaign", _("Campaign paused")
         INSTANCE_DISCONNECTED = "instance_disconnected", _("WhatsApp number disconnected")
+        MESSAGE_REFUSED = "message_refused", _("The provider refuses the step's message (template or parameters)")
 
     TRANSITIONS = {
         Status.QUEUED: {Status.RUNNING, Status.CANCELLED, Status.FAILED},

@@ -78,6 +78,9 @@ class Recipient(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True, default="")
+    # What the provider said, as it said it (Meta's Cloud API: {"code", "title", "details"}).
+    # Nullable: recipients are created in bulk by SQL that names the columns it fills.
+    provider_error = models.JSONField(_("provider error"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     # The first claim (the old API's `started_at`) and the latest claim of a retry.

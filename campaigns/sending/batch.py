@@ -33,8 +33,10 @@ from django.utils.translation import gettext as _
 from campaigns import windows
 from campaigns.models import Campaign, CampaignLog, Execution, Recipient
 from campaigns.models.log import log
+from campaigns.sending import cloud_errors
 from campaigns.transitions import advance_recipients
 from instances.providers.base import ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
+from instances.providers.cloud import MetaRefusal
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +127,10 @@ class Batch:
                 flow=campaign.flow,
                 variables=recipient.variables,
                 external_ticket_id="",
+            )
+        except MetaRefusal as error:
+            return cloud_errors.apply_refusal(
+                recipient, error, campaign=campaign, execution=execution, instance=instance, at=at
             )
         except ProviderRejected as error:
             if getattr(error, "instance_level", False):

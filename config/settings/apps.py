@@ -24,6 +24,11 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 # https://requests.readthedocs.io/en/latest/api/#requests.adapters.HTTPAdapter
 PROVIDER_POOL_CONNECTIONS = env.int("PROVIDER_POOL_CONNECTIONS", default=10)
 PROVIDER_POOL_MAXSIZE = env.int("PROVIDER_POOL_MAXSIZE", default=20)
+
+# Meta's WhatsApp Cloud API: the Graph API version every call names, and its address (a
+# loopback fake in tests). https://developers.facebook.com/docs/graph-api/guides/versioning
+CLOUD_API_VERSION = env("CLOUD_API_VERSION", default="v23.0")
+CLOUD_API_BASE_URL = env("CLOUD_API_BASE_URL", default="https://graph.facebook.com")
 # Where the Evolution-v2-shaped payloads the sandbox plays back go: unset or empty, to the
 # webhook intake (the `sandbox_event_played` signal); a dotted path, to that `sink(payload)`;
 # "off", nowhere (only the sandbox's own rows move; the setting is then "").

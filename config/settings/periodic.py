@@ -27,6 +27,11 @@ SYSTEM_PERIODIC_TASKS: dict[str, dict] = {
         "task": "webhooks.tasks.retry_unapplied_webhook_events",
         "every_seconds": 60,
     },
+    "instances: sync message templates": {"task": "instances.tasks.sync_message_templates", "every_seconds": 3600},
+    "webhooks: retry unapplied Cloud API events": {
+        "task": "webhooks.cloud.tasks.retry_unapplied_cloud_events",
+        "every_seconds": 60,
+    },
     "integrations: deliver webhooks": {"task": "integrations.tasks.drain_webhooks", "every_seconds": 10},
     "integrations: run due actions": {"task": "integrations.tasks.run_due_actions", "every_seconds": 30},
     # Rows older than RETENTION_DAYS, deleted in batches at night.

@@ -7,6 +7,7 @@ from django.utils.module_loading import import_string
 from instances.providers.base import Provider
 
 PROVIDERS = {
+    "cloud": "instances.providers.cloud.Cloud",
     "evolution": "instances.providers.evolution.Evolution",
     "gosac": "instances.providers.gosac.Gosac",
     "sandbox": "instances.providers.sandbox.Sandbox",

@@ -71,6 +71,19 @@ class Provider:
     ) -> SendResult:
         raise NotImplementedError
 
+    def send_template(self, instance, phone: str, name: str, language: str, components=None) -> SendResult:
+        """A provider's approved message template; only Meta's Cloud API has them."""
+        raise ProviderRejected(_("This provider has no message templates."), code="unsupported")
+
+    def send_interactive(self, instance, phone: str, interactive: dict) -> SendResult:
+        raise ProviderRejected(_("This provider has no interactive messages."), code="unsupported")
+
+    def send_uploaded_media(self, instance, phone: str, media_id: str, kind: str, caption="", filename=""):
+        raise ProviderRejected(_("This provider has no uploaded media."), code="unsupported")
+
+    def mark_as_read(self, instance, message_id: str) -> bool:
+        raise ProviderRejected(_("This provider cannot mark messages as read."), code="unsupported")
+
     def connection_state(self, instance) -> str:
         """One of WhatsAppInstance.ConnectionState."""
         raise NotImplementedError

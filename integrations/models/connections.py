@@ -3,7 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel
-from integrations import crypto
+from core import crypto
 from integrations.jsoncheck import json_problem
 
 # What each kind keeps in `settings` (plain) and in its secrets (encrypted).
@@ -28,7 +28,7 @@ def mask(value) -> str:
 class Integration(TenantModel):
     """An organization's connection to a partner system, with its secrets encrypted at rest.
 
-    The secrets are a JSON object encrypted with `integrations.crypto`; they are written,
+    The secrets are a JSON object encrypted with `core.crypto`; they are written,
     never read back, by the API and the admin, which show `secret_hint` instead.
     """
 

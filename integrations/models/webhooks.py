@@ -6,8 +6,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel
+from core import crypto
 from core.http_guard import ForbiddenAddress, check_url
-from integrations import crypto
 
 EVENT_TYPES = [
     "recipient.sent",

@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 DEFERRED = "deferred"  # kept for the retry of unapplied events (`campaigns.tracking.NotRecordedYet`)
 CONNECTION = "connection.update"
+# The rows this queue applies (the Cloud API's have their own, `webhooks.cloud.intake`).
+PROVIDERS = [WebhookEvent.Provider.EVOLUTION, WebhookEvent.Provider.SANDBOX]
 
 
 def apply_event(*, event_id: int) -> str:
@@ -122,7 +124,9 @@ def drain(*, batch: int = 200, budget_seconds: float = 30.0) -> int:
     """Apply pending events oldest first until none is left or the budget is spent; returns how many."""
     deadline = timezone.now() + timedelta(seconds=budget_seconds)
     applied, emptied = 0, False
-    pending = WebhookEvent.objects.filter(status=WebhookEvent.Status.PENDING).exclude(event=CONNECTION)
+    pending = WebhookEvent.objects.filter(status=WebhookEvent.Status.PENDING, provider__in=PROVIDERS).exclude(
+        event=CONNECTION
+    )
     while timezone.now() < deadline:
         ids = list(pending.order_by("id").values_list("id", flat=True)[:batch])
         if not ids and not emptied:
@@ -167,7 +171,10 @@ def retry_unapplied(*, older_than_seconds: float | None = None, limit: int = 500
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     ids = list(
         WebhookEvent.objects.filter(
-            status__in=UNAPPLIED, received_at__lt=cutoff, attempts__lt=settings.WEBHOOKS_MAX_ATTEMPTS
+            provider__in=PROVIDERS,
+            status__in=UNAPPLIED,
+            received_at__lt=cutoff,
+            attempts__lt=settings.WEBHOOKS_MAX_ATTEMPTS,
         )
         .order_by("received_at")
         .values_list("id", flat=True)[:limit]

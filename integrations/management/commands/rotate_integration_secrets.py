@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from integrations import crypto
+from core import crypto
 from integrations.models import Integration, WebhookSubscription
 
 

@@ -224,6 +224,10 @@ class FakeProviderServer:
             self.requests.clear()
             self.count = 0
 
+    def default_answer(self, request: RecordedRequest) -> tuple[int, object]:
+        """The answer to an unscripted request (a subclass answers as its provider does)."""
+        return default_answer(request)
+
     def requests_to(self, path_regex: str, method: str = "POST") -> list[RecordedRequest]:
         pattern = re.compile(path_regex)
         with self._lock:
@@ -241,7 +245,7 @@ class FakeProviderServer:
             if answer is not None:
                 answer.used += 1
         if answer is None:
-            status, payload = default_answer(request)
+            status, payload = self.default_answer(request)
             body, content_type = json.dumps(payload).encode(), "application/json"
         else:
             if answer.delay:

@@ -5,30 +5,19 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel
+from core import crypto
 from core.http_guard import ForbiddenAddress, check_url
+from instances.health import compute_health_score
+from instances.sandbox_config import SANDBOX_DEFAULTS, validate_sandbox_config
 
 
 def generate_webhook_secret() -> str:
     return secrets.token_urlsafe(24)
 
 
-# Bounds of the sandbox's playback, so a typo cannot park a task in the broker for days.
-SANDBOX_MAX_DELAY_SECONDS = 300
-SANDBOX_DEFAULTS = {
-    "playback": False,
-    "delivery_delay": 2,
-    "read_delay": 5,
-    "reply_delay": 10,
-    "failure_probability": 0.0,
-    "delivery_probability": 1.0,
-    "read_probability": 0.7,
-    "reply_probability": 0.1,
-    "reply_text": "Sim",
-}
-
-# The score only moves on today's rates once today has this many attempts.
-HEALTH_MIN_SAMPLE = 20
-HEALTH_CLOSE_PENALTY = 20
+# The Cloud API secrets an instance keeps encrypted: the system user's permanent token, the
+# Meta app's secret (signs webhooks) and the token Meta echoes when verifying the webhook URL.
+CLOUD_SECRETS = ("access_token", "app_secret", "verify_token")
 
 
 class WhatsAppInstance(TenantModel):
@@ -60,6 +49,7 @@ class WhatsAppInstance(TenantModel):
     class Provider(models.TextChoices):
         EVOLUTION = "evolution", _("Evolution API")
         GOSAC = "gosac", _("GOSAC")
+        CLOUD = "cloud", _("WhatsApp Cloud API (Meta)")
         SANDBOX = "sandbox", _("Sandbox")
 
     class ConnectionState(models.TextChoices):
@@ -92,6 +82,20 @@ class WhatsAppInstance(TenantModel):
     integration_key = models.CharField(
         _("integration key"), max_length=255, blank=True, help_text=_("GOSAC only: the INTEGRATION header.")
     )
+    # Cloud API (Meta): the number and account ids, and the secrets, encrypted (`cloud_secrets`).
+    cloud_phone_number_id = models.CharField(
+        _("phone number id"),
+        max_length=32,
+        blank=True,
+        help_text=_("Cloud API: the phone number's id in Meta's WhatsApp Manager, e.g. 106540352242922"),
+    )
+    cloud_business_account_id = models.CharField(
+        _("WhatsApp Business Account id"),
+        max_length=32,
+        blank=True,
+        help_text=_("Cloud API: the WhatsApp Business Account (WABA) id, e.g. 102290129340398"),
+    )
+    cloud_secrets_encrypted = models.TextField(_("encrypted Cloud API secrets"), blank=True, editable=False)
     api_version = models.CharField(_("API version"), max_length=4, default="v2", choices=[("v1", "v1"), ("v2", "v2")])
     webhook_secret = models.CharField(
         _("webhook secret"), max_length=64, unique=True, default=generate_webhook_secret, editable=False
@@ -201,6 +205,13 @@ class WhatsAppInstance(TenantModel):
                 name="instances_instance_name_unique_per_server",
                 violation_error_message=_("This instance name is not available on this provider server."),
             ),
+            # A Cloud number's webhooks name it by its phone number id: one instance each.
+            models.UniqueConstraint(
+                fields=["cloud_phone_number_id"],
+                condition=~models.Q(cloud_phone_number_id=""),
+                name="instances_cloud_phone_number_id_once",
+                violation_error_message=_("Another instance already uses this phone number id."),
+            ),
         ]
         indexes = [
             # The webhooks' lookup of the instance a payload names (instances.queries, webhooks.store).
@@ -220,6 +231,10 @@ class WhatsAppInstance(TenantModel):
             for field in ("base_url", "api_key", "integration_key"):
                 if not getattr(self, field):
                     errors[field] = _("Required for GOSAC instances.")
+        elif self.provider == self.Provider.CLOUD:
+            for field in ("cloud_phone_number_id", "cloud_business_account_id"):
+                if not getattr(self, field).strip().isdigit():
+                    errors[field] = _("Required for Cloud API instances: the numeric id from Meta.")
         if self.instance_name == "":
             self.instance_name = None
         if self.base_url:
@@ -233,6 +248,23 @@ class WhatsAppInstance(TenantModel):
             errors["sandbox_config"] = config_error
         if errors:
             raise ValidationError(errors)
+
+    def cloud_secrets(self) -> dict:
+        """`access_token`, `app_secret`, `verify_token` (each may be missing)."""
+        return crypto.decrypt_json(self.cloud_secrets_encrypted)
+
+    def set_cloud_secrets(self, **secrets: str) -> None:
+        """Store the given secrets over the current ones; a blank value keeps the stored one."""
+        unknown = set(secrets) - set(CLOUD_SECRETS)
+        if unknown:
+            raise ValueError(f"Unknown Cloud API secrets: {sorted(unknown)}")
+        merged = {**self.cloud_secrets(), **{k: v for k, v in secrets.items() if v}}
+        self.cloud_secrets_encrypted = crypto.encrypt_json(merged)
+
+    def cloud_secret_hint(self) -> str:
+        """Which secrets are stored, never their values, e.g. "access_token, app_secret"."""
+        stored = self.cloud_secrets() if self.cloud_secrets_encrypted else {}
+        return ", ".join(name for name in CLOUD_SECRETS if stored.get(name))
 
     @property
     def playback(self) -> dict:
@@ -257,108 +289,3 @@ class WhatsAppInstance(TenantModel):
             disconnects=self.disconnects_today,
             previous=self.health_score,
         )
-
-
-def compute_health_score(*, sent: int, delivered: int, read: int, failed: int, disconnects: int, previous: int) -> int:
-    """The formula documented on `WhatsAppInstance`."""
-    attempts = sent + failed
-    if attempts < HEALTH_MIN_SAMPLE:
-        return previous
-    delivered = max(delivered, read)
-    delivery_rate = min(delivered / sent, 1.0) if sent else 0.0
-    read_rate = min(read / sent, 1.0) if sent else 0.0
-    score = 100 - 50 * failed / attempts - 30 * (1 - delivery_rate) - 10 * (1 - read_rate) - 10 * min(disconnects, 3)
-    return max(0, min(100, round(score)))
-
-
-def validate_sandbox_config(config) -> str:
-    """'' when the sandbox settings are usable, else what is wrong with them."""
-    if not isinstance(config, dict):
-        return str(_("Must be a JSON object."))
-    unknown = sorted(set(config) - set(SANDBOX_DEFAULTS))
-    if unknown:
-        return str(_("Unknown keys: %(keys)s.") % {"keys": ", ".join(unknown)})
-    for key, value in config.items():
-        is_number = isinstance(value, int | float) and not isinstance(value, bool)
-        if key.endswith("_delay"):
-            if not is_number or not 0 <= value <= SANDBOX_MAX_DELAY_SECONDS:
-                return str(_("%(key)s must be a number of seconds from 0 to 300.") % {"key": key})
-        elif key.endswith("_probability"):
-            if not is_number or not 0 <= value <= 1:
-                return str(_("%(key)s must be a number from 0 to 1.") % {"key": key})
-        elif key == "playback" and not isinstance(value, bool):
-            return str(_("playback must be true or false."))
-        elif key == "reply_text" and not isinstance(value, str):
-            return str(_("reply_text must be text."))
-    return ""
-
-
-class SandboxMessage(TenantModel):
-    """A message 'sent' through a sandbox instance, and the life the sandbox plays for it.
-
-    Simulated status transitions (forward only, see `instances.providers.sandbox`):
-        sent -> delivered -> read
-        sent -> failed
-    """
-
-    class Status(models.TextChoices):
-        SENT = "sent", _("Sent")
-        DELIVERED = "delivered", _("Delivered")
-        READ = "read", _("Read")
-        FAILED = "failed", _("Failed")
-
-    instance = models.ForeignKey(
-        WhatsAppInstance, on_delete=models.CASCADE, related_name="sandbox_messages", verbose_name=_("instance")
-    )
-    to_phone = models.CharField(_("to"), max_length=32, help_text=_("e.g. +5511999999999"))
-    text = models.TextField(_("text"), blank=True)
-    media_url = models.URLField(_("media URL"), max_length=1000, blank=True)
-    filename = models.CharField(_("file name"), max_length=255, blank=True)
-    mimetype = models.CharField(_("MIME type"), max_length=100, blank=True)
-    provider_message_id = models.CharField(_("provider message id"), max_length=64, unique=True)
-    simulated_status = models.CharField(
-        _("simulated status"), max_length=16, choices=Status.choices, default=Status.SENT
-    )
-    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-
-    class Meta:
-        verbose_name = _("sandbox message")
-        verbose_name_plural = _("sandbox messages")
-        ordering = ["-created_at"]
-        indexes = [
-            # The admin's list of one instance's messages, newest first.
-            models.Index(fields=["instance", "-created_at"], name="instances_sandbox_recent_idx"),
-        ]
-
-    def __str__(self):
-        return f"{self.to_phone} {self.provider_message_id}"
-
-
-class InstanceDay(models.Model):
-    """One instance's counters and health at the end of one local day (the last flush of that day).
-
-    Kept by `instances.counters.apply_deltas`, one upsert per flush; the admin's health
-    history chart reads it. The instance's own `*_today` fields stay the live figures.
-    """
-
-    instance = models.ForeignKey(
-        WhatsAppInstance, on_delete=models.CASCADE, related_name="days", verbose_name=_("instance")
-    )
-    day = models.DateField(_("day"))
-    sent = models.PositiveIntegerField(_("sent"), default=0)
-    delivered = models.PositiveIntegerField(_("delivered"), default=0)
-    read = models.PositiveIntegerField(_("read"), default=0)
-    failed = models.PositiveIntegerField(_("failed"), default=0)
-    replies = models.PositiveIntegerField(_("replies"), default=0)
-    disconnects = models.PositiveIntegerField(_("disconnects"), default=0)
-    health_score = models.PositiveSmallIntegerField(_("health score"), default=100)
-
-    class Meta:
-        verbose_name = _("instance day")
-        verbose_name_plural = _("instance days")
-        constraints = [models.UniqueConstraint(fields=["instance", "day"], name="instances_day_once_per_instance")]
-
-    def __str__(self):
-        return f"{self.instance_id} {self.day}"

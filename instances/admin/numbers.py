@@ -1,4 +1,3 @@
-from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -7,28 +6,21 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers
-from unfold.widgets import (
-    UnfoldAdminPasswordWidget,
-    UnfoldAdminTextareaWidget,
-    UnfoldAdminTextInputWidget,
-    UnfoldAdminURLInputWidget,
-)
 
 from accounts.admin import TenantAdmin
 from accounts.models import Membership
 from accounts.queries import organization_roles
-from instances import connection, qr_codes, services
-from instances.api import SECRET_FIELDS, TestMessageSerializer, mask
-from instances.models import InstanceDay, SandboxMessage, WhatsAppInstance
+from instances import connection, qr_codes, services, templates
+from instances.admin.filters import HealthFilter, NeedsQrLoginFilter
+from instances.admin.forms import TestMessageForm, WhatsAppInstanceForm
+from instances.models import InstanceDay, WhatsAppInstance
 from instances.providers.base import ProviderError
 
 BADGE = '<span style="background:{};color:#fff;border-radius:8px;padding:1px 8px;white-space:nowrap">{}</span>'
 STATE_COLORS = {"open": "#2e7d32", "connecting": "#ef6c00", "close": "#c62828"}
 QR_LOGIN_COLOR = "#6d4c41"
-PROVIDER_COLORS = {"evolution": "#1565c0", "gosac": "#6a1b9a", "sandbox": "#546e7a"}
+PROVIDER_COLORS = {"evolution": "#1565c0", "gosac": "#6a1b9a", "cloud": "#00796b", "sandbox": "#546e7a"}
 
 
 def _milliseconds(params, name: str) -> int:
@@ -45,114 +37,6 @@ def _ms(moment) -> int:
 
 def health_color(score: int) -> str:
     return "#2e7d32" if score >= 80 else "#ef6c00" if score >= 50 else "#c62828"
-
-
-class HealthFilter(admin.SimpleListFilter):
-    title = _("health")
-    parameter_name = "health"
-
-    def lookups(self, request, model_admin):
-        return [("good", _("Good (80+)")), ("fair", _("Fair (50-79)")), ("poor", _("Poor (<50)"))]
-
-    def queryset(self, request, queryset):
-        ranges = {"good": (80, 100), "fair": (50, 79), "poor": (0, 49)}
-        if self.value() in ranges:
-            return queryset.filter(health_score__range=ranges[self.value()])
-        return queryset
-
-
-class NeedsQrLoginFilter(admin.SimpleListFilter):
-    title = _("QR login")
-    parameter_name = "qr_login"
-
-    def lookups(self, request, model_admin):
-        return [("needed", _("Needs a new QR login")), ("ok", _("Logged in"))]
-
-    def queryset(self, request, queryset):
-        if self.value() in ("needed", "ok"):
-            return queryset.filter(needs_qr_login=self.value() == "needed")
-        return queryset
-
-
-class WhatsAppInstanceForm(forms.ModelForm):
-    """Keys are write-only: the form never renders them, and a blank field keeps the stored key."""
-
-    base_url = forms.URLField(
-        label=capfirst(_("base URL")),
-        required=False,
-        assume_scheme="https",
-        help_text=_("e.g. https://evolution.example.com"),
-        # The theme's widgets: Django's plain inputs have no border in it (these fields looked absent).
-        widget=UnfoldAdminURLInputWidget,
-    )
-    api_key = forms.CharField(
-        label=capfirst(_("API key")), required=False, widget=UnfoldAdminPasswordWidget(render_value=False), strip=True
-    )
-    integration_key = forms.CharField(
-        label=capfirst(_("integration key")),
-        required=False,
-        widget=UnfoldAdminPasswordWidget(render_value=False),
-        strip=True,
-    )
-
-    class Meta:
-        model = WhatsAppInstance
-        fields = [
-            "organization",
-            "name",
-            "provider",
-            "phone_number",
-            "status",
-            "base_url",
-            "instance_name",
-            "api_version",
-            "api_key",
-            "integration_key",
-            "configure_webhook_on_save",
-            "sending_since",
-            "warmed_up",
-            "daily_cap",
-            "sandbox_config",
-        ]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name in SECRET_FIELDS:
-            stored = getattr(self.instance, name, "")
-            if stored and name in self.fields:
-                self.fields[name].help_text = _("Stored: %(hint)s. Leave blank to keep it.") % {"hint": mask(stored)}
-
-    def clean(self):
-        cleaned = super().clean()
-        for name in SECRET_FIELDS:
-            if not cleaned.get(name) and self.instance.pk:
-                cleaned[name] = getattr(self.instance, name)
-        return cleaned
-
-    def _post_clean(self):
-        # Restore kept keys on the instance before the model's clean() checks them.
-        for name in SECRET_FIELDS:
-            if name in self.cleaned_data:
-                setattr(self.instance, name, self.cleaned_data[name])
-        super()._post_clean()
-
-
-class TestMessageForm(forms.Form):
-    phone = forms.CharField(
-        label=capfirst(_("phone")),
-        max_length=32,
-        help_text=_("e.g. +5511999999999"),
-        widget=UnfoldAdminTextInputWidget,
-    )
-    text = forms.CharField(
-        label=capfirst(_("text")), widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}), initial=_("Test message")
-    )
-
-    def clean_phone(self):
-        try:
-            return TestMessageSerializer().validate_phone(self.cleaned_data["phone"])
-        except serializers.ValidationError as exc:
-            raise forms.ValidationError(exc.detail) from None
 
 
 @admin.register(WhatsAppInstance)
@@ -191,6 +75,19 @@ class WhatsAppInstanceAdmin(TenantAdmin):
                 ]
             },
         ),
+        (
+            _("Cloud API (Meta)"),
+            {
+                "fields": [
+                    "cloud_phone_number_id",
+                    "cloud_business_account_id",
+                    "cloud_access_token",
+                    "cloud_app_secret",
+                    "cloud_verify_token",
+                ],
+                "classes": ["collapse"],
+            },
+        ),
         (_("Warm-up and daily cap"), {"fields": ["sending_since", "warmed_up", "daily_cap", "cap_today"]}),
         (_("Sandbox"), {"fields": ["sandbox_config"], "classes": ["collapse"]}),
         (
@@ -219,7 +116,7 @@ class WhatsAppInstanceAdmin(TenantAdmin):
             },
         ),
     ]
-    actions = ["check_connection", "send_test_message", "configure_webhook"]
+    actions = ["check_connection", "send_test_message", "configure_webhook", "sync_message_templates"]
     change_form_template = "admin/instances/whatsappinstance/change_form.html"
     # A QR code expires within a minute; the connect page asks for a new one this often.
     qr_refresh_seconds = 20
@@ -405,6 +302,18 @@ class WhatsAppInstanceAdmin(TenantAdmin):
             _("%(instance)s: webhook set to %(detail)s."),
         )
 
+    @admin.action(description=_("Sync message templates (Cloud API)"), permissions=["change"])
+    def sync_message_templates(self, request, queryset):
+        others = queryset.exclude(provider=WhatsAppInstance.Provider.CLOUD)
+        for instance in others:
+            self.message_user(request, _("%(instance)s: only Cloud API numbers.") % {"instance": instance}, "warning")
+        self._each(
+            request,
+            queryset.filter(provider=WhatsAppInstance.Provider.CLOUD),
+            lambda instance: templates.sync_templates(instance=instance),
+            _("%(instance)s: %(detail)s templates synced."),
+        )
+
     @admin.action(description=_("Send test message"), permissions=["change"])
     def send_test_message(self, request, queryset):
         form = TestMessageForm(request.POST if "apply" in request.POST else None)
@@ -426,15 +335,3 @@ class WhatsAppInstanceAdmin(TenantAdmin):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/instances/send_test_message.html", context)
-
-
-@admin.register(SandboxMessage)
-class SandboxMessageAdmin(TenantAdmin):
-    list_display = ["created_at", "instance", "to_phone", "text", "simulated_status", "replied_at"]
-    list_filter = ["simulated_status"]
-    search_fields = ["to_phone", "provider_message_id", "text"]
-    list_select_related = ["instance"]
-    readonly_fields = [f.name for f in SandboxMessage._meta.fields]
-
-    def has_add_permission(self, request):
-        return False

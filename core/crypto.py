@@ -1,5 +1,8 @@
 """Secrets at rest: Fernet tokens under the keys of `INTEGRATIONS_ENCRYPTION_KEYS`.
 
+Partner connections (`integrations`) and Cloud API numbers (`instances`) keep their
+secrets with it; the setting keeps its first name.
+
 The first key encrypts; every key decrypts (`MultiFernet`), so a key is rotated by
 putting the new one first, running `manage.py rotate_integration_secrets`, then dropping
 the old one. Outside DEBUG there is no default key: encrypting or decrypting without one
@@ -15,7 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 _cache: tuple[tuple[str, ...], MultiFernet] | None = None
 
 
-def _fernet() -> MultiFernet:
+def fernet() -> MultiFernet:
     global _cache
     keys = tuple(settings.INTEGRATIONS_ENCRYPTION_KEYS or ())
     if _cache is not None and _cache[0] == keys:
@@ -34,21 +37,21 @@ def _fernet() -> MultiFernet:
 
 
 def encrypt_json(value: dict) -> str:
-    return _fernet().encrypt(json.dumps(value, separators=(",", ":")).encode()).decode()
+    return fernet().encrypt(json.dumps(value, separators=(",", ":")).encode()).decode()
 
 
 def decrypt_json(token: str) -> dict:
     if not token:
         return {}
     try:
-        return json.loads(_fernet().decrypt(token.encode()))
+        return json.loads(fernet().decrypt(token.encode()))
     except InvalidToken:
         raise ImproperlyConfigured(
-            "A stored integration secret cannot be decrypted with INTEGRATIONS_ENCRYPTION_KEYS "
+            "A stored secret cannot be decrypted with INTEGRATIONS_ENCRYPTION_KEYS "
             "(was the key that encrypted it removed?)."
         ) from None
 
 
 def rotate(token: str) -> str:
     """The same secret under the current first key."""
-    return _fernet().rotate(token.encode()).decode() if token else token
+    return fernet().rotate(token.encode()).decode() if token else token
