@@ -14,14 +14,22 @@ from integrations.services import webhooks
 RECIPIENT_EVENTS = ("sent", "delivered", "read", "replied", "failed", "opted_out")
 
 
-def recipient_event_wanted(to: str) -> bool:
-    return to in RECIPIENT_EVENTS and bool(webhooks.subscribed_organization_ids(f"recipient.{to}"))
+def recipient_event_wanted(to: str, organization_id: int | None = None) -> bool:
+    """Whether a move to `to` writes events: for this organization's subscriptions only, when it is known."""
+    if to not in RECIPIENT_EVENTS:
+        return False
+    if organization_id is not None:
+        return webhooks.organization_subscribes(organization_id, f"recipient.{to}")
+    return bool(webhooks.subscribed_organization_ids(f"recipient.{to}"))
 
 
-def enqueue_recipient_events(*, queryset, to: str, stamp: str, at) -> int:
+def enqueue_recipient_events(*, queryset, to: str, stamp: str, at, organization_id: int | None = None) -> int:
     """One `INSERT … SELECT`: an event per recipient of `queryset` that just moved to `to` (stamped `at`)."""
     event_type = f"recipient.{to}"
-    organization_ids = webhooks.subscribed_organization_ids(event_type)
+    if organization_id is not None:
+        organization_ids = {organization_id}
+    else:
+        organization_ids = webhooks.subscribed_organization_ids(event_type)
     if not organization_ids:
         return 0
     rows = (

@@ -28,23 +28,30 @@ def recipient_sources(to: str) -> list[str]:
     }[to]
 
 
-def advance_recipients(queryset, to: str, *, at: datetime | None = None, **fields) -> int:
+def advance_recipients(
+    queryset, to: str, *, at: datetime | None = None, organization_id: int | None = None, **fields
+) -> int:
     """Move the recipients of `queryset` to `to` where the machine allows; returns how many moved.
 
     Recipients already past `to` keep their status; a progress status arriving late fills its
     own empty timestamp only (a `delivered` after `read`). Every status change goes through here.
+    A caller that knows the recipients' organization passes `organization_id`: only that
+    organization's subscriptions are then looked at (another's cost it nothing).
     """
     at = at or timezone.now()
     stamp = Recipient.TIMESTAMP_OF.get(to)
     values = {"status": to, **fields}
     if stamp and stamp not in values:
         values[stamp] = at
-    if recipient_event_wanted(to):
-        # Someone subscribes: the outbox rows are written with the move, in its transaction.
-        with transaction.atomic():
+    if recipient_event_wanted(to, organization_id):
+        # Someone subscribes: the outbox rows are written with the move, in its transaction
+        # (the caller's, when there is one: no savepoint).
+        with transaction.atomic(savepoint=False):
             moved = queryset.filter(status__in=recipient_sources(to)).update(**values)
             if moved:
-                enqueue_recipient_events(queryset=queryset, to=to, stamp=stamp, at=values[stamp])
+                enqueue_recipient_events(
+                    queryset=queryset, to=to, stamp=stamp, at=values[stamp], organization_id=organization_id
+                )
     else:
         moved = queryset.filter(status__in=recipient_sources(to)).update(**values)
     if to in Recipient.PROGRESS and to != "sent":
