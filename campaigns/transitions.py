@@ -1,16 +1,15 @@
 """Recipients' status transitions: the one function every status change goes through.
 
 The machine itself is written in `Recipient`'s docstring. A move that someone subscribes to
-writes its integrations outbox rows (`campaigns.outbound`) in the same transaction.
+writes its integrations outbox rows (`campaigns.outbound`) in the same statement.
 """
 
 from datetime import datetime
 
-from django.db import transaction
 from django.utils import timezone
 
 from campaigns.models import Recipient
-from campaigns.outbound import enqueue_recipient_events, recipient_event_wanted
+from campaigns.outbound import move_with_events, recipient_event_wanted
 
 
 def recipient_sources(to: str) -> list[str]:
@@ -43,17 +42,12 @@ def advance_recipients(
     values = {"status": to, **fields}
     if stamp and stamp not in values:
         values[stamp] = at
+    movable = queryset.filter(status__in=recipient_sources(to))
     if recipient_event_wanted(to, organization_id):
-        # Someone subscribes: the outbox rows are written with the move, in its transaction
-        # (the caller's, when there is one: no savepoint).
-        with transaction.atomic(savepoint=False):
-            moved = queryset.filter(status__in=recipient_sources(to)).update(**values)
-            if moved:
-                enqueue_recipient_events(
-                    queryset=queryset, to=to, stamp=stamp, at=values[stamp], organization_id=organization_id
-                )
+        # Someone subscribes: the outbox rows are written by the statement that moves them.
+        moved = move_with_events(queryset=movable, values=values, to=to, organization_id=organization_id)
     else:
-        moved = queryset.filter(status__in=recipient_sources(to)).update(**values)
+        moved = movable.update(**values)
     if to in Recipient.PROGRESS and to != "sent":
         later = Recipient.PROGRESS[Recipient.PROGRESS.index(to) + 1 :]
         queryset.filter(status__in=later, **{f"{stamp}__isnull": True}).update(**{stamp: at})

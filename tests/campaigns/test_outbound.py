@@ -1,5 +1,7 @@
 """The outbox rows a status move writes: one per recipient that moved, for its organization's subscriptions only."""
 
+from datetime import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -96,7 +98,7 @@ def test_a_subscribed_organization_gets_one_exact_event_per_recipient_that_moved
         "error": "",
         "occurred_at": event.payload["occurred_at"],
     }
-    assert event.occurred_at == at
+    assert event.occurred_at == at and datetime.fromisoformat(event.payload["occurred_at"]) == at
 
 
 def test_without_the_organization_named_the_events_still_go_to_the_subscribed_one_only(org_a, org_b):
