@@ -5,6 +5,7 @@ no change without its event); the drainer in `integrations` delivers them later,
 HTTP call happens where statuses move (the Evolution webhook's path included).
 """
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
@@ -25,11 +26,13 @@ def recipient_event_wanted(to: str, organization_id: int | None = None) -> bool:
     return bool(webhooks.subscribed_organization_ids(f"recipient.{to}"))
 
 
-def move_with_events(*, queryset, values: dict, to: str, organization_id: int | None = None) -> int:
+def move_with_events(*, queryset, values: dict, to: str, organization_id: int | None = None, late=None, at=None) -> int:
     """One statement: `UPDATE … RETURNING` the recipients of `queryset`, and an event for each that moved.
 
     Only the rows the update returns get an event (those that just moved to `to`), for the
-    subscribed organizations (this one alone, when it is named); returns how many moved.
+    subscribed organizations (this one alone, when it is named); the recipients of `late`
+    (already past `to`) get their empty timestamp of `to` set to `at` in the same statement.
+    Returns how many moved.
     """
     event_type = f"recipient.{to}"
     if organization_id is not None:
@@ -37,15 +40,21 @@ def move_with_events(*, queryset, values: dict, to: str, organization_id: int | 
     else:
         organization_ids = sorted(webhooks.subscribed_organization_ids(event_type))
     stamp = Recipient.TIMESTAMP_OF[to]
-    query = queryset.query.chain(UpdateQuery)
-    query.add_update_values(values)
-    update_sql, update_params = query.get_compiler(queryset.db).as_sql()
+    try:
+        update_sql, update_params = _update_sql(queryset, values)
+    except EmptyResultSet:  # a queryset that can match nothing (e.g. `id__in=[]`)
+        return 0
+    try:
+        fill_sql, fill_params = ("SELECT 1", []) if late is None else _update_sql(late, {stamp: at})
+    except EmptyResultSet:
+        fill_sql, fill_params = "SELECT 1", []
     recipients, executions = Recipient._meta.db_table, Execution._meta.db_table
+    # The two updates touch different rows (statuses before `to`, statuses after it).
     statement = f"""
         WITH moved AS (
             {update_sql}
             RETURNING {recipients}.id, execution_id, contact_id, phone, provider_message_id, error, {stamp} AS at
-        ), written AS (
+        ), filled AS ({fill_sql}), written AS (
             INSERT INTO {OutboundEvent._meta.db_table} (organization_id, type, key, payload, occurred_at, created_at)
             SELECT e.organization_id, %s::text, %s::text || m.id::text,
                    jsonb_build_object('recipient_id', m.id, 'execution_id', m.execution_id,
@@ -59,11 +68,18 @@ def move_with_events(*, queryset, values: dict, to: str, organization_id: int | 
             RETURNING 1
         )
         SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM written)"""
-    params = [*update_params, event_type, f"{event_type}:", to, timezone.now(), organization_ids]
+    params = [*update_params, *fill_params, event_type, f"{event_type}:", to, timezone.now(), organization_ids]
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         moved, _written = cursor.fetchone()
     return moved
+
+
+def _update_sql(queryset, values: dict) -> tuple[str, list]:
+    query = queryset.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    sql, params = query.get_compiler(queryset.db).as_sql()
+    return sql, list(params)
 
 
 def enqueue_execution_completed(*, execution, counts: dict) -> bool:

@@ -43,12 +43,16 @@ def advance_recipients(
     if stamp and stamp not in values:
         values[stamp] = at
     movable = queryset.filter(status__in=recipient_sources(to))
-    if recipient_event_wanted(to, organization_id):
-        # Someone subscribes: the outbox rows are written by the statement that moves them.
-        moved = move_with_events(queryset=movable, values=values, to=to, organization_id=organization_id)
-    else:
-        moved = movable.update(**values)
+    late = None
     if to in Recipient.PROGRESS and to != "sent":
         later = Recipient.PROGRESS[Recipient.PROGRESS.index(to) + 1 :]
-        queryset.filter(status__in=later, **{f"{stamp}__isnull": True}).update(**{stamp: at})
+        late = queryset.filter(status__in=later, **{f"{stamp}__isnull": True})
+    if recipient_event_wanted(to, organization_id):
+        # Someone subscribes: the outbox rows are written by the statement that moves them.
+        return move_with_events(
+            queryset=movable, values=values, to=to, organization_id=organization_id, late=late, at=at
+        )
+    moved = movable.update(**values)
+    if late is not None:
+        late.update(**{stamp: at})
     return moved

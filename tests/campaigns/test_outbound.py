@@ -82,6 +82,8 @@ def test_a_subscribed_organization_gets_one_exact_event_per_recipient_that_moved
     advance_recipients(queryset, "delivered", at=at, organization_id=org_a.id)  # applied twice: no new event
 
     assert len(outbox_statements(queries)) == 1  # one set-wise insert for the batch
+    assert len([q for q in queries.captured_queries if "campaigns_recipient" in q["sql"]]) == 1  # the same statement
+    assert Recipient.objects.get(id=recipients[2].id).delivered_at == at  # already read: its delivered_at filled
     assert not any(q["sql"].startswith("SAVEPOINT") for q in queries.captured_queries)
     events = {e.key: e for e in OutboundEvent.objects.all()}
     assert set(events) == {f"recipient.delivered:{recipients[0].id}", f"recipient.delivered:{recipients[1].id}"}
@@ -125,3 +127,10 @@ def test_a_subscription_deleted_or_disabled_is_forgotten_at_once(org_a):
     assert webhooks.organization_subscribes(org_a.id, "recipient.read")
     webhooks.update_subscription(subscription=subscription, is_active=False)
     assert not webhooks.organization_subscribes(org_a.id, "recipient.read")
+
+
+def test_a_queryset_that_can_match_nothing_moves_nothing(org_a):
+    subscribe(org_a, "recipient.delivered")
+
+    assert advance_recipients(Recipient.objects.filter(id__in=[]), "delivered", organization_id=org_a.id) == 0
+    assert not OutboundEvent.objects.exists()
