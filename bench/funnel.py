@@ -96,6 +96,20 @@ def lags(instance_id: int, since, until) -> tuple[list[float], int]:
     return sorted(float(lag) for lag, _ in rows), sum(1 for _, retried in rows if retried)
 
 
+def peak_rate(instance_id: int, since, window: float = 2.0) -> float:
+    """The most events applied in any `window` seconds after `since`, per second: what the appliers can do."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM webhooks_webhookevent "
+            "WHERE instance_id = %s AND event = 'messages.update' AND applied_at >= %s "
+            "GROUP BY floor(EXTRACT(EPOCH FROM applied_at) / %s)) buckets",
+            [instance_id, since, window],
+        )
+        return cursor.fetchone()[0] / window
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=5000, help="recipients of the campaign")
@@ -190,6 +204,7 @@ def main() -> None:
     else:
         print("statuses: dispatch too short for a steady part (raise -n)")
     print(f"backlog when dispatch ended: {backlog_at_end:,} events unapplied; posts so far {posted_at_end:,}")
+    print(f"applied at most {peak_rate(instance.id, at(dispatched)):.0f}/s (2 s windows) once dispatch had ended")
     for name, values, deferred in (
         ("during dispatch", during, deferred_during),
         ("after dispatch", after, deferred_after),
