@@ -1,10 +1,12 @@
 """Dispatcher and start benchmarks, against PostgreSQL and Redis (DATABASE_URL, REDIS_URL).
 
-    DATABASE_URL=... REDIS_URL=... SECRET_KEY=x python bench/dispatch.py [-n 20000] [--contacts 1000000]
+    DATABASE_URL=... REDIS_URL=... SECRET_KEY=x python bench/dispatch.py [-n 20000] [--contacts 1000000] \
+        [--workers 1,2]
 
 1. The fake provider runs on loopback in its own process. (a) a plain loop of HTTP posts
-   to it; (b) our dispatcher sending an execution of N recipients with 2 worker processes
-   and no rate limit. Prints messages/s of both, the ratio b/a and the workers' peak RSS.
+   to it; (b) our dispatcher sending an execution of N recipients with each count of worker
+   processes in `--workers` (default 2) and no rate limit. Prints messages/s of both, the
+   ratio b/a and the workers' peak RSS, then the scaling from the first count to the last.
 2. Starting a campaign whose `all` audience has M contacts (recipients created, variables
    resolved in SQL) against a plain `INSERT … SELECT` of as many rows; ratio and peak RSS.
 The database must be migrated; the benchmark creates its own organization and removes it.
@@ -108,7 +110,7 @@ def make_contacts(org, n: int) -> None:
         )
 
 
-def bench_dispatch(n: int, url: str) -> dict:
+def bench_dispatch(n: int, url: str, workers: int = 2) -> dict:
     from campaigns.models import Execution
     from campaigns.services import starting
     from tests.factories.campaigns import CampaignFactory, make_evolution_instance
@@ -118,7 +120,7 @@ def bench_dispatch(n: int, url: str) -> dict:
     make_contacts(org, n)
     instance = make_evolution_instance(org, url, name=f"bench-{os.getpid()}")
     campaign = CampaignFactory(organization=org, instances=[instance], max_concurrent_executions=5)
-    workers = Workers(2, env={"LOG_LEVEL": "ERROR", "CONN_MAX_AGE": "60"}).start()
+    pool = Workers(workers, env={"LOG_LEVEL": "ERROR", "CONN_MAX_AGE": "60"}).start()
     try:
         time.sleep(4)  # worker start-up is not part of the sending rate
         started = time.perf_counter()
@@ -126,9 +128,9 @@ def bench_dispatch(n: int, url: str) -> dict:
         while Execution.objects.filter(id=execution.id).values_list("status", flat=True).get() != "completed":
             time.sleep(0.2)
         elapsed = time.perf_counter() - started
-        memory = [peak_rss_mb(p.pid) for p in workers.processes]
+        memory = [peak_rss_mb(p.pid) for p in pool.processes]
     finally:
-        workers.stop()
+        pool.stop()
     sent = execution.recipients.filter(status="sent").count()
     drop_organization(org.slug)
     return {"rate": sent / elapsed, "sent": sent, "seconds": elapsed, "worker_peak_mb": memory}
@@ -199,6 +201,7 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=1_000_000, help="audience of the start benchmark")
     parser.add_argument("--part", choices=["all", "dispatch", "start"], default="all")
     parser.add_argument("--port", type=int, default=18765)
+    parser.add_argument("--workers", default="2", help="worker process counts to measure, e.g. 1,2")
     args = parser.parse_args()
     if args.part in ("all", "dispatch"):
         server = subprocess.Popen(
@@ -211,16 +214,22 @@ def main() -> None:
             url = f"http://127.0.0.1:{args.port}"
             plain = plain_loop(url, args.plain)
             setup_django()
-            result = bench_dispatch(args.n, url)
+            counts = [int(c) for c in args.workers.split(",")]
+            results = {count: bench_dispatch(args.n, url, workers=count) for count in counts}
         finally:
             server.terminate()
             server.wait()
         print(f"plain loop of posts: {plain:.0f} msg/s ({args.plain:,} posts)")
-        print(
-            f"dispatcher, 2 workers: {result['rate']:.0f} msg/s ({result['sent']:,} sent in {result['seconds']:.1f}s)"
-            f"; ratio {result['rate'] / plain:.2f} (targets >= 0.5 and >= 500 msg/s); "
-            f"worker peak RSS {', '.join(f'{m:.0f} MB' for m in result['worker_peak_mb'])}"
-        )
+        for count, result in results.items():
+            print(
+                f"dispatcher, {count} worker(s): {result['rate']:.0f} msg/s ({result['sent']:,} sent in "
+                f"{result['seconds']:.1f}s); ratio {result['rate'] / plain:.2f} (targets >= 0.5 and >= 500 msg/s); "
+                f"worker peak RSS {', '.join(f'{m:.0f} MB' for m in result['worker_peak_mb'])}"
+            )
+        if len(counts) > 1:
+            first, last = results[counts[0]]["rate"], results[counts[-1]]["rate"]
+            linear = counts[-1] / counts[0]
+            print(f"scaling {counts[0]} -> {counts[-1]} workers: x{last / first:.2f} (linear would be x{linear:.2f})")
     if args.part == "all":
         subprocess.run([sys.executable, __file__, "--part", "start", "--contacts", str(args.contacts)], check=True)
     elif args.part == "start":

@@ -62,7 +62,9 @@ def apply_message_status(
         # A conversation's message, or a send of another system: nothing to move.
         return "not_campaign"
     changes = {"error": _("The provider reported the message as failed.")} if status == "failed" else {}
-    moved = advance_recipients(recipients, status, at=occurred_at or at, **changes)
+    moved = advance_recipients(
+        recipients, status, at=occurred_at or at, organization_id=instance.organization_id, **changes
+    )
     if not moved:
         return "unchanged"
     log_type, severity = STATUS_LOG[status]
@@ -105,7 +107,11 @@ def record_reply(*, instance: WhatsAppInstance, contact: Contact, at: datetime) 
     )
     if last is None:
         return False
-    return bool(advance_recipients(Recipient.objects.filter(id=last), Recipient.Status.REPLIED, at=at))
+    return bool(
+        advance_recipients(
+            Recipient.objects.filter(id=last), Recipient.Status.REPLIED, at=at, organization_id=instance.organization_id
+        )
+    )
 
 
 def record_opt_out(*, instance: WhatsAppInstance, contact: Contact, keyword: str, message_id: str) -> str:
@@ -115,7 +121,9 @@ def record_opt_out(*, instance: WhatsAppInstance, contact: Contact, keyword: str
     pending = Recipient.objects.filter(contact_id=contact.id, status=Recipient.Status.PENDING)
     # One log entry per affected execution; a contact is in an execution once.
     affected = list(pending.select_related("execution__campaign"))
-    advance_recipients(pending, Recipient.Status.OPTED_OUT, error=_("The contact opted out."))
+    advance_recipients(
+        pending, Recipient.Status.OPTED_OUT, organization_id=contact.organization_id, error=_("The contact opted out.")
+    )
     for recipient in affected:
         campaign_log(
             campaign=recipient.execution.campaign,

@@ -13,6 +13,7 @@ import json
 import logging
 import random
 import time
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -28,6 +29,8 @@ from integrations.models import DeliveryAttempt, OutboundEvent, WebhookDelivery,
 logger = logging.getLogger(__name__)
 
 _SUBSCRIBED_KEY = "integrations:subscribed-organizations"
+_GENERATION_KEY = "integrations:subscriptions-generation"
+_CACHE_SECONDS = 300
 
 
 # Subscriptions -----------------------------------------------------------------------
@@ -39,7 +42,6 @@ def create_subscription(*, organization, url: str, events: list, **fields) -> tu
     secret = subscription.new_secret()
     subscription.full_clean(exclude=["organization"])
     subscription.save()
-    transaction.on_commit(forget_subscriptions)
     return subscription, secret
 
 
@@ -51,7 +53,6 @@ def update_subscription(*, subscription: WebhookSubscription, **fields) -> Webho
         subscription.disabled_at, subscription.disabled_reason = None, ""
     subscription.full_clean(exclude=["organization"])
     subscription.save()
-    transaction.on_commit(forget_subscriptions)
     return subscription
 
 
@@ -61,8 +62,46 @@ def rotate_secret(*, subscription: WebhookSubscription) -> str:
     return secret
 
 
-def forget_subscriptions() -> None:
-    cache.delete(_SUBSCRIBED_KEY)
+def forget_subscriptions(organization_id: int | None = None) -> None:
+    """Drop the cached subscriptions of one organization, or of all of them."""
+    if organization_id is None:
+        cache.set(_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        cache.delete(_SUBSCRIBED_KEY)
+    else:
+        cache.delete_many([_SUBSCRIBED_KEY, _organization_key(organization_id)])
+
+
+def subscription_changed(sender, instance: WebhookSubscription, **kwargs) -> None:
+    """post_save / post_delete: forget now, and again after commit (a reader may refill in between)."""
+    organization_id = instance.organization_id
+    forget_subscriptions(organization_id)
+    transaction.on_commit(lambda: forget_subscriptions(organization_id))
+
+
+def _organization_key(organization_id: int) -> str:
+    return f"integrations:subscribed:{organization_id}"
+
+
+def organization_subscribes(organization_id: int, event_type: str) -> bool:
+    """Whether one organization has an active subscription to `event_type`: one cache round trip.
+
+    Another organization's subscriptions cost this one nothing; the entry is refilled by an
+    indexed query on the organization's own subscriptions after any change to them.
+    """
+    org_key = _organization_key(organization_id)
+    cached = cache.get_many([_GENERATION_KEY, org_key])
+    generation, entry = cached.get(_GENERATION_KEY), cached.get(org_key)
+    if generation is None:
+        cache.add(_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        generation = cache.get(_GENERATION_KEY)
+    if entry is None or entry[0] != generation:
+        events = set()
+        subscriptions = WebhookSubscription.objects.filter(organization_id=organization_id, is_active=True)
+        for subscribed in subscriptions.values_list("events", flat=True):
+            events.update(subscribed or [])
+        entry = (generation, frozenset(events))
+        cache.set(org_key, entry, timeout=_CACHE_SECONDS)
+    return event_type in entry[1]
 
 
 def subscribed_organization_ids(event_type: str) -> set[int]:
@@ -75,7 +114,7 @@ def subscribed_organization_ids(event_type: str) -> set[int]:
         ):
             for event in events or []:
                 by_event.setdefault(event, set()).add(organization_id)
-        cache.set(_SUBSCRIBED_KEY, by_event, timeout=300)
+        cache.set(_SUBSCRIBED_KEY, by_event, timeout=_CACHE_SECONDS)
     return by_event.get(event_type, set())
 
 
@@ -84,7 +123,7 @@ def subscribed_organization_ids(event_type: str) -> set[int]:
 
 def enqueue_event(*, organization_id: int, type: str, key: str, payload: dict, occurred_at=None) -> bool:
     """Write one event if its organization subscribes to it; a second call with the same key is a no-op."""
-    if organization_id not in subscribed_organization_ids(type):
+    if not organization_subscribes(organization_id, type):
         return False
     created = OutboundEvent.objects.bulk_create(
         [
@@ -249,7 +288,7 @@ def disable_subscription(*, subscription: WebhookSubscription, reason: str) -> b
     )
     if disabled:
         logger.warning("webhook subscription %s (%s) disabled: %s", subscription.id, subscription.url, reason)
-        transaction.on_commit(forget_subscriptions)
+        transaction.on_commit(lambda: forget_subscriptions(subscription.organization_id))
     return bool(disabled)
 
 

@@ -115,3 +115,22 @@ def wait_for(condition, timeout: float = 90, interval: float = 0.2):
             return True
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {condition.__doc__ or condition}")
+
+
+def publish_to_broker(broker_url: str, **conf):
+    """Make this process's Celery publish to another broker (with these settings); returns the undo."""
+    import kombu.pools
+
+    from config.celery import app
+
+    changes = {"broker_url": broker_url, **conf}
+    saved = {name: app.conf.get(name) for name in changes}
+
+    def apply(values):
+        app.conf.update(values)
+        kombu.pools.reset()
+        app._pool = None
+        app.__dict__.pop("amqp", None)  # its queues, exchange and producer pool are built from the settings
+
+    apply(changes)
+    return lambda: apply(saved)

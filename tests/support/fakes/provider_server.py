@@ -10,7 +10,9 @@ it near 25 requests/s, so every benchmark against it would measure the kernel's 
         assert server.requests[0].json["number"] == "5511999999999"
 
 Run alone for benchmarks: `python -m tests.support.fakes.provider_server --port 8765`
-(`GET /__count` answers how many requests it has recorded).
+(`GET /__count` answers how many requests it has recorded). With `--report-statuses URL`
+it posts each sent message's statuses back to URL (`status_reporter`; `GET /__reporter`
+answers how many are posted and still due).
 """
 
 import argparse
@@ -160,7 +162,8 @@ class _TCPServer(socketserver.ThreadingTCPServer):
 
 
 class FakeProviderServer:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, record: bool = True):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, record: bool = True, reporter=None):
+        self.reporter = reporter  # a StatusReporter: sends get their statuses posted back
         self._server = _TCPServer((host, port), _Handler)
         self._server.owner = self
         self._lock = threading.Lock()
@@ -237,6 +240,10 @@ class FakeProviderServer:
         if request.path == "/__count":
             handler.send_all(200, str(self.count).encode(), "text/plain", keep_alive)
             return True
+        if request.path == "/__reporter" and self.reporter is not None:
+            state = {"posted": self.reporter.posted, "errors": self.reporter.errors, "due": self.reporter.pending()}
+            handler.send_all(200, json.dumps(state).encode(), "application/json", keep_alive)
+            return True
         with self._lock:
             self.count += 1
             if self.record:
@@ -247,6 +254,12 @@ class FakeProviderServer:
         if answer is None:
             status, payload = self.default_answer(request)
             body, content_type = json.dumps(payload).encode(), "application/json"
+            if self.reporter is not None and status == 201 and request.path.startswith("/message/send"):
+                self.reporter.sent(
+                    instance_name=request.path.rsplit("/", 1)[-1],
+                    message_id=payload["key"]["id"],
+                    number=str((request.json or {}).get("number", "")),
+                )
         else:
             if answer.delay:
                 time.sleep(answer.delay)
@@ -271,8 +284,15 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--no-record", action="store_true", help="count requests without keeping them")
+    parser.add_argument("--report-statuses", metavar="URL", help="post each send's messages.update statuses here")
+    parser.add_argument("--duplicates", type=float, default=0.2, help="share of statuses posted twice")
     args = parser.parse_args()
-    server = FakeProviderServer(args.host, args.port, record=not args.no_record)
+    reporter = None
+    if args.report_statuses:
+        from tests.support.fakes.status_reporter import StatusReporter
+
+        reporter = StatusReporter(args.report_statuses, duplicates=args.duplicates)
+    server = FakeProviderServer(args.host, args.port, record=not args.no_record, reporter=reporter)
     print(f"fake provider listening on {server.url}", flush=True)
     try:
         server._server.serve_forever(poll_interval=0.1)
