@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit
 from instances import http
 from instances.models import WhatsAppInstance
 from instances.providers.answers import accepted_json, json_or_none, parse_timestamp, raise_for_status_class
-from instances.providers.base import Provider, ProviderOutcomeUnknown, ProviderRejected, SendResult
+from instances.providers.base import Provider, ProviderOutcomeUnknown, ProviderRejected, SendResult, about_to_send
 
 NAME = "Evolution"
 DEFAULT_WEBHOOK_EVENTS = [
@@ -94,6 +94,7 @@ class Evolution(Provider):
         return json_or_none(response) or {}
 
     def _send(self, instance, endpoint: str, body: dict) -> SendResult:
+        about_to_send()
         response = http.request("POST", _url(instance, f"message/{endpoint}"), headers=_headers(instance), json=body)
         _raise_for_answer(instance, response)
         payload = accepted_json(response, NAME)

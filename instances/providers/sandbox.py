@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from instances.models import SandboxMessage
-from instances.providers.base import Provider, SendResult
+from instances.providers.base import Provider, SendResult, about_to_send
 from instances.signals import sandbox_event_played
 
 logger = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class Sandbox(Provider):
 
 
 def _record(instance, **fields) -> SendResult:
+    about_to_send()
     message = SandboxMessage.objects.create(
         organization_id=instance.organization_id,
         instance=instance,
