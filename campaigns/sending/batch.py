@@ -73,9 +73,12 @@ def default_start(**kwargs):
 
 def release(recipients: list[Recipient], *, until) -> int:
     """Give claimed recipients back (nothing was sent): they are due again at `until`."""
-    ids = [r.id for r in recipients]
+    claims = Recipient.objects.filter(id__in=[r.id for r in recipients], status=Recipient.Status.SENDING)
+    claimed_at = {r.claimed_at for r in recipients}
+    if len(claimed_at) == 1 and None not in claimed_at:  # one claim's: never another dispatcher's since
+        claims = claims.filter(claimed_at=claimed_at.pop())
     return advance_recipients(
-        Recipient.objects.filter(id__in=ids, status=Recipient.Status.SENDING),
+        claims,
         Recipient.Status.PENDING,
         next_attempt_at=until,
         lease_expires_at=None,
@@ -199,6 +202,9 @@ class Batch:
         try:
             conversations = store_starts([sent_start for _, _, sent_start, _ in started])
         except Exception as error:
+            if is_outage(error):
+                self.started = started + self.started  # kept for a retry once the database is back
+                raise
             # They went out, but nothing says so: the same doubt as a send that raised.
             logger.exception("execution=%s storing %d sent starts raised", execution.id, len(started))
             for recipient, instance, _, _ in started:

@@ -36,11 +36,16 @@ from campaigns.services.controls import pause_execution
 from campaigns.stats import finalize_execution
 from campaigns.transitions import advance_recipients
 from config import logfmt
+from core.outages import through_outages
 from instances import connection
 from instances.services import counting_in_batches
 
-# The execution's heartbeat (the sweep restarts executions whose beat is stale) is written at most this often.
-HEARTBEAT_SECONDS = 5.0
+# The execution's heartbeat (the sweep restarts executions whose beat is stale) and the leases
+# of the batch in hand are written at most this often, also during a wait for a send slot.
+HEARTBEAT_SECONDS = 1.0
+# On a worker's start or its reconnection to the broker, executions whose beat is older than
+# this have no live dispatcher (their queued tasks may be lost with the broker): queue them.
+RESUME_STALE_SECONDS = 3.0
 
 
 def claim(*, execution_id: int, size: int, at) -> list[Recipient]:
@@ -94,6 +99,13 @@ class Heartbeat:
                 id__in=[r.id for r in claimed], status=Recipient.Status.SENDING, claimed_at=claimed[0].claimed_at
             ).update(lease_expires_at=at + timedelta(seconds=settings.CAMPAIGNS_LEASE_SECONDS))
         self.beaten_at = time.monotonic()
+
+    def sleep(self, seconds: float, claimed: list[Recipient]) -> None:
+        """Wait `seconds`, beating meanwhile: a dispatcher waiting for its slot is alive."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            time.sleep(min(left, HEARTBEAT_SECONDS))
+            self.beat(claimed)
 
 
 def run(execution_id: int, *, start=default_start, budget_seconds: float | None = None) -> str:
@@ -170,9 +182,11 @@ def send_batch(
 ) -> str | None:
     """Send a claimed batch, slot by slot; when it must stop early, what `run` returns.
 
-    An error out of the loop (the limiter's Redis, the database) gives the recipients not
-    handed to the batch yet back to `pending` before it propagates.
+    An error out of the loop (the limiter's Redis, the database) gives the recipients whose
+    request never left back to `pending`, and records the sends that went out, before it
+    propagates; while the database is away, it waits for it (CAMPAIGNS_OUTAGE_PATIENCE_SECONDS).
     """
+    patience = settings.CAMPAIGNS_OUTAGE_PATIENCE_SECONDS
     max_sleep = settings.CAMPAIGNS_MAX_SLEEP_SECONDS
     batch = Batch(claimed, campaign=campaign, execution=execution, start=start)
     heartbeat = heartbeat or Heartbeat(execution.id)
@@ -192,17 +206,19 @@ def send_batch(
                     return f"later:{slot.delay}"
                 if slot.delay > 0:
                     batch.record()  # nothing waits across a sleep to be recorded
-                    time.sleep(slot.delay)
+                    heartbeat.sleep(slot.delay, claimed)
                 if batch.send(recipient, instance=slot.instance) == RELEASED:
                     release(claimed[position + 1 :], until=windows.now())
                     break
         except Exception:
-            unsent = [r for r in claimed if r.id in batch.unsent]
-            with suppress(Exception):  # the database may be the fault: then the leases bring them back
-                release(unsent, until=windows.now() + timedelta(seconds=settings.CAMPAIGNS_OUTAGE_RETRY_SECONDS))
+            started = batch.marked | {recipient.id for recipient, *_ in batch.started}
+            unsent = [r for r in claimed if r.id not in started]
+            until = windows.now() + timedelta(seconds=settings.CAMPAIGNS_OUTAGE_RETRY_SECONDS)
+            with suppress(Exception):  # past the patience, their leases bring them back
+                through_outages(lambda: release(unsent, until=until), patience=patience)
             raise
         finally:
-            batch.record()
+            through_outages(batch.record, patience=patience)
     return None
 
 
@@ -236,12 +252,17 @@ def next_step(execution_id: int) -> str:
     return "waiting"
 
 
-def sweep(*, at=None) -> dict:
-    """The periodic safety net: expire leases, wake waiting executions, restart stalled ones, finalize."""
+def sweep(*, at=None, stale_seconds: float | None = None) -> dict:
+    """The periodic safety net: expire leases, wake waiting executions, restart stalled ones, finalize.
+
+    Stalled: due work and a heartbeat older than `stale_seconds` (CAMPAIGNS_HEARTBEAT_STALE_SECONDS).
+    """
     at = at or windows.now()
     expired = expire_leases(at=at)
     Execution.objects.filter(status=Execution.Status.RUNNING, waiting_until__lte=at).update(waiting_until=None)
-    stale = at - timedelta(seconds=settings.CAMPAIGNS_HEARTBEAT_STALE_SECONDS)
+    if stale_seconds is None:
+        stale_seconds = settings.CAMPAIGNS_HEARTBEAT_STALE_SECONDS
+    stale = at - timedelta(seconds=stale_seconds)
     restart, finalized = [], 0
     live = Execution.objects.filter(status__in=[Execution.Status.QUEUED, Execution.Status.RUNNING]).filter(
         Q(waiting_until__isnull=True) | Q(waiting_until__lte=at)

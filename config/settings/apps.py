@@ -54,8 +54,12 @@ CAMPAIGNS_MAX_SLEEP_SECONDS = env.float("CAMPAIGNS_MAX_SLEEP_SECONDS", default=1
 # Longest Celery countdown queued; anything later is found by the sweep (must stay well
 # under CELERY_VISIBILITY_TIMEOUT, or Redis delivers the task twice).
 CAMPAIGNS_MAX_COUNTDOWN_SECONDS = env.int("CAMPAIGNS_MAX_COUNTDOWN_SECONDS", default=120)
-# The sweep re-queues a live execution whose heartbeat is older (a live dispatcher beats every 5 s).
-CAMPAIGNS_HEARTBEAT_STALE_SECONDS = env.int("CAMPAIGNS_HEARTBEAT_STALE_SECONDS", default=20)
+# The sweep re-queues a live execution whose heartbeat is older: a live dispatcher beats every
+# second, except inside one provider call (up to PROVIDER_CONNECT_TIMEOUT + PROVIDER_READ_TIMEOUT).
+# A worker that starts or reconnects to the broker re-queues those quiet for 3 s at once.
+CAMPAIGNS_HEARTBEAT_STALE_SECONDS = env.int("CAMPAIGNS_HEARTBEAT_STALE_SECONDS", default=45)
+# A dispatcher waits out a database or Redis outage this long inside its task, retrying every second.
+CAMPAIGNS_OUTAGE_PATIENCE_SECONDS = env.float("CAMPAIGNS_OUTAGE_PATIENCE_SECONDS", default=300)
 # ProviderUnavailable: retry after base * 2^n seconds (±20%), at most max.
 CAMPAIGNS_RETRY_BASE_SECONDS = env.float("CAMPAIGNS_RETRY_BASE_SECONDS", default=30)
 CAMPAIGNS_RETRY_MAX_SECONDS = env.float("CAMPAIGNS_RETRY_MAX_SECONDS", default=3600)
