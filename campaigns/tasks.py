@@ -11,7 +11,7 @@ from celery import shared_task
 from django.conf import settings
 
 from campaigns import stats
-from campaigns.sending import dispatch
+from campaigns.sending import dispatch, reconcile
 from config.metrics import SCHEDULE_RUNS
 from core.outages import through_outages
 
@@ -55,6 +55,11 @@ def resume_dispatch() -> dict:
     instead of at the next stale-heartbeat sweep.
     """
     return dispatch.sweep(stale_seconds=dispatch.RESUME_STALE_SECONDS)
+
+
+@shared_task(ignore_result=True)
+def reconcile_unknown() -> dict:
+    return dict(reconcile.reconcile_unknown())
 
 
 @shared_task(ignore_result=True)

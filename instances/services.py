@@ -53,6 +53,11 @@ def send_media(
     return _send(instance, "send_media", phone=phone, url=url, caption=caption, filename=filename, mimetype=mimetype)
 
 
+def find_sent(*, instance: WhatsAppInstance, phone: str, since) -> list[SendResult] | None:
+    """What the provider says this instance sent to `phone` since `since`; None when it cannot tell."""
+    return _call(instance, "find_sent", phone=phone, since=since)
+
+
 def _send(instance: WhatsAppInstance, operation: str, **kwargs) -> SendResult:
     if instance.status != WhatsAppInstance.Status.ACTIVE:
         raise ProviderRejected(_("The instance is inactive."), code="instance_inactive", instance_level=True)

@@ -83,6 +83,8 @@ class Recipient(models.Model):
     # Written (and committed) just before the claim's first request to the provider: only a
     # recipient with it may have gone out, so only such a recipient can become `unknown`.
     attempted_at = models.DateTimeField(_("attempted at"), null=True, blank=True)
+    # When an `unknown` recipient was checked with its provider (`campaigns.sending.reconcile`).
+    reconciled_at = models.DateTimeField(_("reconciled at"), null=True, blank=True)
     # The first claim (the old API's `started_at`) and the latest claim of a retry.
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     last_retry_at = models.DateTimeField(_("last retry at"), null=True, blank=True)

@@ -58,6 +58,8 @@ CAMPAIGNS_MAX_COUNTDOWN_SECONDS = env.int("CAMPAIGNS_MAX_COUNTDOWN_SECONDS", def
 # second, except inside one provider call (up to PROVIDER_CONNECT_TIMEOUT + PROVIDER_READ_TIMEOUT).
 # A worker that starts or reconnects to the broker re-queues those quiet for 3 s at once.
 CAMPAIGNS_HEARTBEAT_STALE_SECONDS = env.int("CAMPAIGNS_HEARTBEAT_STALE_SECONDS", default=45)
+# An `unknown` recipient is checked with its provider this long after its attempt (campaigns.sending.reconcile).
+CAMPAIGNS_RECONCILE_AFTER_SECONDS = env.int("CAMPAIGNS_RECONCILE_AFTER_SECONDS", default=120)
 # A dispatcher waits out a database or Redis outage this long inside its task, retrying every second.
 CAMPAIGNS_OUTAGE_PATIENCE_SECONDS = env.float("CAMPAIGNS_OUTAGE_PATIENCE_SECONDS", default=300)
 # ProviderUnavailable: retry after base * 2^n seconds (±20%), at most max.

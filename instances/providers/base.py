@@ -104,6 +104,10 @@ class Provider:
         """One of WhatsAppInstance.ConnectionState."""
         raise NotImplementedError
 
+    def find_sent(self, instance, phone: str, since: datetime) -> list[SendResult] | None:
+        """The messages this instance sent to `phone` since `since`, newest first; None: it cannot tell."""
+        return None
+
     def configure_webhook(self, instance, url: str, events: list[str]) -> dict:
         """Point the provider's webhooks at `url`; not every provider can."""
         raise ProviderRejected(_("This provider cannot configure webhooks."), code="unsupported")

@@ -11,7 +11,10 @@ Answers this client relies on (see tests/fixtures/evolution/answers/):
 import mimetypes
 import posixpath
 import re
+from datetime import datetime, timedelta
 from urllib.parse import quote, urlsplit
+
+from django.utils import timezone
 
 from instances import http
 from instances.models import WhatsAppInstance
@@ -69,6 +72,36 @@ class Evolution(Provider):
             qr = f"data:image/png;base64,{qr}"
         state = (payload.get("instance") or {}).get("state") or ""
         return {"qr": str(qr), "pairing_code": str(payload.get("pairingCode") or ""), "state": state}
+
+    def find_sent(self, instance, phone: str, since: datetime) -> list[SendResult] | None:
+        """v2's `POST chat/findMessages/{instance}` (its stored messages, newest first); v1 cannot tell.
+
+        The filter and the answer `{"messages": {"total", "pages", "currentPage", "records": [...]}}`
+        are Evolution's `fetchMessages` (src/api/services/channel.service.ts, 2.3.6).
+        """
+        if instance.api_version == "v1":
+            return None
+        until = timezone.now() + timedelta(minutes=1)
+        body = {
+            "where": {
+                "key": {"remoteJid": f"{digits(phone)}@s.whatsapp.net", "fromMe": True},
+                "messageTimestamp": {"gte": since.isoformat(), "lte": until.isoformat()},
+            },
+            "offset": 50,
+            "page": 1,
+        }
+        response = http.request("POST", _url(instance, "chat/findMessages"), headers=_headers(instance), json=body)
+        _raise_for_answer(instance, response)
+        records = ((accepted_json(response, NAME).get("messages") or {}).get("records")) or []
+        found = []
+        for record in records if isinstance(records, list) else []:
+            key = record.get("key") if isinstance(record, dict) else None
+            if not isinstance(key, dict) or not key.get("id") or key.get("fromMe") is False:
+                continue
+            accepted_at = parse_timestamp(record.get("messageTimestamp"))
+            if accepted_at >= since.replace(microsecond=0):  # whole seconds
+                found.append(SendResult(provider_message_id=str(key["id"]), accepted_at=accepted_at, raw=record))
+        return found
 
     def configure_webhook(self, instance, url: str, events: list[str] | None = None) -> dict:
         events = list(events or DEFAULT_WEBHOOK_EVENTS)

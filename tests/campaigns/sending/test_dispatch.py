@@ -146,8 +146,10 @@ def test_a_batch_is_checked_and_recorded_with_few_queries(org_a, evolution, fake
     assert Recipient.objects.filter(execution=execution, status="sent").count() == 40
     assert len(numbers(fake_provider)) == 40
     # Per recipient only the mark before its request (one conditional UPDATE) and the flows'
-    # completion signal (its receiver's UPDATE); the rest is per batch.
-    assert len(queries) <= 2 * 40 + 2 * 20, [q["sql"][:80] for q in queries]
+    # completion signal (its receiver's UPDATE); the rest is per batch, and once the limiter's
+    # rebuild of the number's count of the day, which this test's empty Redis does not hold.
+    assert len(queries) <= 2 * 40 + 2 * 20 + 4, [q["sql"][:80] for q in queries]
+    assert len([q for q in queries if "attempted_at" in q["sql"] and q["sql"].startswith("SELECT")]) <= 4
     marks = [q for q in queries if "attempted_at" in q["sql"] and q["sql"].startswith("UPDATE")]
     assert len(marks) == 40 + 2  # one per recipient, and each claim clears the last one
 
