@@ -255,10 +255,11 @@ def next_step(execution_id: int) -> str:
 def sweep(*, at=None, stale_seconds: float | None = None) -> dict:
     """The periodic safety net: expire leases, wake waiting executions, restart stalled ones, finalize.
 
-    Stalled: due work and a heartbeat older than `stale_seconds` (CAMPAIGNS_HEARTBEAT_STALE_SECONDS).
+    Stalled: due work and a heartbeat older than `stale_seconds` (CAMPAIGNS_HEARTBEAT_STALE_SECONDS),
+    or recipients given back by an expired lease (their dispatcher is gone).
     """
     at = at or windows.now()
-    expired = expire_leases(at=at)
+    expired, returned_to = expire_leases(at=at)
     Execution.objects.filter(status=Execution.Status.RUNNING, waiting_until__lte=at).update(waiting_until=None)
     if stale_seconds is None:
         stale_seconds = settings.CAMPAIGNS_HEARTBEAT_STALE_SECONDS
@@ -270,7 +271,7 @@ def sweep(*, at=None, stale_seconds: float | None = None) -> dict:
     for execution_id, heartbeat_at in live.values_list("id", "heartbeat_at"):
         pending = Recipient.objects.filter(execution_id=execution_id, status=Recipient.Status.PENDING)
         if pending.filter(next_attempt_at__lte=at).exists():
-            if heartbeat_at is None or heartbeat_at < stale:
+            if heartbeat_at is None or heartbeat_at < stale or execution_id in returned_to:
                 restart.append(execution_id)
         elif (
             not pending.exists()
@@ -289,12 +290,14 @@ def sweep(*, at=None, stale_seconds: float | None = None) -> dict:
     return {"expired": expired, "restarted": len(restart), "finalized": finalized}
 
 
-def expire_leases(*, at) -> int:
+def expire_leases(*, at) -> tuple[int, set[int]]:
     """`sending` recipients whose dispatcher stopped: never attempted, `pending` again; attempted, `unknown`.
 
-    An `unknown` one is shown to operators and never re-sent automatically. Returns how many expired.
+    An `unknown` one is shown to operators and never re-sent automatically. Returns how many
+    expired, and the executions some were given back to.
     """
     expired = Recipient.objects.filter(status=Recipient.Status.SENDING, lease_expires_at__lt=at)
+    returned_to = set(expired.filter(attempted_at__isnull=True).values_list("execution_id", flat=True).distinct())
     returned = advance_recipients(
         expired.filter(attempted_at__isnull=True), Recipient.Status.PENDING, next_attempt_at=at, lease_expires_at=None
     )
@@ -315,4 +318,4 @@ def expire_leases(*, at) -> int:
             severity=CampaignLog.Severity.WARNING,
             message=_("Send leases expired: outcome unknown, not re-sent."),
         )
-    return returned + count
+    return returned + count, returned_to

@@ -94,6 +94,7 @@ def test_a_dropped_database_connection_is_waited_out_inside_the_task(org_a, fake
     wait_for(finished(execution), timeout=90)
 
     assert_each_sent_once_or_unknown_where_attempted(execution, fake_provider)
+    print(f"\nsending resumed {resumed_after:.1f}s after the database connections dropped")
     assert resumed_after < 15, f"sending resumed {resumed_after:.1f}s after the connections dropped"
 
 
@@ -120,4 +121,5 @@ def test_a_broker_that_restarts_empty_is_reconnected_to_and_sending_resumes(org_
     wait_for(finished(execution), timeout=90)
 
     assert_each_sent_once_or_unknown_where_attempted(execution, fake_provider)
+    print(f"\nsending resumed {resumed_after:.1f}s after the broker restarted")
     assert resumed_after < 15, f"sending resumed {resumed_after:.1f}s after the broker restarted"
