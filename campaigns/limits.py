@@ -10,22 +10,32 @@ One reservation picks the campaign's instance that can send soonest and books th
 With Redis the reservation is one Lua script (atomic across processes and machines, on
 Redis's clock); without it the same algorithm runs on `SendSlot` rows locked in the
 database. Celery's `rate_limit` is per worker process, so it is not used.
+
+Redis may lose its keys (a restart without persistence, a flush). A number's count of the
+day is then missing, and the script asks for it rather than count from zero: `seed()`
+rebuilds the counts and the next slots from the recipients' `attempted_at` in the database
+(`SET NX`: a key another worker seeded first wins) and the reservation is tried again.
 """
 
 import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 
-from campaigns.models import SendSlot
+from campaigns.models import Recipient, SendSlot
 from campaigns.windows import local_day
 from core.redis import get_redis, key
 
 RESERVE_SCRIPT = """
+for i = 2, (#KEYS - 2) / 2 + 1 do
+  if redis.call('EXISTS', KEYS[2 * i]) == 0 then return {0, -1} end
+end
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
 local interval, every, pause = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -142,12 +152,38 @@ def reserve(*, campaign, instances: list, at: datetime, max_wait: float) -> Rese
     ]
     client = get_redis()
     if client is not None:
-        chosen, delay_ms = client.eval(RESERVE_SCRIPT, len(keys), *[key("limits", k) for k in keys], *args)
+        redis_keys = [key("limits", k) for k in keys]
+        chosen, delay_ms = client.eval(RESERVE_SCRIPT, len(keys), *redis_keys, *args)
+        if delay_ms == -1:  # a day's count is missing: rebuilt from the database, then booked
+            seed(client, redis_keys, campaign=campaign, instances=instances, at=at, interval_ms=args[0])
+            chosen, delay_ms = client.eval(RESERVE_SCRIPT, len(keys), *redis_keys, *args)
     else:
         chosen, delay_ms = _reserve_in_database(keys, args)
     if chosen == 0:
         return Reservation(None, 0.0, False)
     return Reservation(instances[abs(chosen) - 1], delay_ms / 1000.0, chosen > 0)
+
+
+def seed(client, redis_keys: list[str], *, campaign, instances: list, at: datetime, interval_ms: int) -> None:
+    """Rebuild the limiter's keys that are missing from what the database knows was attempted."""
+    zone = ZoneInfo(campaign.organization.time_zone)
+    day_start = datetime.combine(at.astimezone(zone).date(), datetime.min.time(), tzinfo=zone)
+    attempted = Recipient.objects.filter(attempted_at__isnull=False)
+    day_ttl = 2 * 86400
+    pipe = client.pipeline(transaction=False)
+    for i, instance in enumerate(instances, start=1):
+        through = attempted.filter(Q(instance_id=instance.id) | Q(execution__campaign=campaign, instance__isnull=True))
+        used = through.filter(attempted_at__gte=day_start).count()
+        pipe.set(redis_keys[2 * i + 1], used, ex=day_ttl, nx=True)
+        last = through.filter(attempted_at__gte=at - timedelta(hours=1)).aggregate(last=Max("attempted_at"))["last"]
+        if last is not None:
+            pipe.set(redis_keys[2 * i], int(last.timestamp() * 1000) + interval_ms, px=interval_ms + 60000, nx=True)
+    ours = attempted.filter(execution__campaign=campaign)
+    last = ours.filter(attempted_at__gte=at - timedelta(hours=1)).aggregate(last=Max("attempted_at"))["last"]
+    if last is not None:
+        pipe.set(redis_keys[0], int(last.timestamp() * 1000) + interval_ms, px=interval_ms + 60000, nx=True)
+    pipe.set(redis_keys[1], ours.filter(attempted_at__gte=at - timedelta(days=1)).count(), px=86400000, nx=True)
+    pipe.execute()
 
 
 def _reserve_in_database(keys: list[str], args: list[int]) -> tuple[int, int]:

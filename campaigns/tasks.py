@@ -11,8 +11,9 @@ from celery import shared_task
 from django.conf import settings
 
 from campaigns import stats
-from campaigns.sending import dispatch
+from campaigns.sending import dispatch, reconcile
 from config.metrics import SCHEDULE_RUNS
+from core.outages import through_outages
 
 logger = logging.getLogger(__name__)
 
@@ -25,15 +26,18 @@ def queue_dispatch(execution_id: int, *, fan_out: bool = False, countdown: float
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def dispatch_execution(execution_id: int) -> str:
-    outcome = dispatch.run(execution_id)
+    # A dropped database or Redis connection (a restart) is waited out here, in short steps:
+    # the task, and the chain of successors it queues, outlive the outage.
+    patience = settings.CAMPAIGNS_OUTAGE_PATIENCE_SECONDS
+    outcome = through_outages(lambda: dispatch.run(execution_id), patience=patience)
     if outcome == "more":
-        queue_dispatch(execution_id)
+        through_outages(lambda: queue_dispatch(execution_id), patience=patience)
     elif outcome.startswith("later:"):
         # Short waits ride a countdown; longer ones (beyond the broker's visibility
         # timeout a countdown would be delivered twice) are left to the sweep.
         wait = max(0.0, float(outcome.split(":", 1)[1]))
         if wait <= settings.CAMPAIGNS_MAX_COUNTDOWN_SECONDS:
-            queue_dispatch(execution_id, countdown=wait + 0.05)
+            through_outages(lambda: queue_dispatch(execution_id, countdown=wait + 0.05), patience=patience)
     logger.debug("dispatch execution=%s -> %s", execution_id, outcome)
     return outcome
 
@@ -41,6 +45,21 @@ def dispatch_execution(execution_id: int) -> str:
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def sweep() -> dict:
     return dispatch.sweep()
+
+
+@shared_task(ignore_result=True)
+def resume_dispatch() -> dict:
+    """A worker (re)connected to the broker: queue every live execution no dispatcher is beating for.
+
+    Tasks queued in a broker that restarted empty are gone; this brings their executions back at once
+    instead of at the next stale-heartbeat sweep.
+    """
+    return dispatch.sweep(stale_seconds=dispatch.RESUME_STALE_SECONDS)
+
+
+@shared_task(ignore_result=True)
+def reconcile_unknown() -> dict:
+    return dict(reconcile.reconcile_unknown())
 
 
 @shared_task(ignore_result=True)

@@ -26,4 +26,6 @@ if str(app.conf.broker_url).startswith("filesystem"):
 
 # Logs (ids carried into tasks, one logging setup) and metrics (task failures, the
 # multiprocess folder) hook into Celery's signals; imported here so every process has them.
-from config import celery_signals  # noqa: E402, F401
+from config import celery_signals  # noqa: E402
+
+app.steps["consumer"].add(celery_signals.AnnounceConnection)

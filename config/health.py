@@ -4,6 +4,7 @@ The old chatbot's `/health` also told `bot_enabled`, `bot_status`, `test_mode` a
 `timestamp`: flows adds the first three (`flows/health.py`), config the timestamp.
 """
 
+import redis
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
@@ -39,8 +40,21 @@ def _check_broker() -> str | None:
     return None
 
 
+def _check_redis() -> str | None:
+    if not settings.REDIS_URL:
+        return None
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except Exception as exc:  # noqa: BLE001
+        return str(exc) or exc.__class__.__name__
+    finally:
+        client.close()
+    return None
+
+
 def health(request):
-    errors = {"database": _check_database(), "broker": _check_broker()}
+    errors = {"database": _check_database(), "broker": _check_broker(), "redis": _check_redis()}
     down = sorted(name for name, error in errors.items() if error)
     body = {
         "status": "ok" if not down else "down",
@@ -48,6 +62,8 @@ def health(request):
         "database": "ok" if not errors["database"] else "down",
         "broker": "ok" if not errors["broker"] else "down",
     }
+    if settings.REDIS_URL:
+        body["redis"] = "ok" if not errors["redis"] else "down"
     if not errors["database"]:
         for part in PARTS:
             body.update(part(request))

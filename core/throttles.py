@@ -9,10 +9,15 @@ Requests without valid credentials never reach a throttle (DRF authenticates fir
 those are limited by `core.ratelimit.api_auth_failures`, in `core.api.exception_handler`.
 """
 
+import logging
+
+import redis
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from core.ratelimit import client_ip
+
+logger = logging.getLogger(__name__)
 
 
 class SettingsRateThrottle(SimpleRateThrottle):
@@ -20,6 +25,14 @@ class SettingsRateThrottle(SimpleRateThrottle):
 
     def get_rate(self):
         return getattr(settings, self.setting) or None
+
+    def allow_request(self, request, view):
+        # With the cache (Redis) away the API still answers: unthrottled until it is back.
+        try:
+            return super().allow_request(request, view)
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            logger.warning("throttle %s skipped, its cache is unavailable: %s", self.scope, error)
+            return True
 
 
 class TokenRateThrottle(SettingsRateThrottle):

@@ -56,6 +56,11 @@ def send_media(
     return _send(instance, "send_media", phone=phone, url=url, caption=caption, filename=filename, mimetype=mimetype)
 
 
+def find_sent(*, instance: WhatsAppInstance, phone: str, since) -> list[SendResult] | None:
+    """What the provider says this instance sent to `phone` since `since`; None when it cannot tell."""
+    return _call(instance, "find_sent", phone=phone, since=since)
+
+
 def send_template(
     *, instance: WhatsAppInstance, phone: str, name: str, language: str, components: list | None = None
 ) -> SendResult:

@@ -27,6 +27,7 @@ class CampaignLog(TenantModel):
         INSTANCE_DISCONNECTED = "instance_disconnected", _("WhatsApp number disconnected")
         INSTANCE_RECONNECTED = "instance_reconnected", _("WhatsApp number reconnected")
         RECIPIENTS_REQUEUED = "recipients_requeued", _("Recipients re-queued")
+        UNKNOWN_RECONCILED = "unknown_reconciled", _("Unknown sends checked with the provider")
         OCCURRENCE_SKIPPED = "occurrence_skipped", _("Scheduled occurrence skipped")
         OCCURRENCE_MISSED = "occurrence_missed", _("Scheduled occurrence missed")
 

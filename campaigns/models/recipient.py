@@ -13,7 +13,7 @@ class Recipient(models.Model):
         pending -> sending -> sent -> delivered -> read -> replied -> completed
         pending -> opted_out | skipped | failed
         sending -> failed | unknown | opted_out
-        sending -> pending                  (provider proved it did not accept: retry later)
+        sending -> pending                  (provider proved it did not accept, or no request left: retry later)
         unknown -> sent | delivered | ...   (a late answer resolves the doubt)
         unknown | failed -> pending         (only when an operator re-queues)
     A later status may skip steps (read before delivered); an earlier one arriving late only
@@ -83,6 +83,11 @@ class Recipient(models.Model):
     provider_error = models.JSONField(_("provider error"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    # Written (and committed) just before the claim's first request to the provider: only a
+    # recipient with it may have gone out, so only such a recipient can become `unknown`.
+    attempted_at = models.DateTimeField(_("attempted at"), null=True, blank=True)
+    # When an `unknown` recipient was checked with its provider (`campaigns.sending.reconcile`).
+    reconciled_at = models.DateTimeField(_("reconciled at"), null=True, blank=True)
     # The first claim (the old API's `started_at`) and the latest claim of a retry.
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     last_retry_at = models.DateTimeField(_("last retry at"), null=True, blank=True)

@@ -11,7 +11,11 @@ owns what happens then:
    limits) or slow sends.
 3. Outcomes are recorded outside the provider call. Failures at once: a provider that proved
    it did not accept goes back to `pending` with backoff; a final refusal is `failed`;
-   anything ambiguous is `unknown` and is never sent again automatically. Successes are
+   anything ambiguous is `unknown` and is never sent again automatically. Only a recipient
+   whose request may have left can be ambiguous: just before the provider client writes it,
+   `Batch.mark` stores `attempted_at` (one conditional UPDATE, committed, that also proves the
+   claim is still this batch's), and whatever fails before that mark (rendering, the database,
+   Redis) puts the recipient back to `pending`. Successes are
    recorded together (`Batch.record`: their conversations in one transaction, then `sent`
    with each provider message id), at the latest `RECORD_SECONDS` after the first of them
    went out, before any wait and when the batch ends.
@@ -26,8 +30,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Value
+from django.db.models import CharField, F, Func, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns import windows
@@ -35,7 +40,8 @@ from campaigns.models import Campaign, CampaignLog, Execution, Recipient
 from campaigns.models.log import log
 from campaigns.sending import cloud_errors
 from campaigns.transitions import advance_recipients
-from instances.providers.base import ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
+from core.outages import is_outage
+from instances.providers.base import ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable, watching_sends
 from instances.providers.cloud import MetaRefusal
 
 logger = logging.getLogger(__name__)
@@ -56,6 +62,10 @@ SENT, FAILED, RETRY, UNKNOWN, OPTED_OUT, LOST, RELEASED = (
 )
 
 
+class ClaimLost(Exception):
+    """The recipient's claim is no longer this batch's (its lease expired): nothing was sent."""
+
+
 def default_start(**kwargs):
     """Send a recipient's first message(s); its batch stores the conversation (`Batch.record`)."""
     from flows.starting import send_start
@@ -65,9 +75,12 @@ def default_start(**kwargs):
 
 def release(recipients: list[Recipient], *, until) -> int:
     """Give claimed recipients back (nothing was sent): they are due again at `until`."""
-    ids = [r.id for r in recipients]
+    claims = Recipient.objects.filter(id__in=[r.id for r in recipients], status=Recipient.Status.SENDING)
+    claimed_at = {r.claimed_at for r in recipients}
+    if len(claimed_at) == 1 and None not in claimed_at:  # one claim's: never another dispatcher's since
+        claims = claims.filter(claimed_at=claimed_at.pop())
     return advance_recipients(
-        Recipient.objects.filter(id__in=ids, status=Recipient.Status.SENDING),
+        claims,
         Recipient.Status.PENDING,
         next_attempt_at=until,
         lease_expires_at=None,
@@ -90,6 +103,7 @@ class Batch:
         self.campaign, self.execution, self.start = campaign, execution, start
         self.unsent = {recipient.id: recipient for recipient in recipients}
         self.lost: set[int] = set()
+        self.marked: set[int] = set()  # their request may have left (`mark`)
         # `checked`: the recipients were just read with their contacts (the claim).
         self.checked_at = time.monotonic() if checked else None
         self.started: list[tuple] = []  # (recipient, instance, sent start, at), not recorded yet
@@ -121,13 +135,16 @@ class Batch:
             )
             return OPTED_OUT
         try:
-            started = self.start(
-                contact=recipient.contact,
-                instance=instance,
-                flow=campaign.flow,
-                variables=recipient.variables,
-                external_ticket_id="",
-            )
+            with watching_sends(lambda: self.mark(recipient)):
+                started = self.start(
+                    contact=recipient.contact,
+                    instance=instance,
+                    flow=campaign.flow,
+                    variables=recipient.variables,
+                    external_ticket_id="",
+                )
+        except ClaimLost:
+            return LOST
         except MetaRefusal as error:
             return cloud_errors.apply_refusal(
                 recipient, error, campaign=campaign, execution=execution, instance=instance, at=at
@@ -143,13 +160,40 @@ class Batch:
             return _end(recipient, Recipient.Status.UNKNOWN, error, campaign, execution, instance)
         except Exception as error:
             logger.exception("recipient=%s send raised", recipient.id)
-            return _end(recipient, Recipient.Status.UNKNOWN, error, campaign, execution, instance)
+            if recipient.id in self.marked:
+                return _end(recipient, Recipient.Status.UNKNOWN, error, campaign, execution, instance)
+            return requeue_unsent(recipient, error, campaign, execution, instance, at=at)
         if not self.started:
             self.first_started_at = time.monotonic()
         self.started.append((recipient, instance, started, at))
         if time.monotonic() - self.first_started_at >= RECORD_SECONDS:
             self.record()
         return SENT
+
+    def mark(self, recipient: Recipient) -> None:
+        """Note durably that the recipient's request may leave now; refuse if its claim was taken back."""
+        if recipient.id in self.marked:
+            return
+        claim = Recipient.objects.filter(id=recipient.id, status=Recipient.Status.SENDING)
+        if recipient.claimed_at is not None:
+            claim = claim.filter(claimed_at=recipient.claimed_at)
+        if connection.vendor == "postgresql":
+            # Committed without waiting for the disk, in the same one statement: the mark must
+            # outlive this worker, which it does; only PostgreSQL itself crashing in the next
+            # ~0.6 s (3 x wal_writer_delay) could lose it, and with it the doubt (one re-send).
+            claim = claim.alias(
+                asynchronous=Func(
+                    Value("synchronous_commit"),
+                    Value("off"),
+                    Value(True),
+                    function="set_config",
+                    output_field=CharField(),
+                )
+            ).filter(asynchronous="off")
+        if not claim.update(attempted_at=timezone.now()):
+            self.lost.add(recipient.id)
+            raise ClaimLost(recipient.id)
+        self.marked.add(recipient.id)
 
     def recheck(self) -> None:
         """Re-read the claim and the contact's opt-out of every recipient not sent yet, in one query."""
@@ -177,6 +221,9 @@ class Batch:
         try:
             conversations = store_starts([sent_start for _, _, sent_start, _ in started])
         except Exception as error:
+            if is_outage(error):
+                self.started = started + self.started  # kept for a retry once the database is back
+                raise
             # They went out, but nothing says so: the same doubt as a send that raised.
             logger.exception("execution=%s storing %d sent starts raised", execution.id, len(started))
             for recipient, instance, _, _ in started:
@@ -243,6 +290,33 @@ def _retry_or_fail(recipient, error, campaign, execution, instance, *, at) -> st
         lease_expires_at=None,
         next_attempt_at=at + timedelta(seconds=delay),
         retry_count=recipient.retry_count + 1,
+        error=str(error)[:1000],
+    )
+    return RETRY
+
+
+def requeue_unsent(recipient, error, campaign, execution, instance, *, at) -> str:
+    """Nothing reached the provider: pending again, soon after an outage, else after a backoff.
+
+    An outage (database, Redis) is not the message's fault and counts no retry; any other error
+    (a flow that cannot render) counts one, and fails the recipient past the campaign's retries.
+    """
+    retries = recipient.retry_count
+    if is_outage(error):
+        delay = settings.CAMPAIGNS_OUTAGE_RETRY_SECONDS
+    elif retries >= campaign.max_retries:
+        return _end(recipient, Recipient.Status.FAILED, error, campaign, execution, instance)
+    else:
+        retries += 1
+        delay = settings.CAMPAIGNS_RETRY_BASE_SECONDS * 2**recipient.retry_count
+        delay = min(settings.CAMPAIGNS_RETRY_MAX_SECONDS, delay)
+    advance_recipients(
+        Recipient.objects.filter(id=recipient.id),
+        Recipient.Status.PENDING,
+        at=at,
+        lease_expires_at=None,
+        next_attempt_at=at + timedelta(seconds=delay),
+        retry_count=retries,
         error=str(error)[:1000],
     )
     return RETRY

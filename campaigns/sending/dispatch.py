@@ -11,11 +11,14 @@ batch (steps 2 and 3) is `campaigns.sending.batch`.
    to a `campaigns.sending.batch.Batch`, which re-checks it and sends it.
 3. The batch records the outcomes outside the provider call (`campaigns.sending.batch`).
 `run()` repeats this for a task's time budget and says what comes next; `sweep()` is the
-periodic safety net. A worker that dies mid-batch leaves `sending` rows whose lease the
-sweep turns into `unknown`.
+periodic safety net. Leases are short and the dispatcher's heartbeat extends them while it
+works, so a worker that dies mid-batch leaves `sending` rows whose lease runs out in seconds:
+the sweep gives those never attempted back to `pending` and only those whose request may
+have left (`attempted_at`, see `campaigns.sending.batch`) become `unknown`.
 """
 
 import time
+from contextlib import suppress
 from datetime import timedelta
 
 from django.conf import settings
@@ -33,11 +36,16 @@ from campaigns.services.controls import pause_execution
 from campaigns.stats import finalize_execution
 from campaigns.transitions import advance_recipients
 from config import logfmt
+from core.outages import through_outages
 from instances import connection
 from instances.services import counting_in_batches
 
-# The execution's heartbeat (the sweep restarts executions whose beat is stale) is written at most this often.
-HEARTBEAT_SECONDS = 5.0
+# The execution's heartbeat (the sweep restarts executions whose beat is stale) and the leases
+# of the batch in hand are written at most this often, also during a wait for a send slot.
+HEARTBEAT_SECONDS = 1.0
+# On a worker's start or its reconnection to the broker, executions whose beat is older than
+# this have no live dispatcher (their queued tasks may be lost with the broker): queue them.
+RESUME_STALE_SECONDS = 3.0
 
 
 def claim(*, execution_id: int, size: int, at) -> list[Recipient]:
@@ -63,6 +71,7 @@ def claim(*, execution_id: int, size: int, at) -> list[Recipient]:
             Recipient.Status.SENDING,
             at=at,
             lease_expires_at=lease,
+            attempted_at=None,
             started_at=Coalesce(F("started_at"), Value(at)),
             last_retry_at=Case(When(retry_count__gt=0, then=Value(at)), default=F("last_retry_at")),
         )
@@ -71,6 +80,32 @@ def claim(*, execution_id: int, size: int, at) -> list[Recipient]:
     for recipient in batch:
         recipient.status, recipient.claimed_at, recipient.lease_expires_at = Recipient.Status.SENDING, at, lease
     return batch
+
+
+class Heartbeat:
+    """The execution's heartbeat and the leases of the batch in hand, written at most every HEARTBEAT_SECONDS."""
+
+    def __init__(self, execution_id: int):
+        self.execution_id = execution_id
+        self.beaten_at = -HEARTBEAT_SECONDS
+
+    def beat(self, claimed: list[Recipient] = ()) -> None:
+        if time.monotonic() - self.beaten_at < HEARTBEAT_SECONDS:
+            return
+        at = windows.now()
+        Execution.objects.filter(id=self.execution_id).update(heartbeat_at=at)
+        if claimed:
+            Recipient.objects.filter(
+                id__in=[r.id for r in claimed], status=Recipient.Status.SENDING, claimed_at=claimed[0].claimed_at
+            ).update(lease_expires_at=at + timedelta(seconds=settings.CAMPAIGNS_LEASE_SECONDS))
+        self.beaten_at = time.monotonic()
+
+    def sleep(self, seconds: float, claimed: list[Recipient]) -> None:
+        """Wait `seconds`, beating meanwhile: a dispatcher waiting for its slot is alive."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            time.sleep(min(left, HEARTBEAT_SECONDS))
+            self.beat(claimed)
 
 
 def run(execution_id: int, *, start=default_start, budget_seconds: float | None = None) -> str:
@@ -96,7 +131,7 @@ def _run(execution: Execution, *, start, budget_seconds: float | None) -> str:
     campaign = execution.campaign_with_settings()
     deadline = time.monotonic() + (budget_seconds or settings.CAMPAIGNS_TASK_BUDGET_SECONDS)
     max_sleep = settings.CAMPAIGNS_MAX_SLEEP_SECONDS
-    beaten_at = -HEARTBEAT_SECONDS
+    heartbeat = Heartbeat(execution_id)
     while time.monotonic() < deadline:
         at = windows.now()
         status, waiting_until = Execution.objects.filter(id=execution_id).values_list("status", "waiting_until").get()
@@ -127,23 +162,39 @@ def _run(execution: Execution, *, start, budget_seconds: float | None) -> str:
         claimed = claim(execution_id=execution_id, size=size, at=at)
         if not claimed:
             break
-        if time.monotonic() - beaten_at >= HEARTBEAT_SECONDS:
-            Execution.objects.filter(id=execution_id).update(heartbeat_at=at)
-            beaten_at = time.monotonic()
-        stop = send_batch(claimed, campaign=campaign, execution=execution, instances=instances, start=start, at=at)
+        heartbeat.beat()
+        stop = send_batch(
+            claimed,
+            campaign=campaign,
+            execution=execution,
+            instances=instances,
+            start=start,
+            at=at,
+            heartbeat=heartbeat,
+        )
         if stop:
             return stop
     return next_step(execution_id)
 
 
-def send_batch(claimed: list[Recipient], *, campaign, execution, instances, start=default_start, at) -> str | None:
-    """Send a claimed batch, slot by slot; when it must stop early, what `run` returns."""
+def send_batch(
+    claimed: list[Recipient], *, campaign, execution, instances, start=default_start, at, heartbeat=None
+) -> str | None:
+    """Send a claimed batch, slot by slot; when it must stop early, what `run` returns.
+
+    An error out of the loop (the limiter's Redis, the database) gives the recipients whose
+    request never left back to `pending`, and records the sends that went out, before it
+    propagates; while the database is away, it waits for it (CAMPAIGNS_OUTAGE_PATIENCE_SECONDS).
+    """
+    patience = settings.CAMPAIGNS_OUTAGE_PATIENCE_SECONDS
     max_sleep = settings.CAMPAIGNS_MAX_SLEEP_SECONDS
     batch = Batch(claimed, campaign=campaign, execution=execution, start=start)
+    heartbeat = heartbeat or Heartbeat(execution.id)
     # The instances' message counts of the batch go to Redis in one round trip at its end.
     with counting_in_batches():
         try:
             for position, recipient in enumerate(claimed):
+                heartbeat.beat(claimed)
                 slot = limits.reserve(campaign=campaign, instances=instances, at=windows.now(), max_wait=max_sleep)
                 if slot.instance is None:
                     midnight = windows.next_local_midnight(campaign.organization.time_zone, at)
@@ -155,12 +206,19 @@ def send_batch(claimed: list[Recipient], *, campaign, execution, instances, star
                     return f"later:{slot.delay}"
                 if slot.delay > 0:
                     batch.record()  # nothing waits across a sleep to be recorded
-                    time.sleep(slot.delay)
+                    heartbeat.sleep(slot.delay, claimed)
                 if batch.send(recipient, instance=slot.instance) == RELEASED:
                     release(claimed[position + 1 :], until=windows.now())
                     break
+        except Exception:
+            started = batch.marked | {recipient.id for recipient, *_ in batch.started}
+            unsent = [r for r in claimed if r.id not in started]
+            until = windows.now() + timedelta(seconds=settings.CAMPAIGNS_OUTAGE_RETRY_SECONDS)
+            with suppress(Exception):  # past the patience, their leases bring them back
+                through_outages(lambda: release(unsent, until=until), patience=patience)
+            raise
         finally:
-            batch.record()
+            through_outages(batch.record, patience=patience)
     return None
 
 
@@ -194,12 +252,18 @@ def next_step(execution_id: int) -> str:
     return "waiting"
 
 
-def sweep(*, at=None) -> dict:
-    """The periodic safety net: expire leases, wake waiting executions, restart stalled ones, finalize."""
+def sweep(*, at=None, stale_seconds: float | None = None) -> dict:
+    """The periodic safety net: expire leases, wake waiting executions, restart stalled ones, finalize.
+
+    Stalled: due work and a heartbeat older than `stale_seconds` (CAMPAIGNS_HEARTBEAT_STALE_SECONDS),
+    or recipients given back by an expired lease (their dispatcher is gone).
+    """
     at = at or windows.now()
-    expired = expire_leases(at=at)
+    expired, returned_to = expire_leases(at=at)
     Execution.objects.filter(status=Execution.Status.RUNNING, waiting_until__lte=at).update(waiting_until=None)
-    stale = at - timedelta(seconds=settings.CAMPAIGNS_HEARTBEAT_STALE_SECONDS)
+    if stale_seconds is None:
+        stale_seconds = settings.CAMPAIGNS_HEARTBEAT_STALE_SECONDS
+    stale = at - timedelta(seconds=stale_seconds)
     restart, finalized = [], 0
     live = Execution.objects.filter(status__in=[Execution.Status.QUEUED, Execution.Status.RUNNING]).filter(
         Q(waiting_until__isnull=True) | Q(waiting_until__lte=at)
@@ -207,7 +271,7 @@ def sweep(*, at=None) -> dict:
     for execution_id, heartbeat_at in live.values_list("id", "heartbeat_at"):
         pending = Recipient.objects.filter(execution_id=execution_id, status=Recipient.Status.PENDING)
         if pending.filter(next_attempt_at__lte=at).exists():
-            if heartbeat_at is None or heartbeat_at < stale:
+            if heartbeat_at is None or heartbeat_at < stale or execution_id in returned_to:
                 restart.append(execution_id)
         elif (
             not pending.exists()
@@ -226,12 +290,21 @@ def sweep(*, at=None) -> dict:
     return {"expired": expired, "restarted": len(restart), "finalized": finalized}
 
 
-def expire_leases(*, at) -> int:
-    """`sending` recipients whose worker died become `unknown` (shown to operators, never re-sent)."""
+def expire_leases(*, at) -> tuple[int, set[int]]:
+    """`sending` recipients whose dispatcher stopped: never attempted, `pending` again; attempted, `unknown`.
+
+    An `unknown` one is shown to operators and never re-sent automatically. Returns how many
+    expired, and the executions some were given back to.
+    """
     expired = Recipient.objects.filter(status=Recipient.Status.SENDING, lease_expires_at__lt=at)
-    by_execution = list(expired.values_list("execution_id", flat=True).distinct())
+    returned_to = set(expired.filter(attempted_at__isnull=True).values_list("execution_id", flat=True).distinct())
+    returned = advance_recipients(
+        expired.filter(attempted_at__isnull=True), Recipient.Status.PENDING, next_attempt_at=at, lease_expires_at=None
+    )
+    attempted = expired.filter(attempted_at__isnull=False)
+    by_execution = list(attempted.values_list("execution_id", flat=True).distinct())
     count = advance_recipients(
-        expired,
+        attempted,
         Recipient.Status.UNKNOWN,
         at=at,
         lease_expires_at=None,
@@ -245,4 +318,4 @@ def expire_leases(*, at) -> int:
             severity=CampaignLog.Severity.WARNING,
             message=_("Send leases expired: outcome unknown, not re-sent."),
         )
-    return count
+    return returned + count, returned_to

@@ -42,10 +42,15 @@ INSTANCES_CONNECTION_STALE_SECONDS = env.int("INSTANCES_CONNECTION_STALE_SECONDS
 # CAMPAIGNS
 # ------------------------------------------------------------------------------
 # The dispatcher claims this many due recipients at a time and holds them for the
-# lease; a worker that dies leaves them `sending` until the lease runs out, then they
-# become `unknown` (never re-sent). The lease must outlast a batch of slow sends.
+# lease, which its heartbeat extends while it works (every 5 s); a worker that dies leaves
+# them `sending` until the lease runs out, then those never attempted are `pending` again
+# and those whose request may have left become `unknown` (never re-sent). A send slower
+# than the lease is safe: its recipient is `unknown` until the answer makes it `sent`, and
+# the rest of its batch, taken by another dispatcher, is refused to this one (`Batch.mark`).
 CAMPAIGNS_BATCH_SIZE = env.int("CAMPAIGNS_BATCH_SIZE", default=20)
-CAMPAIGNS_LEASE_SECONDS = env.int("CAMPAIGNS_LEASE_SECONDS", default=900)
+CAMPAIGNS_LEASE_SECONDS = env.int("CAMPAIGNS_LEASE_SECONDS", default=20)
+# A send that met an outage (database, Redis) before its request left is due again this soon.
+CAMPAIGNS_OUTAGE_RETRY_SECONDS = env.float("CAMPAIGNS_OUTAGE_RETRY_SECONDS", default=2)
 # Dispatcher tasks started per execution (they share its recipients through the claim).
 CAMPAIGNS_DISPATCH_FAN_OUT = env.int("CAMPAIGNS_DISPATCH_FAN_OUT", default=2)
 # A dispatcher task works this long, then queues its successor (others get a turn).
@@ -55,7 +60,14 @@ CAMPAIGNS_MAX_SLEEP_SECONDS = env.float("CAMPAIGNS_MAX_SLEEP_SECONDS", default=1
 # Longest Celery countdown queued; anything later is found by the sweep (must stay well
 # under CELERY_VISIBILITY_TIMEOUT, or Redis delivers the task twice).
 CAMPAIGNS_MAX_COUNTDOWN_SECONDS = env.int("CAMPAIGNS_MAX_COUNTDOWN_SECONDS", default=120)
-CAMPAIGNS_HEARTBEAT_STALE_SECONDS = env.int("CAMPAIGNS_HEARTBEAT_STALE_SECONDS", default=120)
+# The sweep re-queues a live execution whose heartbeat is older: a live dispatcher beats every
+# second, except inside one provider call (up to PROVIDER_CONNECT_TIMEOUT + PROVIDER_READ_TIMEOUT).
+# A worker that starts or reconnects to the broker re-queues those quiet for 3 s at once.
+CAMPAIGNS_HEARTBEAT_STALE_SECONDS = env.int("CAMPAIGNS_HEARTBEAT_STALE_SECONDS", default=45)
+# An `unknown` recipient is checked with its provider this long after its attempt (campaigns.sending.reconcile).
+CAMPAIGNS_RECONCILE_AFTER_SECONDS = env.int("CAMPAIGNS_RECONCILE_AFTER_SECONDS", default=120)
+# A dispatcher waits out a database or Redis outage this long inside its task, retrying every second.
+CAMPAIGNS_OUTAGE_PATIENCE_SECONDS = env.float("CAMPAIGNS_OUTAGE_PATIENCE_SECONDS", default=300)
 # ProviderUnavailable: retry after base * 2^n seconds (±20%), at most max.
 CAMPAIGNS_RETRY_BASE_SECONDS = env.float("CAMPAIGNS_RETRY_BASE_SECONDS", default=30)
 CAMPAIGNS_RETRY_MAX_SECONDS = env.float("CAMPAIGNS_RETRY_MAX_SECONDS", default=3600)

@@ -39,6 +39,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database that does not answer fails a connection in seconds (a 503, a retried task), not minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
+    )
     # Django's queries bind parameters client-side and are never prepared. Statements run with
     # `prepare=True` (the webhook intake's, `webhooks.store`) are prepared once per connection,
     # unless this is off: PgBouncer in transaction mode needs 1.21+ with max_prepared_statements.
@@ -77,9 +81,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.middleware.DrainUnreadBody",
     "config.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.RefuseUnstorableQuery",
+    "core.middleware.AnswerDatabaseOutages",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -18,7 +18,9 @@ SYSTEM_PERIODIC_TASKS: dict[str, dict] = {
     # Midnight differs per organization's time zone: reset whoever's local date moved on.
     "instances: reset daily counters": {"task": "instances.tasks.reset_daily_counters", "crontab": "*/15 * * * *"},
     # campaigns: live executions without a live dispatcher, expired leases, windows that opened.
-    "campaigns: sweep": {"task": "campaigns.tasks.sweep", "every_seconds": 30},
+    "campaigns: sweep": {"task": "campaigns.tasks.sweep", "every_seconds": 10},
+    # campaigns: `unknown` recipients checked with their provider (sent, or sent again).
+    "campaigns: reconcile unknown sends": {"task": "campaigns.tasks.reconcile_unknown", "every_seconds": 60},
     "campaigns: refresh totals": {"task": "campaigns.tasks.refresh_campaign_totals", "every_seconds": 60},
     "campaigns: run due schedules": {"task": "campaigns.tasks.run_due_schedules", "every_seconds": 30},
     "flows: send due scheduled messages": {"task": "flows.tasks.send_due_scheduled", "every_seconds": 15},

@@ -9,8 +9,14 @@ no-duplicate promise rests on it:
   Safe to retry with backoff.
 - `ProviderOutcomeUnknown`: the request may have reached the provider (e.g. a read
   timeout after the body was sent). Never retried automatically.
+
+Each client calls `about_to_send()` just before a message's request is written, so a caller
+watching the send (`watching_sends`) can make a durable note that the message may have left.
 """
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -60,6 +66,29 @@ class ProviderOutcomeUnknown(ProviderError):
     """The provider may have accepted the message; never re-send automatically."""
 
 
+_before_send: ContextVar[Callable[[], None] | None] = ContextVar("before_send", default=None)
+
+
+@contextmanager
+def watching_sends(callback: Callable[[], None]) -> Iterator[None]:
+    """Call `callback` just before each message request made inside the block is written.
+
+    An exception `callback` raises stops that send before anything leaves.
+    """
+    token = _before_send.set(callback)
+    try:
+        yield
+    finally:
+        _before_send.reset(token)
+
+
+def about_to_send() -> None:
+    """A provider client's last step before writing a message's request (see `watching_sends`)."""
+    callback = _before_send.get()
+    if callback is not None:
+        callback()
+
+
 class Provider:
     """What a provider client offers. One module per provider implements it."""
 
@@ -87,6 +116,10 @@ class Provider:
     def connection_state(self, instance) -> str:
         """One of WhatsAppInstance.ConnectionState."""
         raise NotImplementedError
+
+    def find_sent(self, instance, phone: str, since: datetime) -> list[SendResult] | None:
+        """The messages this instance sent to `phone` since `since`, newest first; None: it cannot tell."""
+        return None
 
     def configure_webhook(self, instance, url: str, events: list[str]) -> dict:
         """Point the provider's webhooks at `url`; not every provider can."""

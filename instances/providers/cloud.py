@@ -31,6 +31,7 @@ from instances.providers.base import (
     ProviderRejected,
     ProviderUnavailable,
     SendResult,
+    about_to_send,
 )
 
 NAME = "WhatsApp Cloud API"
@@ -149,6 +150,7 @@ class Cloud(Provider):
     def _send(self, instance, phone: str, kind: str, content: dict) -> SendResult:
         body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": digits(phone), "type": kind}
         body[kind] = content
+        about_to_send()
         response = http.request("POST", _url(instance, "messages"), headers=_headers(instance), json=body)
         _raise_for_answer(response)
         payload = accepted_json(response, NAME)

@@ -11,12 +11,15 @@ Answers this client relies on (see tests/fixtures/evolution/answers/):
 import mimetypes
 import posixpath
 import re
+from datetime import datetime, timedelta
 from urllib.parse import quote, urlsplit
+
+from django.utils import timezone
 
 from instances import http
 from instances.models import WhatsAppInstance
 from instances.providers.answers import accepted_json, json_or_none, parse_timestamp, raise_for_status_class
-from instances.providers.base import Provider, ProviderOutcomeUnknown, ProviderRejected, SendResult
+from instances.providers.base import Provider, ProviderOutcomeUnknown, ProviderRejected, SendResult, about_to_send
 
 NAME = "Evolution"
 DEFAULT_WEBHOOK_EVENTS = [
@@ -70,6 +73,36 @@ class Evolution(Provider):
         state = (payload.get("instance") or {}).get("state") or ""
         return {"qr": str(qr), "pairing_code": str(payload.get("pairingCode") or ""), "state": state}
 
+    def find_sent(self, instance, phone: str, since: datetime) -> list[SendResult] | None:
+        """v2's `POST chat/findMessages/{instance}` (its stored messages, newest first); v1 cannot tell.
+
+        The filter and the answer `{"messages": {"total", "pages", "currentPage", "records": [...]}}`
+        are Evolution's `fetchMessages` (src/api/services/channel.service.ts, 2.3.6).
+        """
+        if instance.api_version == "v1":
+            return None
+        until = timezone.now() + timedelta(minutes=1)
+        body = {
+            "where": {
+                "key": {"remoteJid": f"{digits(phone)}@s.whatsapp.net", "fromMe": True},
+                "messageTimestamp": {"gte": since.isoformat(), "lte": until.isoformat()},
+            },
+            "offset": 50,
+            "page": 1,
+        }
+        response = http.request("POST", _url(instance, "chat/findMessages"), headers=_headers(instance), json=body)
+        _raise_for_answer(instance, response)
+        records = ((accepted_json(response, NAME).get("messages") or {}).get("records")) or []
+        found = []
+        for record in records if isinstance(records, list) else []:
+            key = record.get("key") if isinstance(record, dict) else None
+            if not isinstance(key, dict) or not key.get("id") or key.get("fromMe") is False:
+                continue
+            accepted_at = parse_timestamp(record.get("messageTimestamp"))
+            if accepted_at >= since.replace(microsecond=0):  # whole seconds
+                found.append(SendResult(provider_message_id=str(key["id"]), accepted_at=accepted_at, raw=record))
+        return found
+
     def configure_webhook(self, instance, url: str, events: list[str] | None = None) -> dict:
         events = list(events or DEFAULT_WEBHOOK_EVENTS)
         flat = {"url": url, "enabled": True, "webhook_by_events": False, "webhook_base64": False, "events": events}
@@ -94,6 +127,7 @@ class Evolution(Provider):
         return json_or_none(response) or {}
 
     def _send(self, instance, endpoint: str, body: dict) -> SendResult:
+        about_to_send()
         response = http.request("POST", _url(instance, f"message/{endpoint}"), headers=_headers(instance), json=body)
         _raise_for_answer(instance, response)
         payload = accepted_json(response, NAME)

@@ -12,7 +12,7 @@ import re
 from instances import http
 from instances.models import WhatsAppInstance
 from instances.providers.answers import accepted_json, json_or_none, parse_timestamp, raise_for_status_class
-from instances.providers.base import Provider, ProviderOutcomeUnknown, ProviderRejected, SendResult
+from instances.providers.base import Provider, ProviderOutcomeUnknown, ProviderRejected, SendResult, about_to_send
 
 NAME = "GOSAC"
 
@@ -20,6 +20,7 @@ NAME = "GOSAC"
 class Gosac(Provider):
     def send_text(self, instance, phone: str, text: str) -> SendResult:
         body = {"contact_id": contact_id(phone), "message": text}
+        about_to_send()
         response = http.request("POST", _url(instance, "send-message"), headers=_headers(instance), json=body)
         _raise_for_answer(response)
         payload = accepted_json(response, NAME)

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from instances.models import SandboxMessage
-from instances.providers.base import Provider, SendResult
+from instances.providers.base import Provider, SendResult, about_to_send
 from instances.signals import sandbox_event_played
 
 logger = logging.getLogger(__name__)
@@ -48,11 +48,20 @@ class Sandbox(Provider):
     def connection_state(self, instance) -> str:
         return instance.connection_state
 
+    def find_sent(self, instance, phone: str, since) -> list[SendResult]:
+        """Its `SandboxMessage` rows to `phone` since `since`, newest first."""
+        rows = SandboxMessage.objects.filter(instance=instance, to_phone=phone, created_at__gte=since)
+        return [
+            SendResult(provider_message_id=row.provider_message_id, accepted_at=row.created_at)
+            for row in rows.order_by("-created_at")
+        ]
+
     def configure_webhook(self, instance, url: str, events: list[str] | None = None) -> dict:
         return {"sink": "sandbox_event_played" if settings.SANDBOX_EVENT_SINK is None else settings.SANDBOX_EVENT_SINK}
 
 
 def _record(instance, **fields) -> SendResult:
+    about_to_send()
     message = SandboxMessage.objects.create(
         organization_id=instance.organization_id,
         instance=instance,

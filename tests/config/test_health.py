@@ -49,3 +49,14 @@ def test_with_a_token_it_tells_that_organizations_bot(alice, org_a, db):
     body = Client().get("/health", HTTP_AUTHORIZATION=f"Bearer {key}").json()
 
     assert body["bot_enabled"] is False and body["organization"] == org_a.id
+
+
+def test_it_names_redis_when_it_is_down(client, db):
+    from django.test import override_settings
+
+    with override_settings(REDIS_URL="redis://127.0.0.1:1/0"):  # nothing listens there; the broker is unchanged
+        response = client.get("/health")
+
+    body = response.json()
+    assert response.status_code == 503 and body["down"] == ["redis"] and body["redis"] == "down"
+    assert body["database"] == "ok" and body["broker"] == "ok"

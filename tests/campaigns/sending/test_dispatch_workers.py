@@ -105,20 +105,22 @@ def test_a_worker_killed_mid_execution_loses_nothing_and_sends_nothing_twice(org
     # A batch the survivor claimed just before the kill takes at most 20 x 20 ms to finish.
     wait_for(lambda: Recipient.objects.filter(execution=execution, status="sending").count() <= 20, timeout=5)
     time_module.sleep(1)
-    in_flight = set(Recipient.objects.filter(execution=execution, status="sending").values_list("phone", flat=True))
+    in_flight = Recipient.objects.filter(execution=execution, status="sending")
+    attempted = set(in_flight.filter(attempted_at__isnull=False).values_list("phone", flat=True))
+    assert in_flight.filter(attempted_at__isnull=True).exists(), "the dead worker's batch had unattempted claims"
     clock.move(settings.CAMPAIGNS_LEASE_SECONDS + 1)
-    dispatch.sweep()
+    dispatch.sweep()  # the unattempted go back to pending and the execution, stalled, is queued again
 
-    execution.refresh_from_db()
+    wait_for(finished(execution), timeout=60)
     status = counts(execution)
     sent = per_phone(fake_provider)
-    assert execution.status == "completed"
     assert set(status) <= {"sent", "unknown"} and status["sent"] + status["unknown"] == 300
-    assert 1 <= status["unknown"] <= settings.CAMPAIGNS_BATCH_SIZE and len(in_flight) == status["unknown"]
+    # Only the send the worker was in the middle of (and any not recorded yet) may have left.
+    assert 1 <= status["unknown"] <= 3 and len(attempted) == status["unknown"]
     assert max(sent.values()) == 1, "a recipient was sent twice"
     for recipient in Recipient.objects.filter(execution=execution, status="sent"):
         assert sent[recipient.phone.lstrip("+")] == 1
-    assert all(sent[phone.lstrip("+")] <= 1 for phone in in_flight)
+    assert all(sent[phone.lstrip("+")] <= 1 for phone in attempted)
 
 
 def test_the_rate_limit_holds_across_workers(org_a, fake_provider, workers):
