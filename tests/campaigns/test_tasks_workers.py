@@ -79,14 +79,20 @@ def test_a_dropped_database_connection_is_waited_out_inside_the_task(org_a, fake
     contacts(org_a, 200)
     fake_provider.respond("POST", SEND, delay=0.03, handler=default_answer)
     campaign = CampaignFactory(organization=org_a, instances=[make_evolution_instance(org_a, fake_provider.url)])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT clock_timestamp()")
+        [workers_started] = cursor.fetchone()
     workers.start()
     execution = starting.start_campaign(campaign=campaign)
     wait_for(lambda: len(sends(fake_provider)) >= 30)
 
-    with connection.cursor() as cursor:  # as a PostgreSQL restart does to every other session
+    # As a PostgreSQL restart does to the workers' sessions. Only theirs: an older session of this
+    # process (a browser test's live server thread) is not part of this test and must outlive it.
+    with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND pid <> pg_backend_pid()"
+            " AND pid <> pg_backend_pid() AND backend_start >= %s",
+            [workers_started],
         )
     dropped_at, before = time.monotonic(), len(sends(fake_provider))
     wait_for(lambda: len(sends(fake_provider)) >= before + 10, timeout=15)
