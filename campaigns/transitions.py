@@ -23,7 +23,8 @@ def recipient_sources(to: str) -> list[str]:
         "pending": ["sending", *Recipient.REQUEUEABLE],
         "failed": ["pending", "sending", "sent"],
         "unknown": ["sending"],
-        "opted_out": ["pending", "sending"],
+        # An opt-out reply answers a message already sent: its recipient ends opted out.
+        "opted_out": ["pending", "sending", "unknown", *Recipient.PROGRESS[:4]],
         "skipped": ["pending"],
     }[to]
 
@@ -49,5 +50,7 @@ def advance_recipients(queryset, to: str, *, at: datetime | None = None, **field
         moved = queryset.filter(status__in=recipient_sources(to)).update(**values)
     if to in Recipient.PROGRESS and to != "sent":
         later = Recipient.PROGRESS[Recipient.PROGRESS.index(to) + 1 :]
-        queryset.filter(status__in=later, **{f"{stamp}__isnull": True}).update(**{stamp: at})
+        # A delivery or read reported after an opt-out reply still happened.
+        reached = [*later, "opted_out"] if to != "replied" else later
+        queryset.filter(status__in=reached, **{f"{stamp}__isnull": True}).update(**{stamp: at})
     return moved
