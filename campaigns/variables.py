@@ -189,3 +189,32 @@ def resolve(mapping: dict, contact) -> tuple[dict[str, str], list[str]]:
             text.append(str(value))
         resolved[name] = "".join(text)
     return resolved, missing
+
+
+def check_flow_placeholders(campaign) -> None:
+    """ValidationError({"flow": [...]}) naming each message of the campaign's flow with a placeholder nothing fills.
+
+    Filled are the mapping's variables, `{{contact.<field>}}`, what the flow sets itself
+    (`flows.engine.unfilled_placeholders`) and, for a webhook trigger, `{{event.…}}`.
+    Such a placeholder would go out blank to every recipient.
+    """
+    from flows.engine import unfilled_placeholders
+    from flows.specs import flow_spec
+
+    given = set(campaign.variable_mapping or {})
+    if campaign.trigger_type == "webhook":
+        given.add("event")
+    unfilled = unfilled_placeholders(flow_spec(campaign.flow), given)
+    if unfilled:
+        raise ValidationError(
+            {
+                "flow": [
+                    _(
+                        "Flow message %(message)d uses {{%(name)s}}, which nothing fills: add %(name)s to "
+                        "variable_mapping, use {{contact.<field>}}, or save a reply under that name."
+                    )
+                    % {"message": message.id, "name": name}
+                    for message, name in unfilled
+                ]
+            }
+        )

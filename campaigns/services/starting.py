@@ -112,7 +112,7 @@ def begin_executions(*, starts: list[Start]) -> list[Execution | ValidationError
     campaigns = {
         c.id: c
         for c in Campaign.objects.select_for_update(of=("self",))
-        .select_related("organization")
+        .select_related("organization", "flow")
         .filter(id__in=ids)
         .order_by("id")
     }
@@ -136,6 +136,7 @@ def begin_executions(*, starts: list[Start]) -> list[Execution | ValidationError
                 )
             contacts = start_audience(campaign, start)
             checks = variable_checks(campaign.variable_mapping)
+            variables.check_flow_placeholders(campaign)
         except ValidationError as error:
             outcomes[index] = error
             continue

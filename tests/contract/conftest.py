@@ -5,12 +5,16 @@ Rows are created with those ids, then the tables' sequences are moved past them 
 created later (by the API) never collide.
 """
 
+import itertools
+
 import pytest
 from django.db import connection
 
 from contacts.models import Contact
 from flows.models import Flow, FlowMessage, FlowTemplate, Subflow
 from instances.models import WhatsAppInstance
+
+_FLOW_VERSIONS = itertools.count(1)
 
 
 def _bump_sequences(*models):
@@ -30,7 +34,11 @@ def _bump_sequences(*models):
 @pytest.fixture
 def contract_rows(org_a):
     template = FlowTemplate.objects.create(id=1, organization=org_a, name="Atendimento Loja")
-    flow = Flow.objects.create(id=2, template=template, name="Oferta", is_default=True)
+    # Flow 2 is created again by every test: a new content version keeps the engine's per-process
+    # spec cache, keyed by (id, version), from serving a previous test's flow 2.
+    flow = Flow.objects.create(
+        id=2, template=template, name="Oferta", is_default=True, content_version=next(_FLOW_VERSIONS) * 1000
+    )
     subflow = Subflow.objects.create(flow=flow, name="Início")
     FlowMessage.objects.create(subflow=subflow, text="Olá {{customer_name}}, seu desconto é {{discount}}")
     instance = WhatsAppInstance.objects.create(

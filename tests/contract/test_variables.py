@@ -15,6 +15,8 @@ from contacts.models import Contact
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1"
+# What the flow of `contract_rows` says: "Olá {{customer_name}}, seu desconto é {{discount}}".
+FLOW_VARIABLES = {"customer_name": "{{contact.name}}", "discount": "10%"}
 
 
 def automation_body(contact_ids: list[int], mapping: dict) -> dict:
@@ -32,7 +34,8 @@ def automation_body(contact_ids: list[int], mapping: dict) -> dict:
 
 
 def test_1_contact_times_resolve_with_every_query_logged(alice_client, contract_rows):
-    body = automation_body([10, 11], {"timestamp": "{{contact.created_at}}", "seen": "{{contact.last_interaction_at}}"})
+    mapping = {"timestamp": "{{contact.created_at}}", "seen": "{{contact.last_interaction_at}}", **FLOW_VARIABLES}
+    body = automation_body([10, 11], mapping)
     automation = alice_client.post(f"{API}/flow-automations", body, format="json").json()
 
     with CaptureQueriesContext(connection):  # what DEBUG=1 does to every query
@@ -51,13 +54,42 @@ def test_6_imported_columns_become_custom_fields_a_mapping_reads(alice_client, c
     ids = [alice_client.post(f"{API}/contacts", row, format="json").json()["id"] for row in rows]
     assert Contact.objects.get(id=ids[0]).custom_fields == {"company": "ACME", "city": "Recife"}
 
-    mapping = {"company": "{{contact.company}}", "region": "{{contact.region}}"}
+    mapping = {"company": "{{contact.company}}", "region": "{{contact.region}}", **FLOW_VARIABLES}
     created = alice_client.post(f"{API}/flow-automations", automation_body(ids, mapping), format="json")
     assert created.status_code == 201, created.json()
     started = alice_client.post(f"{API}/flow-automations/{created.json()['id']}/start")
 
     assert started.status_code == 202, started.json()
     by_contact = {r.contact_id: r.variables for r in Recipient.objects.filter(execution_id=started.json()["id"])}
-    assert by_contact == {ids[0]: {"company": "ACME", "region": ""}, ids[1]: {"company": "", "region": ""}}
+    company = {contact_id: (v["company"], v["region"]) for contact_id, v in by_contact.items()}
+    assert company == {ids[0]: ("ACME", ""), ids[1]: ("", "")}
     report = {entry["field"]: entry["missing"] for entry in started.json()["errors"]}
     assert report == {"contact.company": 1, "contact.region": 2}
+
+
+def test_15_a_placeholder_nothing_fills_is_refused_at_start_naming_the_message(alice_client, contract_rows):
+    message = contract_rows["subflow"].messages.get()
+    message.text = "Oi {{contact.name}}, seu cupom {{cupom}} vence {{vencimento}}"
+    message.save()
+    created = alice_client.post(f"{API}/flow-automations", automation_body([10, 11], {}), format="json")
+    assert created.status_code == 201, created.json()
+
+    started = alice_client.post(f"{API}/flow-automations/{created.json()['id']}/start")
+
+    assert started.status_code == 400
+    problems = started.json()["flow"]
+    assert len(problems) == 2
+    assert f"Flow message {message.id} uses {{{{cupom}}}}" in problems[0]
+    assert f"Flow message {message.id} uses {{{{vencimento}}}}" in problems[1]
+    assert not Recipient.objects.exists()
+
+
+def test_15_contact_fields_need_no_mapping_to_start(alice_client, contract_rows):
+    message = contract_rows["subflow"].messages.get()
+    message.text = "Oi {{contact.name}} da {{contact.company}}"
+    message.save()
+    created = alice_client.post(f"{API}/flow-automations", automation_body([10, 11], {}), format="json")
+
+    started = alice_client.post(f"{API}/flow-automations/{created.json()['id']}/start")
+
+    assert started.status_code == 202, started.json()

@@ -8,6 +8,7 @@ import pytest
 
 from campaigns.models import Campaign, Execution, Recipient
 from contacts.models import Tag
+from flows.models import FlowMessage
 from tests.factories.campaigns import CampaignFactory, make_flow
 from tests.factories.contacts import ContactFactory
 
@@ -225,6 +226,7 @@ def test_contact_created_at_and_a_csv_column_resolve(alice_client, setup, org_a)
     contacts[0].custom_fields = {"company": "ACME", "loyalty_points": "120"}
     contacts[0].save(update_fields=["custom_fields"])
     body = example(flow, instance, contacts)
+    FlowMessage.objects.filter(subflow__flow=flow).update(text="Olá {{company}}")
     body["variable_mapping"] = {
         "timestamp": "{{contact.created_at}}",
         "company": "{{contact.company}}",
@@ -251,6 +253,8 @@ def test_contact_created_at_and_a_csv_column_resolve(alice_client, setup, org_a)
 
 
 def test_a_column_no_contact_has_resolves_empty_and_is_reported_at_start(alice_client, setup):
+    flow, _instance, _contacts = setup
+    FlowMessage.objects.filter(subflow__flow=flow).update(text="Olá {{company}}")
     body = example(*setup)
     body["variable_mapping"] = {"company": "{{contact.company}}"}
     created = alice_client.post(URL, body, format="json")
