@@ -221,6 +221,10 @@ def request_action(*, conversation, request) -> None:
     params = dict(request.params)
     if request.message.action == "drive_upload_file":
         params = _with_received_file(conversation, params)
+    if request.message.action == "gosac_get_contact":
+        # Always the conversation's own number and contact: a step cannot name another's.
+        params["instance_id"] = conversation.instance_id
+        params["contact"] = conversation.external_contact_id or conversation.contact.phone
     request_run(
         organization_id=conversation.organization_id,
         action=request.message.action,
