@@ -50,6 +50,11 @@ class TestCreateOrGet:
         contact.refresh_from_db()
         assert contact.custom_fields == {"company": "ACME", "points": 130}
 
+    def test_an_unstorable_column_is_a_400_naming_it(self, alice_client, org_a):
+        response = alice_client.post(URL, {"phone": "+5511999999999", "company": "AC\u0000ME"}, format="json")
+        assert response.status_code == 400, response.data
+        assert "company" in str(response.data)
+
     def test_the_same_phone_in_another_organization_is_another_contact(self, alice_client, org_a, org_b):
         other = ContactFactory(organization=org_b, phone="+5511999999999")
         response = alice_client.post(URL, {"phone": "+5511999999999"}, format="json")
