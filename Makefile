@@ -10,8 +10,15 @@ STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/whatsflow
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
+# The embedded default as a tier of its own: the API and contract tests again on SQLite, no Redis,
+# DEBUG=1 as `make run` has it (so raw SQL meets query logging). Runs with the whole suite only,
+# unless given; `make test-embedded` runs it alone.
+EMBEDDED_TESTS := tests/contract tests/accounts/test_api.py tests/campaigns/api tests/contacts/test_api.py \
+	tests/contacts/test_api_bulk.py tests/flows/api tests/flows/test_api.py tests/flows/test_api_controls.py \
+	tests/instances/test_api.py tests/integrations/test_api.py
+EMBEDDED_PYTEST_ARGS ?= $(if $(PYTEST_ARGS),,$(EMBEDDED_TESTS) -q)
 
-.PHONY: install run migrate seed test lint format browser messages clean
+.PHONY: install run migrate seed test test-embedded lint format browser messages clean
 
 install: $(STAMP)
 
@@ -50,6 +57,14 @@ test: install browser
 	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" SECRET_KEY=test-only DEBUG=0 LANGUAGE_CODE=en \
 		INTEGRATIONS_ENCRYPTION_KEYS="$$($(BIN)/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
 		$(BIN)/pytest $(PYTEST_ARGS)
+	@$(if $(EMBEDDED_PYTEST_ARGS),$(MAKE) --no-print-directory test-embedded EMBEDDED_PYTEST_ARGS="$(EMBEDDED_PYTEST_ARGS)")
+
+# pytest-django turns DEBUG off unless told (django_debug_mode); the database is SQLite in memory.
+test-embedded: install
+	mkdir -p var
+	DATABASE_URL="sqlite:///$(CURDIR)/var/test-embedded.sqlite3" REDIS_URL= SECRET_KEY=test-only DEBUG=1 LANGUAGE_CODE=en \
+		INTEGRATIONS_ENCRYPTION_KEYS="$$($(BIN)/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
+		$(BIN)/pytest -o django_debug_mode=true --create-db $(EMBEDDED_PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -327,7 +327,7 @@ def import_contacts(
     from django.conf import settings
 
     from contacts import upserts
-    from contacts.services import tags_for_names
+    from contacts.tags import tags_for_names
 
     region = region or settings.PHONE_DEFAULT_REGION
     if use_copy is None:

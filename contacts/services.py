@@ -14,23 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts.imports import ContactImportError, ImportResult, RowError, import_contacts, open_text
-from contacts.models import Contact, ContactImport, Tag
+from contacts.models import Contact, ContactImport
 from contacts.phones import InvalidPhone, normalize_phone
+from contacts.tags import tags_for_names
 from core.spreadsheets import safe_row
 
 logger = logging.getLogger(__name__)
-
-
-def tags_for_names(*, organization, names: Iterable[str]) -> list[Tag]:
-    """The organization's tags with these names, created as needed (names are stripped)."""
-    wanted = list(dict.fromkeys(name.strip() for name in names if name and name.strip()))
-    if not wanted:
-        return []
-    for name in wanted:
-        if len(name) > Tag._meta.get_field("name").max_length:
-            raise ValidationError({"tags": _('Tag "%(name)s" is too long.') % {"name": name[:50]}})
-    Tag.objects.bulk_create([Tag(organization=organization, name=name) for name in wanted], ignore_conflicts=True)
-    return list(Tag.objects.filter(organization=organization, name__in=wanted))
 
 
 def _clean_phone(phone: str) -> str:

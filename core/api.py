@@ -1,8 +1,11 @@
-"""The API's plumbing that knows no tenant: the error shape, the body as an object, the router."""
+"""The API's plumbing that knows no tenant: the error shape, the body as an object, the router,
+and the list shapes the old clients read (a bare array, or `items`) beside the project's envelope."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, Throttled, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -55,3 +58,52 @@ class ApiRouter(SimpleRouter):
     def __init__(self):
         super().__init__()
         self.trailing_slash = "/?"
+
+
+class BareListPagination(PageNumberPagination):
+    """The first page as a bare array, as the old chatbot's screens read it; `?page=` (or
+    `?page_size=`) asks for the project's envelope `{count, next, previous, results}`.
+
+    The bare answer tells the total in `X-Total-Count` and the next page in `Link`.
+    """
+
+    page_size_query_param = "page_size"
+    max_page_size = 500
+    schema_prefix = "BareOrPaged"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.bare = not {self.page_query_param, self.page_size_query_param} & set(request.query_params)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        if not self.bare:
+            return super().get_paginated_response(data)
+        headers = {"X-Total-Count": str(self.page.paginator.count)}
+        if self.get_next_link():
+            headers["Link"] = f'<{self.get_next_link()}>; rel="next"'
+        return Response(data, headers=headers)
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "oneOf": [
+                {**schema, "description": "Without `page` or `page_size`: the first page as a bare array."},
+                super().get_paginated_response_schema(schema),
+            ]
+        }
+
+
+class ItemsPagination(PageNumberPagination):
+    """`{count, next, previous, items}`: the old clients of `/chatbots` read `.items`."""
+
+    schema_prefix = "Items"
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["items"] = response.data.pop("results")
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        envelope = super().get_paginated_response_schema(schema)
+        envelope["properties"]["items"] = envelope["properties"].pop("results")
+        envelope["required"] = ["count", "items"]
+        return envelope

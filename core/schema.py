@@ -87,6 +87,11 @@ class AutoSchema(SpectacularAutoSchema):
             responses.setdefault(code, response)
         return responses
 
+    def get_paginated_name(self, serializer_name: str) -> str:
+        # One component per list shape (core.api's paginations), so no two shapes share a name.
+        prefix = getattr(self._get_paginator(), "schema_prefix", "Paginated")
+        return f"{prefix}{serializer_name}List"
+
 
 def add_shared_components(result, generator, request, public):
     """POSTPROCESSING_HOOKS: the error components the operations refer to."""

@@ -8,7 +8,7 @@ its path, e.g. `template.flows[0].subflows[1].messages[2].delay_seconds`.
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import CharField, F, TextField
 
 from flows.models import Flow, FlowMessage, FlowTemplate, Subflow
 
@@ -148,6 +148,11 @@ def _take(data: dict, names, path: str) -> dict:
 
 
 def _save(obj, path: str) -> None:
+    for field in obj._meta.concrete_fields:
+        # An old export's `null` for an optional text (`description`) is the empty text.
+        if field.blank and not field.null and isinstance(field, CharField | TextField):
+            if getattr(obj, field.attname) is None:
+                setattr(obj, field.attname, "")
     try:
         obj.full_clean(
             exclude=["template", "flow", "subflow", "organization", "parent", "on_error_subflow"],

@@ -5,7 +5,7 @@ from flows.api import controls, conversations, design
 
 router = ApiRouter()
 router.register("templates", design.FlowTemplateViewSet, basename="flow-template")
-router.register("chatbots", design.FlowTemplateViewSet, basename="chatbot")
+router.register("chatbots", design.ChatbotViewSet, basename="chatbot")
 router.register("flow-templates", design.OldFlowTemplateViewSet, basename="old-flow-template")
 router.register("flows", design.FlowViewSet, basename="flow")
 router.register("subflows", design.SubflowViewSet, basename="subflow")

@@ -33,6 +33,8 @@ class CampaignSerializer(serializers.ModelSerializer):
     whatsapp_number_ids = serializers.ListField(
         child=TenantPrimaryKeyRelatedField(queryset=WhatsAppInstance.objects.all()), write_only=True, required=False
     )
+    # The old dispatch modal's "start later" sends the time beside trigger_type, not in trigger_config.
+    scheduled_at = serializers.CharField(write_only=True, required=False, max_length=64)
     # The schedule's next occurrence (`/flow-automations/{id}/schedule`), null without one.
     next_scheduled_at = serializers.SerializerMethodField()
 
@@ -49,6 +51,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "whatsapp_number_ids",
             "trigger_type",
             "trigger_config",
+            "scheduled_at",
             "audience_type",
             "audience_config",
             "variable_mapping",
@@ -86,6 +89,10 @@ class CampaignSerializer(serializers.ModelSerializer):
         ]
 
     def validate(self, attrs):
+        scheduled_at = attrs.pop("scheduled_at", None)
+        if scheduled_at is not None and attrs.get("trigger_type") == Campaign.TriggerType.SCHEDULED:
+            config = attrs.get("trigger_config") if isinstance(attrs.get("trigger_config"), dict) else {}
+            attrs["trigger_config"] = {"scheduled_at": scheduled_at, **config}
         numbers = list(attrs.pop("whatsapp_number_ids", []) or [])
         first = attrs.pop("whatsapp_number_id", None)
         if first is not None:

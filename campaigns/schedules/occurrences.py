@@ -396,6 +396,4 @@ def finite_dates_blocked(schedule, exceptions: Iterable) -> list[Skipped] | None
         return None
     start = datetime(1970, 1, 1, tzinfo=UTC)
     items = list(events(schedule, exceptions, after=start, until=datetime(9000, 1, 1, tzinfo=UTC)))
-    if items and not any(isinstance(i, Occurrence) for i in items):
-        return items
-    return None
+    return items if items and not any(isinstance(i, Occurrence) for i in items) else None

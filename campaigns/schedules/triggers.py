@@ -21,9 +21,10 @@ EVENT_NAME = re.compile(r"[\w.:-]{1,100}")
 
 def check_trigger(trigger_type: str, trigger_config, time_zone: str) -> dict:
     """Errors naming the field, as validate_campaign collects them."""
-    config = trigger_config if isinstance(trigger_config, dict) else None
-    if trigger_type in ("scheduled", "cron") and config is None:
+    if trigger_config is not None and not isinstance(trigger_config, dict) and trigger_type in ("scheduled", "cron"):
         return {"trigger_config": _("Must be an object.")}
+    # Omitted: the error names what is missing inside it (trigger_config.scheduled_at).
+    config = trigger_config if isinstance(trigger_config, dict) else {}
     try:
         if trigger_type in ("scheduled", "cron"):  # its schedule runs in that zone
             validation.parse_zone(time_zone, "time_zone")

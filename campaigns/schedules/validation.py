@@ -167,8 +167,31 @@ def recurrence_config(kind: str, config, zone: str) -> dict:
     return clean
 
 
+class _Collected:
+    """Runs each field's check and keeps every error, so one 400 names every bad field (as DRF does)."""
+
+    def __init__(self):
+        self.errors: dict[str, list] = {}
+
+    def check(self, parse, *args, default=None):
+        try:
+            return parse(*args)
+        except ValidationError as error:
+            for path, messages in error.message_dict.items():
+                self.errors.setdefault(path, []).extend(messages)
+            return default
+
+    def raise_any(self):
+        if self.errors:
+            raise ValidationError(self.errors)
+
+
 def schedule_fields(data, *, current: Schedule | None, default_zone: str) -> dict:
-    """The model fields a create (current=None) or an update sets from `data`."""
+    """The model fields a create (current=None) or an update sets from `data`.
+
+    Every bad field is reported at once. A custom schedule without `start_date` starts on
+    its earliest listed date (the old docs' custom example has none).
+    """
     if not isinstance(data, dict):
         raise ValidationError({"detail": _("The body must be a JSON object.")})
 
@@ -176,59 +199,81 @@ def schedule_fields(data, *, current: Schedule | None, default_zone: str) -> dic
         return name in data and data[name] is not None
 
     out = {}
-    zone = parse_zone(data["execution_timezone"]) if given("execution_timezone") else None
-    zone = zone or (current.execution_timezone if current else default_zone)
+    found = _Collected()
+    fallback_zone = current.execution_timezone if current else default_zone
+    zone = found.check(parse_zone, data["execution_timezone"]) if given("execution_timezone") else None
+    zone = zone or fallback_zone
     out["execution_timezone"] = zone
     kind = data.get("recurrence_type", current.recurrence_type if current else None)
     if kind not in Schedule.RecurrenceType.values:
-        raise ValidationError(
-            {"recurrence_type": _("Must be one of %(v)s.") % {"v": ", ".join(Schedule.RecurrenceType.values)}}
-        )
+        found.errors["recurrence_type"] = [
+            _("Must be one of %(v)s.") % {"v": ", ".join(Schedule.RecurrenceType.values)}
+        ]
+        kind = None
     out["recurrence_type"] = kind
-    start_time = parse_time(data["start_time"], "start_time") if given("start_time") else None
+    if kind is not None:
+        config = data.get("recurrence_config", current.recurrence_config if current else {})
+        out["recurrence_config"] = found.check(recurrence_config, kind, config, zone, default={})
+    start_time = found.check(parse_time, data["start_time"], "start_time") if given("start_time") else None
     if given("start_date"):
-        out["start_date"], time_of_date = parse_local_date(data["start_date"], "start_date", zone)
+        start_date, time_of_date = found.check(
+            parse_local_date, data["start_date"], "start_date", zone, default=(None, None)
+        )
+        if start_date is not None:
+            out["start_date"] = start_date
         start_time = start_time or time_of_date
-    elif current is None:
-        raise ValidationError({"start_date": _("This field is required.")})
+    elif current is None and kind == "custom" and out.get("recurrence_config", {}).get("dates"):
+        first = parse_datetime(out["recurrence_config"]["dates"][0], "recurrence_config.dates[0]", zone)
+        out["start_date"] = first.astimezone(ZoneInfo(zone)).date()
+    elif current is None and not (kind == "custom" and "recurrence_config.dates" in found.errors):
+        found.errors["start_date"] = [_("This field is required.")]
     if start_time is not None:
         out["start_time"] = start_time
     elif current is None:
-        if kind not in ("cron", "custom"):
-            raise ValidationError({"start_time": _("This field is required.")})
+        if kind not in ("cron", "custom", None):
+            found.errors.setdefault("start_time", [_("This field is required.")])
         out["start_time"] = time(0, 0)
     if "end_date" in data:
-        out["end_date"] = parse_local_date(data["end_date"], "end_date", zone)[0] if given("end_date") else None
+        end = (
+            found.check(parse_local_date, data["end_date"], "end_date", zone, default=(None,))
+            if given("end_date")
+            else (None,)
+        )
+        out["end_date"] = end[0]
     if "max_occurrences" in data:
         value = data["max_occurrences"]
-        out["max_occurrences"] = None if value is None else _int(value, "max_occurrences", 1, MAX_OCCURRENCES)
-    config = data.get("recurrence_config", current.recurrence_config if current else {})
-    out["recurrence_config"] = recurrence_config(kind, config, zone)
+        out["max_occurrences"] = (
+            None if value is None else found.check(_int, value, "max_occurrences", 1, MAX_OCCURRENCES)
+        )
     for name in ("execution_window_start", "execution_window_end"):
         if name in data:
-            out[name] = parse_time(data[name], name) if given(name) else None
+            out[name] = found.check(parse_time, data[name], name) if given(name) else None
     if "blackout_dates" in data:
         days = data["blackout_dates"] or []
         if not isinstance(days, list) or len(days) > 1000:
-            raise ValidationError({"blackout_dates": _('Must be a list of dates, e.g. ["2025-12-25"].')})
-        out["blackout_dates"] = sorted(
-            {parse_local_date(d, f"blackout_dates[{i}]", zone)[0].isoformat() for i, d in enumerate(days)}
-        )
+            found.errors["blackout_dates"] = [_('Must be a list of dates, e.g. ["2025-12-25"].')]
+        else:
+            parsed = [found.check(parse_local_date, d, f"blackout_dates[{i}]", zone) for i, d in enumerate(days)]
+            out["blackout_dates"] = sorted({p[0].isoformat() for p in parsed if p is not None})
     for name in ("skip_weekends", "skip_holidays", "include_optional_holidays", "is_active"):
         if given(name):
-            out[name] = _bool(data[name], name)
+            out[name] = found.check(_bool, data[name], name)
     if given("holiday_country"):
-        out["holiday_country"] = _text(data["holiday_country"], "holiday_country", 2).upper()
+        out["holiday_country"] = (found.check(_text, data["holiday_country"], "holiday_country", 2) or "").upper()
     if "holiday_subdivision" in data:
-        out["holiday_subdivision"] = _text(data["holiday_subdivision"], "holiday_subdivision", 8).upper()
+        out["holiday_subdivision"] = (
+            found.check(_text, data["holiday_subdivision"], "holiday_subdivision", 8) or ""
+        ).upper()
     if given("overlap_policy"):
         if data["overlap_policy"] not in Schedule.OverlapPolicy.values:
-            raise ValidationError(
-                {"overlap_policy": _("Must be one of %(v)s.") % {"v": ", ".join(Schedule.OverlapPolicy.values)}}
-            )
-        out["overlap_policy"] = data["overlap_policy"]
+            found.errors["overlap_policy"] = [
+                _("Must be one of %(v)s.") % {"v": ", ".join(Schedule.OverlapPolicy.values)}
+            ]
+        else:
+            out["overlap_policy"] = data["overlap_policy"]
     if given("catchup_window"):
-        out["catchup_window"] = _duration(data["catchup_window"], "catchup_window")
+        out["catchup_window"] = found.check(_duration, data["catchup_window"], "catchup_window")
+    found.raise_any()
     _check_whole(out, current)
     return out
 

@@ -24,10 +24,11 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 # https://requests.readthedocs.io/en/latest/api/#requests.adapters.HTTPAdapter
 PROVIDER_POOL_CONNECTIONS = env.int("PROVIDER_POOL_CONNECTIONS", default=10)
 PROVIDER_POOL_MAXSIZE = env.int("PROVIDER_POOL_MAXSIZE", default=20)
-# Where the Evolution-v2-shaped payloads the sandbox plays back go: unset, to the webhook
-# intake (the `sandbox_event_played` signal); a dotted path, to that `sink(payload)`; "" nowhere
-# (only the sandbox's own rows move).
-SANDBOX_EVENT_SINK = env("SANDBOX_EVENT_SINK", default=None)
+# Where the Evolution-v2-shaped payloads the sandbox plays back go: unset or empty, to the
+# webhook intake (the `sandbox_event_played` signal); a dotted path, to that `sink(payload)`;
+# "off", nowhere (only the sandbox's own rows move; the setting is then "").
+_sandbox_event_sink = env("SANDBOX_EVENT_SINK", default="")
+SANDBOX_EVENT_SINK = "" if _sandbox_event_sink == "off" else (_sandbox_event_sink or None)
 # Numbers that work when added (docs/contract.md): a state nothing reported on for this
 # long is asked again by a beat job (config/settings/periodic.py), and by a dispatcher that has
 # no open number.

@@ -230,19 +230,19 @@ class FileAnalyticsView(APIView):
 
 
 class ExportFlowsView(APIView):
-    """`GET /export/flows/<id>`: the project's document, or the old chatbot's with `?format=legacy`."""
+    """`GET /export/flows/<id>`: the old chatbot's document (its path), or the project's with `?format=whatsflow`."""
 
     def perform_content_negotiation(self, request, force=False):
         # `?format=` is DRF's renderer override; here it names the document's shape instead.
         return super().perform_content_negotiation(request, force=True)
 
-    @extend_schema(responses=schema.FlowDocumentSerializer)
+    @extend_schema(parameters=[schema.EXPORT_FORMAT], responses=schema.EXPORTED_DOCUMENT)
     def get(self, request, template_id):
         template = get_object_or_404(FlowTemplate, id=template_id, organization__in=list(organization_roles(request)))
-        shape = request.query_params.get("format", "")
+        shape = request.query_params.get("format", "legacy")
         if shape not in ("", "json", "api", "whatsflow", "legacy"):
             raise ValidationError({"format": ["Must be whatsflow or legacy."]})
-        return Response(export_legacy(template) if shape == "legacy" else export_template(template))
+        return Response(export_template(template) if shape == "whatsflow" else export_legacy(template))
 
 
 class ImportFlowsView(APIView):

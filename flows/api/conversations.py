@@ -1,11 +1,19 @@
 """Conversations over the API: active ones by default, with their history, activity and action runs;
-and the files contacts sent."""
+and the files contacts sent.
+
+The list and the history are the old chatbot's paths: a bare array of the first page (`?page=`
+for the envelope, core.api.BareListPagination), with the old names beside ours —
+`current_message` is the text (`current_message_id` the id); history rows carry
+`message_text`, `is_from_bot`, `flow_message_id`, `contact_id` and `ticket_id`.
+"""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
+from rest_framework.pagination import PageNumberPagination
 
 from accounts.tenancy import TenantReadOnlyViewSet
+from core.api import BareListPagination
 from flows.models import Conversation, FlowActivity, MessageHistory, ReceivedFile
 from flows.queries import action_runs_of, conversations_with_names
 
@@ -16,6 +24,8 @@ class ConversationSerializer(serializers.ModelSerializer):
     template_name = serializers.CharField(read_only=True, allow_null=True)
     flow_name = serializers.CharField(source="flow.name", read_only=True, allow_null=True)
     subflow_name = serializers.CharField(source="subflow.name", read_only=True, allow_null=True)
+    current_message = serializers.CharField(source="current_message.text", read_only=True, allow_null=True)
+    current_message_id = serializers.PrimaryKeyRelatedField(source="current_message", read_only=True)
     current_message_text = serializers.CharField(source="current_message.text", read_only=True, allow_null=True)
 
     class Meta:
@@ -36,6 +46,7 @@ class ConversationSerializer(serializers.ModelSerializer):
             "subflow",
             "subflow_name",
             "current_message",
+            "current_message_id",
             "current_message_text",
             "waiting_for",
             "variables",
@@ -54,6 +65,12 @@ class FlowActivitySerializer(serializers.ModelSerializer):
 
 class MessageHistorySerializer(serializers.ModelSerializer):
     from_bot = serializers.BooleanField(read_only=True)
+    # The old chatbot's names for the same values.
+    message_text = serializers.CharField(source="text", read_only=True)
+    is_from_bot = serializers.BooleanField(source="from_bot", read_only=True)
+    flow_message_id = serializers.PrimaryKeyRelatedField(source="flow_message", read_only=True)
+    contact_id = serializers.PrimaryKeyRelatedField(source="contact", read_only=True)
+    ticket_id = serializers.CharField(source="external_ticket_id", read_only=True)
 
     class Meta:
         model = MessageHistory
@@ -68,6 +85,11 @@ class MessageHistorySerializer(serializers.ModelSerializer):
             "flow_message",
             "provider_message_id",
             "created_at",
+            "message_text",
+            "is_from_bot",
+            "flow_message_id",
+            "contact_id",
+            "ticket_id",
         ]
 
 
@@ -94,6 +116,10 @@ class ConversationViewSet(TenantReadOnlyViewSet):
     serializer_class = ConversationSerializer
     filterset_fields = ["contact", "instance", "flow"]
 
+    @property
+    def pagination_class(self):
+        return BareListPagination if self.action in ("list", "history") else PageNumberPagination
+
     def get_queryset(self):
         queryset = conversations_with_names(super().get_queryset())
         status = self.request.query_params.get("status", Conversation.Status.ACTIVE)
@@ -111,6 +137,7 @@ class ConversationViewSet(TenantReadOnlyViewSet):
         page = self.paginate_queryset(runs)
         return self.get_paginated_response(ActionRunSerializer(page, many=True).data)
 
+    @extend_schema(responses=MessageHistorySerializer(many=True))
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
         conversation = self.get_object()

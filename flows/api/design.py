@@ -5,7 +5,11 @@ The old chatbot's clients send other names for the same fields (`template_id`,
 them (`ALIASES`, the project's name wins when both are sent) and answers both. A flow
 message written with the old names waits for a reply unless told otherwise, as there.
 Nested lists (`templates/<id>/flows`, `flows/<id>/subflows`) and `flow-templates`
-show active rows only; `?include_inactive=true` shows the rest.
+show active rows only; `?include_inactive=true` shows the rest. A `null` for an optional
+text (`description`, `created_by`) is the empty text; a PUT keeps the parent (template,
+flow, subflow) its body omits. Lists: `/templates` answers the project's envelope,
+`/flow-templates` a bare array and `/chatbots` `{count, next, previous, items}`, as their
+old clients read them (core.api's paginations).
 """
 
 from django.db.models import Count, Q
@@ -15,6 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.tenancy import TenantModelViewSet, TenantPrimaryKeyRelatedField
+from core.api import BareListPagination, ItemsPagination
 from flows.models import Flow, FlowMessage, FlowTemplate, Subflow
 from flows.queries import templates_with_counts
 from flows.transfer import MESSAGE_FIELDS
@@ -46,6 +51,28 @@ class ModelCleanMixin:
         if self.instance is None:
             return {}
         return {f.name: getattr(self.instance, f.name) for f in self.Meta.model._meta.concrete_fields}
+
+
+class OldClientInputMixin:
+    """`null` for an optional text is empty, and a PUT keeps the parent (`PARENT`) it omits."""
+
+    PARENT = ""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            if isinstance(field, serializers.CharField) and field.allow_blank and not field.read_only:
+                field.allow_null = True
+        if self.PARENT and self.instance is not None:
+            fields[self.PARENT].required = False
+        return fields
+
+    def to_internal_value(self, data):
+        attrs = super().to_internal_value(data)
+        for field in self.fields.values():
+            if isinstance(field, serializers.CharField) and field.allow_blank and attrs.get(field.source, "") is None:
+                attrs[field.source] = ""
+        return attrs
 
 
 class OldNamesMixin:
@@ -80,7 +107,7 @@ def _count(obj, name: str, related) -> int:
     return value if value is not None else related.filter(is_active=True).count()
 
 
-class FlowTemplateSerializer(serializers.ModelSerializer):
+class FlowTemplateSerializer(OldClientInputMixin, serializers.ModelSerializer):
     flow_count = serializers.IntegerField(read_only=True)
     flows_count = serializers.SerializerMethodField()
     created_by = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=200)
@@ -111,8 +138,9 @@ class FlowTemplateSerializer(serializers.ModelSerializer):
         return super().validate(attrs)
 
 
-class FlowSerializer(OldNamesMixin, serializers.ModelSerializer):
+class FlowSerializer(OldNamesMixin, OldClientInputMixin, serializers.ModelSerializer):
     ALIASES = {"template_id": "template"}
+    PARENT = "template"
     template = TemplateField(queryset=FlowTemplate.objects.all())
     subflows_count = serializers.SerializerMethodField()
 
@@ -146,8 +174,9 @@ class FlowSerializer(OldNamesMixin, serializers.ModelSerializer):
         return attrs
 
 
-class SubflowSerializer(OldNamesMixin, ModelCleanMixin, serializers.ModelSerializer):
+class SubflowSerializer(OldNamesMixin, OldClientInputMixin, ModelCleanMixin, serializers.ModelSerializer):
     ALIASES = {"flow_id": "flow", "parent_subflow_id": "parent"}
+    PARENT = "flow"
     flow = FlowField(queryset=Flow.objects.all())
     parent = SubflowField(queryset=Subflow.objects.all(), required=False, allow_null=True)
     messages_count = serializers.SerializerMethodField()
@@ -170,8 +199,9 @@ class SubflowSerializer(OldNamesMixin, ModelCleanMixin, serializers.ModelSeriali
         return _count(subflow, "active_messages_count", subflow.messages)
 
 
-class FlowMessageSerializer(OldNamesMixin, ModelCleanMixin, serializers.ModelSerializer):
+class FlowMessageSerializer(OldNamesMixin, OldClientInputMixin, ModelCleanMixin, serializers.ModelSerializer):
     ALIASES = {"subflow_id": "subflow", "message_text": "text"}
+    PARENT = "subflow"
     subflow = SubflowField(queryset=Subflow.objects.all())
     on_error_subflow = SubflowField(queryset=Subflow.objects.all(), required=False, allow_null=True)
 
@@ -223,10 +253,27 @@ class FlowTemplateViewSet(TenantModelViewSet):
         return Response(FlowSerializer(flows.order_by("order_index", "id"), many=True).data)
 
 
-class OldFlowTemplateViewSet(FlowTemplateViewSet):
-    """`/flow-templates`, the old chatbot's path: its list shows active templates only."""
+class OldFlowTemplateSerializer(FlowTemplateSerializer):
+    """The same fields; its own schema component, as its list has its own shape."""
 
+
+class ChatbotSerializer(FlowTemplateSerializer):
+    """The same fields; its own schema component, as its list has its own shape."""
+
+
+class OldFlowTemplateViewSet(FlowTemplateViewSet):
+    """`/flow-templates`, the old chatbot's path: its list shows active templates only, as a bare array."""
+
+    serializer_class = OldFlowTemplateSerializer
+    pagination_class = BareListPagination
     active_only = True
+
+
+class ChatbotViewSet(FlowTemplateViewSet):
+    """`/chatbots`, the old automation screens' path: its list is `{count, next, previous, items}`."""
+
+    serializer_class = ChatbotSerializer
+    pagination_class = ItemsPagination
 
 
 class FlowViewSet(TenantModelViewSet):

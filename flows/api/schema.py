@@ -2,7 +2,7 @@
 for the OpenAPI contract. The views build their answers themselves; these only describe them."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 ORGANIZATION = OpenApiParameter(
@@ -98,6 +98,26 @@ class FlowDocumentSerializer(serializers.Serializer):
 
     format = serializers.CharField()
     template = serializers.DictField()
+
+
+class LegacyFlowDocumentSerializer(serializers.Serializer):
+    """The old chatbot's export: {"template": {...}, "flows": [{..., "subflows": [{..., "messages": [...]}]}]}."""
+
+    template = serializers.DictField()
+    flows = serializers.ListField(child=serializers.DictField())
+
+
+EXPORT_FORMAT = OpenApiParameter(
+    "format",
+    OpenApiTypes.STR,
+    enum=["legacy", "whatsflow"],
+    description="`legacy` (the default, the old chatbot's document) or `whatsflow` (the project's).",
+)
+EXPORTED_DOCUMENT = PolymorphicProxySerializer(
+    component_name="ExportedFlows",
+    serializers=[LegacyFlowDocumentSerializer, FlowDocumentSerializer],
+    resource_type_field_name=None,
+)
 
 
 class ImportedTemplateSerializer(serializers.Serializer):

@@ -1,10 +1,12 @@
 import secrets as _secrets
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel
+from core.http_guard import ForbiddenAddress, check_url
 from integrations import crypto
 
 EVENT_TYPES = [
@@ -43,6 +45,14 @@ class WebhookSubscription(TenantModel):
 
     def __str__(self):
         return self.url
+
+    def clean(self):
+        # The rule deliveries enforce at connect time, said at save (as an instance's base_url).
+        if self.url:
+            try:
+                check_url(self.url)
+            except ForbiddenAddress as refused:
+                raise ValidationError({"url": str(refused)}) from None
 
     def new_secret(self) -> str:
         """Give the subscription a new signing secret and return it (shown once)."""

@@ -3,7 +3,7 @@
 import pytest
 
 from campaigns.models import Campaign
-from tests.campaigns.api.test_campaigns import URL, example
+from tests.support.automations import URL, example
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.db import IntegrityError, transaction
 
 from campaigns.models import Campaign
 from campaigns.models.campaign import BOUNDS
-from tests.campaigns.api.test_campaigns import URL, example
 from tests.factories.campaigns import CampaignFactory
+from tests.support.automations import URL, example
 
 pytestmark = pytest.mark.django_db
 

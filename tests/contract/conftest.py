@@ -1,34 +1,23 @@
 """The rows the contract's examples name by id: chatbot 1, flow 2, WhatsApp number 3, contacts 10 and 11.
 
 The examples are sent as written, so those ids must exist in the caller's organization.
-Rows are created with those ids, then the tables' sequences are moved past them so rows
-created later (by the API) never collide.
+Rows are created with those ids, then the tables' next ids are moved past them so rows
+created later (by the API) never collide, on PostgreSQL and on SQLite.
 """
 
 import itertools
 
 import pytest
-from django.db import connection
+import time_machine
 
+from campaigns.models import Campaign, Schedule
 from contacts.models import Contact
 from flows.models import Flow, FlowMessage, FlowTemplate, Subflow
 from instances.models import WhatsAppInstance
+from tests.support.contract import NOW, create_automation
+from tests.support.sequences import set_next_id, skip_ids_past
 
 _FLOW_VERSIONS = itertools.count(1)
-
-
-def _bump_sequences(*models):
-    # setval is not rolled back with the test's transaction: only ever move a sequence forward,
-    # or later tests get ids again that a per-process cache (the engine's flow specs) still knows.
-    with connection.cursor() as cursor:
-        for model in models:
-            table = model._meta.db_table
-            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
-            (sequence,) = cursor.fetchone()
-            cursor.execute(
-                f"SELECT setval('{sequence}', GREATEST((SELECT COALESCE(MAX(id), 1) FROM {table}), "
-                f"(SELECT last_value FROM {sequence}), 1000), true)"
-            )
 
 
 @pytest.fixture
@@ -54,5 +43,35 @@ def contract_rows(org_a):
         )
         for contact_id, phone, name in ((10, "+5511988880010", "Ana"), (11, "+5511988880011", "Bia"))
     ]
-    _bump_sequences(FlowTemplate, Flow, Subflow, FlowMessage, WhatsAppInstance, Contact)
+    skip_ids_past(FlowTemplate, Flow, Subflow, FlowMessage, WhatsAppInstance, Contact)
     return {"template": template, "flow": flow, "subflow": subflow, "instance": instance, "contacts": contacts}
+
+
+@pytest.fixture
+def clock():
+    """The schedules' tests run at `NOW` (frozen) unless they move it."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def contract_ids(db):
+    """The next automation gets id 1 and the next schedule id 7, as the contract's examples have them."""
+    set_next_id(Campaign, 1)
+    set_next_id(Schedule, 7)
+
+
+@pytest.fixture
+def automation(alice_client, contract_rows, contract_ids) -> dict:
+    body = create_automation(alice_client)
+    assert body["id"] == 1
+    return body
+
+
+@pytest.fixture
+def eager(settings):
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False

@@ -13,7 +13,7 @@ def test_templates_list_with_flow_counts_and_create(alice_client, org_a):
     FlowFactory(template=template)
     FlowFactory(template=template)
 
-    listed = alice_client.get("/api/v1/chatbots/").json()["results"]
+    listed = alice_client.get("/api/v1/chatbots/").json()["items"]
     created = alice_client.post("/api/v1/templates/", {"name": "Suporte"}, format="json")
 
     assert [(t["name"], t["flow_count"]) for t in listed] == [("Loja", 2)]
@@ -75,14 +75,14 @@ def test_conversations_with_names_and_history(alice_client, org_a):
         text="Olá",
     )
 
-    listed = alice_client.get("/api/v1/conversations/").json()["results"]
-    history = alice_client.get(f"/api/v1/conversations/{active.id}/history/").json()["results"]
+    listed = alice_client.get("/api/v1/conversations/").json()
+    history = alice_client.get(f"/api/v1/conversations/{active.id}/history/").json()
 
     assert [(c["id"], c["flow_name"], c["template_name"]) for c in listed] == [
         (active.id, "Boas-vindas", flow.template.name)
     ]
     assert [(h["text"], h["from_bot"]) for h in history] == [("Olá", True)]
-    assert len(alice_client.get("/api/v1/conversations/?status=all").json()["results"]) == 2
+    assert len(alice_client.get("/api/v1/conversations/?status=all").json()) == 2
 
 
 def test_a_viewer_reads_but_cannot_change_anything(vera_client, org_a):

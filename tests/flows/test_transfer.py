@@ -26,7 +26,7 @@ def template(org_a):
 
 
 def test_export_import_export_gives_the_same_document(alice_client, template, org_a):
-    exported = alice_client.get(f"/api/v1/export/flows/{template.id}").json()
+    exported = alice_client.get(f"/api/v1/export/flows/{template.id}?format=whatsflow").json()
 
     response = alice_client.post("/api/v1/import/flows", exported, format="json")
 
@@ -38,7 +38,7 @@ def test_export_import_export_gives_the_same_document(alice_client, template, or
 
 
 def test_a_bad_field_rolls_the_whole_import_back_and_is_named(alice_client, template):
-    exported = alice_client.get(f"/api/v1/export/flows/{template.id}").json()
+    exported = alice_client.get(f"/api/v1/export/flows/{template.id}?format=whatsflow").json()
     exported["template"]["flows"][0]["subflows"][1]["messages"][0]["delay_seconds"] = -3
 
     response = alice_client.post("/api/v1/import/flows", exported, format="json")

@@ -168,3 +168,21 @@ def test_an_action_step_through_the_api_is_validated(alice_client, org_a):
     assert refused.status_code == 400 and "params.spreadsheet_id" in str(refused.data["action_config"])
     assert nul.status_code == 400 and any(key.startswith("action_config") for key in nul.data)
     assert accepted.status_code == 201, accepted.content
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:6379/", "http://169.254.169.254/latest/meta-data/", "http://[::1]:5432/"]
+)
+def test_a_subscription_to_an_address_deliveries_refuse_is_refused_at_save(url, alice_client, settings, org_a):
+    settings.PROVIDER_ALLOW_PRIVATE_NETWORKS = False
+    body = {"url": url, "events": ["recipient.delivered"]}
+
+    refused = alice_client.post("/api/v1/webhook-subscriptions/", body, format="json")
+    as_instance = alice_client.post(
+        "/api/v1/instances/",
+        {"name": "evo", "provider": "evolution", "base_url": url, "instance_name": "loja", "api_key": "k"},
+        format="json",
+    )
+
+    assert refused.status_code == 400, refused.json()
+    assert refused.json()["url"] == as_instance.json()["base_url"]

@@ -4,6 +4,8 @@ from datetime import UTC, date, datetime, time
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+from campaigns.schedules import occurrences
+
 SP = "America/Sao_Paulo"
 NY = "America/New_York"
 
@@ -54,3 +56,15 @@ def z(instant: datetime) -> str:
 
 def local(instant: datetime, zone: str) -> str:
     return instant.astimezone(ZoneInfo(zone)).isoformat()
+
+
+def runs(s, exceptions=(), *, after="2025-11-19T00:00:00Z", count=5, days=120):
+    """The preview's instants, as the API writes them."""
+    result = occurrences.preview(s, list(exceptions), after=utc(after), count=count, days_ahead=days)
+    return [z(o.at) for o in result.occurrences]
+
+
+def skipped(s, exceptions=(), *, after="2025-11-19T00:00:00Z", count=5, days=120):
+    """The preview's skipped occurrences: (instant, reason, detail)."""
+    result = occurrences.preview(s, list(exceptions), after=utc(after), count=count, days_ahead=days)
+    return [(z(x.at), x.reason, x.detail) for x in result.skipped]

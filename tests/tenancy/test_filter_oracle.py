@@ -63,7 +63,8 @@ def test_the_owner_still_filters_by_it(alice_client, a_ids, endpoint, param, kin
 
     assert response.status_code == 200
     if param != "parent":
-        assert response.json()["count"] >= 1
+        body = response.json()
+        assert (len(body) if endpoint == "conversations" else body["count"]) >= 1  # there: the old bare array
 
 
 @pytest.mark.parametrize("value", ["x", "1e999", "-1", "99999999999999999999999"])

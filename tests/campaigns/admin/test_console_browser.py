@@ -19,8 +19,8 @@ from campaigns.models import Campaign, Recipient
 from campaigns.schedules import services as schedules
 from flows.models import Flow
 from instances.models import WhatsAppInstance
-from tests.campaigns.admin.test_views import execution_with
 from tests.support.browser import ARGS, CHROMIUM, log_in, needs_chromium
+from tests.support.campaign_admin import execution_with
 
 THIRD_PARTY = {"auth", "axes", "django_celery_beat"}
 

@@ -10,10 +10,10 @@ from django.urls import reverse
 
 from campaigns.models import Campaign, Schedule
 from campaigns.schedules import services as schedule_services
-from tests.campaigns.admin.test_campaigns import ADD, change_url, form_data, new_campaign
 from tests.factories.campaigns import CampaignFactory, make_flow
 from tests.factories.contacts import ContactFactory
 from tests.factories.instances import WhatsAppInstanceFactory
+from tests.support.campaign_admin import ADD, change_url, form_data, new_campaign
 
 NOW = "2025-11-19T12:00:00Z"
 CRON_PREVIEW = reverse("admin:campaigns_cron_preview")

@@ -6,9 +6,9 @@ from django.urls import reverse
 
 from campaigns.models import Execution, Schedule, ScheduleRun
 from campaigns.schedules import services
-from tests.campaigns.admin.test_campaigns import form_data
 from tests.factories.campaigns import CampaignFactory
 from tests.factories.contacts import ContactFactory
+from tests.support.campaign_admin import form_data
 
 NOW = "2025-11-19T12:00:00Z"
 

@@ -17,6 +17,7 @@ from contacts.models import Contact
 from instances.models import WhatsAppInstance
 from tests.factories.campaigns import CampaignFactory, make_flow
 from tests.factories.contacts import ContactFactory
+from tests.support.campaign_admin import execution_with
 
 
 def english(client: Client) -> Client:
@@ -40,21 +41,6 @@ def operator(db, django_user_model, org_a):
     client = english(Client())
     client.force_login(user)
     return client
-
-
-def execution_with(org, campaign, statuses, *, status=Execution.Status.RUNNING) -> Execution:
-    execution = Execution.objects.create(organization=org, campaign=campaign, status=status)
-    contacts = Contact.objects.bulk_create(
-        [Contact(organization=org, phone=f"+55119{execution.id:03d}{i:05d}") for i in range(len(statuses))]
-    )
-    Recipient.objects.bulk_create(
-        [
-            Recipient(execution=execution, contact=contact, phone=contact.phone, status=status)
-            for contact, status in zip(contacts, statuses, strict=True)
-        ]
-    )
-    Execution.objects.filter(id=execution.id).update(total_recipients=len(statuses))
-    return execution
 
 
 # `/` and the favicon ---------------------------------------------------------------------

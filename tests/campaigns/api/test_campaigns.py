@@ -5,31 +5,15 @@ import io
 from datetime import UTC
 
 import pytest
+import time_machine
 
 from campaigns.models import Campaign, Execution, Recipient
 from contacts.models import Tag
 from flows.models import FlowMessage
 from tests.factories.campaigns import CampaignFactory, make_flow
 from tests.factories.contacts import ContactFactory
-
-URL = "/api/v1/flow-automations"
-
-
-def example(flow, instance, contacts):
-    return {
-        "name": "Disparo Black Friday",
-        "description": "Enviar oferta especial",
-        "chatbot_id": str(flow.template_id),
-        "flow_id": str(flow.id),
-        "whatsapp_number_id": str(instance.id),
-        "trigger_type": "manual",
-        "trigger_config": {},
-        "audience_type": "custom",
-        "audience_config": {"contact_ids": [str(c.id) for c in contacts]},
-        "variable_mapping": {"customer_name": "{{contact.name}}", "discount": "10%"},
-        "max_concurrent_executions": 50,
-        "rate_limit_per_hour": 500,
-    }
+from tests.support.automations import URL, example
+from tests.support.embedded import strftime_on_sqlite
 
 
 def test_it_creates_the_documented_example(alice_client, setup, org_a):
@@ -221,6 +205,7 @@ def test_executions_of_a_campaign_are_listed(alice_client, org_a):
     assert body["count"] == 1 and body["results"][0]["flow_automation_id"] == campaign.id
 
 
+@strftime_on_sqlite
 def test_contact_created_at_and_a_csv_column_resolve(alice_client, setup, org_a):
     flow, instance, contacts = setup
     contacts[0].custom_fields = {"company": "ACME", "loyalty_points": "120"}
@@ -322,3 +307,19 @@ def test_the_execution_list_costs_a_fixed_number_of_queries(alice_client, setup,
         listed = alice_client.get("/api/v1/executions").json()["results"]
 
     assert len(listed) == 5 and all(e["messages_sent"] == 0 and e["numbers"] is None for e in listed)
+
+
+def test_the_dispatch_modals_schedule_body_names_what_is_missing_or_starts_later(alice_client, setup):
+    body = {name: value for name, value in example(*setup).items() if name != "trigger_config"}
+    body["trigger_type"] = "scheduled"
+
+    missing = alice_client.post(URL, body, format="json")
+    with time_machine.travel("2025-11-19T13:00:00Z", tick=False):
+        later = alice_client.post(URL, {**body, "scheduled_at": "2025-11-25T09:00:00-03:00"}, format="json")
+    cron = alice_client.post(URL, {**body, "trigger_type": "cron"}, format="json")
+
+    assert missing.status_code == 400 and "trigger_config.scheduled_at" in missing.json(), missing.json()
+    assert later.status_code == 201, later.json()
+    assert later.json()["trigger_config"] == {"scheduled_at": "2025-11-25T09:00:00-03:00"}
+    assert later.json()["next_scheduled_at"] == "2025-11-25T09:00:00-03:00"
+    assert cron.status_code == 400 and "trigger_config.expression" in cron.json(), cron.json()

@@ -62,7 +62,7 @@ def test_the_conversation_api_shows_the_ticket_state(gosac, alice_client):
     gosac.text("Oi", ticket=ticket("pending"))
     gosac.text("Oi?", ticket=ticket("open", user_id=7))
 
-    listed = alice_client.get("/api/v1/conversations").json()["results"]
+    listed = alice_client.get("/api/v1/conversations").json()
 
     assert [(c["external_ticket_status"], c["external_ticket_user_id"]) for c in listed] == [("open", "7")]
 
