@@ -199,12 +199,13 @@ def check_flow_placeholders(campaign) -> None:
     Such a placeholder would go out blank to every recipient.
     """
     from flows.engine import unfilled_placeholders
-    from flows.specs import flow_spec
+    from flows.specs import load_flow_spec
 
     given = set(campaign.variable_mapping or {})
     if campaign.trigger_type == "webhook":
         given.add("event")
-    unfilled = unfilled_placeholders(flow_spec(campaign.flow), given)
+    # Read fresh, not from the engine's per-process cache: two queries per start.
+    unfilled = unfilled_placeholders(load_flow_spec(campaign.flow_id), given)
     if unfilled:
         raise ValidationError(
             {

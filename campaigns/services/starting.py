@@ -112,7 +112,7 @@ def begin_executions(*, starts: list[Start]) -> list[Execution | ValidationError
     campaigns = {
         c.id: c
         for c in Campaign.objects.select_for_update(of=("self",))
-        .select_related("organization", "flow")
+        .select_related("organization")
         .filter(id__in=ids)
         .order_by("id")
     }

@@ -5,8 +5,6 @@ Rows are created with those ids, then the tables' next ids are moved past them s
 created later (by the API) never collide, on PostgreSQL and on SQLite.
 """
 
-import itertools
-
 import pytest
 import time_machine
 
@@ -17,17 +15,11 @@ from instances.models import WhatsAppInstance
 from tests.support.contract import NOW, create_automation
 from tests.support.sequences import set_next_id, skip_ids_past
 
-_FLOW_VERSIONS = itertools.count(1)
-
 
 @pytest.fixture
 def contract_rows(org_a):
     template = FlowTemplate.objects.create(id=1, organization=org_a, name="Atendimento Loja")
-    # Flow 2 is created again by every test: a new content version keeps the engine's per-process
-    # spec cache, keyed by (id, version), from serving a previous test's flow 2.
-    flow = Flow.objects.create(
-        id=2, template=template, name="Oferta", is_default=True, content_version=next(_FLOW_VERSIONS) * 1000
-    )
+    flow = Flow.objects.create(id=2, template=template, name="Oferta", is_default=True)
     subflow = Subflow.objects.create(flow=flow, name="Início")
     FlowMessage.objects.create(subflow=subflow, text="Olá {{customer_name}}, seu desconto é {{discount}}")
     instance = WhatsAppInstance.objects.create(

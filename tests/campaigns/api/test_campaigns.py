@@ -13,7 +13,6 @@ from flows.models import FlowMessage
 from tests.factories.campaigns import CampaignFactory, make_flow
 from tests.factories.contacts import ContactFactory
 from tests.support.automations import URL, example
-from tests.support.embedded import strftime_on_sqlite
 
 
 def test_it_creates_the_documented_example(alice_client, setup, org_a):
@@ -205,7 +204,6 @@ def test_executions_of_a_campaign_are_listed(alice_client, org_a):
     assert body["count"] == 1 and body["results"][0]["flow_automation_id"] == campaign.id
 
 
-@strftime_on_sqlite
 def test_contact_created_at_and_a_csv_column_resolve(alice_client, setup, org_a):
     flow, instance, contacts = setup
     contacts[0].custom_fields = {"company": "ACME", "loyalty_points": "120"}
