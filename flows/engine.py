@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 
 from django.utils.translation import gettext as _
 
-from flows.text import accepts_file, file_kind, matches_any, render
+from flows.text import accepts_file, file_kind, matches_any, placeholders, render
 
 WAIT_REPLY = "reply"
 WAIT_FILE = "file"
@@ -288,3 +288,36 @@ def _locate(flow: FlowSpec, position: Position | None) -> tuple[SubflowSpec | No
         if message.id == position.message_id:
             return subflow, index
     return None, 0
+
+
+# Variables every conversation has, or that the engine sets as it goes (see the module docstring).
+BUILT_IN_VARIABLES = frozenset({"name", "phone", "contact", "last_reply", "last_file", "last_action_error"})
+
+
+def unfilled_placeholders(flow: FlowSpec, given) -> list[tuple[MessageSpec, str]]:
+    """The (message, placeholder) pairs of `flow` whose variable nothing fills.
+
+    Filled are the built-in variables, `given` (a campaign's mapping), and what the flow
+    itself sets: a step's `variable_name` and an action's `outputs`. A dotted name is
+    checked by its first part (`{{contact.company}}`, `{{event.id}}`).
+    """
+    filled = set(BUILT_IN_VARIABLES) | set(given)
+    messages = [message for subflow in flow.subflows for message in subflow.messages]
+    for message in messages:
+        filled.add(message.variable_name)
+        filled.update((message.action_config.get("outputs") or {}).keys())
+    unfilled = []
+    for message in messages:
+        texts = [*message.texts, message.reprompt_text, *_strings(message.action_config.get("params", {}))]
+        for name in dict.fromkeys(name for text in texts for name in placeholders(text)):
+            if name.split(".", 1)[0] not in filled:
+                unfilled.append((message, name))
+    return unfilled
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    return [text for item in value for text in _strings(item)] if isinstance(value, list) else []

@@ -205,6 +205,8 @@ def process_burst(*, instance_id: int, contact_id: int) -> str:
                 flow = default_flow(organization_id=instance.organization_id)
                 if flow is None:
                     _mark_processed(rows, None, now)
+                    if (received := _receive_file(None, contact, None, rows)) is not None:
+                        transaction.on_commit(lambda: store_received_file(received_file_id=received.id))
                     logger.info("inbound for contact %s: the organization has no default flow", contact_id)
                     return "no_flow"
                 conversation = Conversation.objects.create(
@@ -239,7 +241,10 @@ def process_burst(*, instance_id: int, contact_id: int) -> str:
             )
             apply_decision(conversation=conversation, decision=decision, now=now, not_before=not_before)
             _mark_processed(rows, conversation, now)
-            received = _receive_file(conversation, decision, rows) if decision.accept_file else None
+            # A file is kept whether a step asked for it or not; one of a type the step refused is not.
+            requested = decision.accept_file
+            refused = decision.reason == "wrong_file_type"
+            received = None if refused else _receive_file(conversation, contact, requested, rows)
             _record_activity(conversation, rows, decision, subflow_before, received, started)
         send_due_for_conversation(conversation_id=conversation.id)
         if received is not None:
@@ -305,16 +310,19 @@ def _mark_processed(rows, conversation, now) -> None:
     MessageHistory.objects.filter(id__in=[row.id for row in rows]).update(processed_at=now, conversation=conversation)
 
 
-def _receive_file(conversation: Conversation, decision: engine.Decision, rows) -> ReceivedFile:
-    row = next(r for r in reversed(rows) if r.media_url or r.media_path)
+def _receive_file(conversation: Conversation | None, contact: Contact, requested, rows) -> ReceivedFile | None:
+    """The burst's last file as a received file (`requested` by that flow message, or by none)."""
+    row = next((r for r in reversed(rows) if r.media_url or r.media_path), None)
+    if row is None:
+        return None
     url = row.media_url or (row.media_path if row.media_path.startswith("http") else "")
     name = (row.media_url or row.media_path).split("?", 1)[0].rsplit("/", 1)[-1]
     _extension, mimetype = file_kind(mimetype=row.mimetype, url=url or row.media_path)
     return ReceivedFile.objects.create(
-        organization_id=conversation.organization_id,
+        organization_id=contact.organization_id,
         conversation=conversation,
-        contact_id=conversation.contact_id,
-        flow_message_id=decision.accept_file.id,
+        contact_id=contact.id,
+        flow_message_id=requested.id if requested else None,
         original_name=name[:255],
         file_type=mimetype,
         media_url=url,

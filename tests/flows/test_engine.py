@@ -89,3 +89,31 @@ def test_variations_are_chosen_at_random_per_contact():
     )
     seen = {engine.start(varied, {}, random.Random(seed)).outgoing[0].text for seed in range(30)}
     assert seen == {"a", "b", "c"}
+
+
+def test_unfilled_placeholders_are_those_nothing_sets():
+    action = msg(
+        40,
+        4,
+        text="",
+        action="pontta_create_ticket",
+        action_config={
+            "params": {"subject": "{{order}}", "message": "{{ticket_note}}"},
+            "outputs": {"ticket_id": "id"},
+        },
+    )
+    flow = FlowSpec(
+        id=2,
+        subflows=(
+            MAIN,
+            FILES,
+            SubflowSpec(
+                id=4, messages=(action, msg(41, 4, text="{{ticket_id}} {{contact.company}} {{event.id}} {{nome}}"))
+            ),
+        ),
+    )
+
+    unfilled = engine.unfilled_placeholders(flow, {"order"})
+
+    assert [(message.id, name) for message, name in unfilled] == [(40, "ticket_note"), (41, "event.id"), (41, "nome")]
+    assert [name for _m, name in engine.unfilled_placeholders(flow, {"order", "ticket_note", "event", "nome"})] == []

@@ -47,12 +47,12 @@ def apply_inbound_message(*, instance: WhatsAppInstance, event: InboundMessage, 
         return _record_history(instance=instance, contact=contact, event=event, outbound=True)
     when = event.occurred_at or at
     transaction.on_commit(lambda: instance_services.record_reply(instance_id=instance.id))
-    replied = record_reply(instance=instance, contact=contact, at=when)
     policy = policy_for(organization_id=instance.organization_id)
     text = "" if event.media_type else event.text
     if keyword := matching_keyword(text, policy.opt_out):
         _record_history(instance=instance, contact=contact, event=event, outbound=False, at=when)
-        return opt_out(instance=instance, contact=contact, keyword=keyword, message_id=event.message_id)
+        return opt_out(instance=instance, contact=contact, keyword=keyword, message_id=event.message_id, at=when)
+    replied = record_reply(instance=instance, contact=contact, at=when)
     if contact.is_opted_out:
         _record_history(instance=instance, contact=contact, event=event, outbound=False, at=when)
         if keyword := matching_keyword(text, policy.opt_in):
@@ -71,9 +71,9 @@ def apply_inbound_message(*, instance: WhatsAppInstance, event: InboundMessage, 
     return "replied" if replied else f"flow_{outcome.reason}"
 
 
-def opt_out(*, instance: WhatsAppInstance, contact: Contact, keyword: str, message_id: str) -> str:
+def opt_out(*, instance: WhatsAppInstance, contact: Contact, keyword: str, message_id: str, at=None) -> str:
     """Opt the contact out (`campaigns.tracking.record_opt_out`) and confirm it when configured."""
-    result = record_opt_out(instance=instance, contact=contact, keyword=keyword, message_id=message_id)
+    result = record_opt_out(instance=instance, contact=contact, keyword=keyword, message_id=message_id, at=at)
     if result != "opted_out":
         return result
     confirmation = policy_for(organization_id=instance.organization_id).confirmation_text
