@@ -20,6 +20,12 @@ Pure: it reads frozen specs of a flow (see `flows.specs.flow_spec`) and returns 
   it with the result's chosen fields as variables, or, when it failed, to its
   `on_error` subflow (past it, without one), with `last_action_error` set. While the
   action runs, a keyword still jumps (its late result is then ignored by the caller).
+- A choice step (a message with options) waits for a choice: a reply that picks an
+  option (`flows.choices.pick_option`) goes to the option's subflow (on in order
+  without one); otherwise a subflow keyword still jumps; otherwise the options are
+  sent again, up to the step's re-prompts, and then the reply takes the "other"
+  branch (on in order without one). The picked option's id is kept as `last_choice`,
+  its label as `last_reply` and under the message's `variable_name`.
 """
 
 import random
@@ -27,12 +33,16 @@ from dataclasses import dataclass, field, replace
 
 from django.utils.translation import gettext as _
 
+from flows.choices import ChoiceSpec, pick_option
 from flows.text import accepts_file, file_kind, matches_any, render
 
 WAIT_REPLY = "reply"
 WAIT_FILE = "file"
 WAIT_DELAY = "delay"
 WAIT_ACTION = "action"
+WAIT_CHOICE = "choice"
+# The unmatched replies a choice step has had so far (in the conversation's variables).
+CHOICE_MISSES = "choice_misses"
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,7 @@ class MessageSpec:
     action: str = ""
     action_config: dict = field(default_factory=dict)
     on_error_subflow_id: int | None = None
+    choice: ChoiceSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +103,8 @@ class Media:
 class Inbound:
     text: str = ""
     media: Media | None = None
+    tap_id: str = ""
+    poll_votes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -164,6 +177,9 @@ def on_inbound(flow: FlowSpec, position: Position, inbound: Inbound, variables: 
             return _jump(target, variables, rng)
         return replace(run_from(subflow, index + 1, variables, rng), reason="next")
 
+    if position.waiting == WAIT_CHOICE and message.choice is not None:
+        return _on_choice(flow, subflow, index, inbound, variables, rng)
+
     if position.waiting == WAIT_FILE:
         if inbound.media is None:
             text = message.reprompt_text or _("Please send the requested file.")
@@ -197,6 +213,40 @@ def on_inbound(flow: FlowSpec, position: Position, inbound: Inbound, variables: 
     if target is not None:
         return _jump(target, variables, rng)
     return Decision(position=position, variables=variables, reason="ignored")
+
+
+def _on_choice(flow, subflow: SubflowSpec, index: int, inbound: Inbound, variables: dict, rng) -> Decision:
+    message = subflow.messages[index]
+    choice = message.choice
+    option = pick_option(choice.options, text=inbound.text, tap_id=inbound.tap_id, poll_votes=inbound.poll_votes)
+    variables = {**variables, "last_reply": inbound.text}
+    misses = int(variables.pop(CHOICE_MISSES, 0) or 0)
+    if option is not None:
+        variables.update(last_reply=option.label, last_choice=option.key)
+        if message.variable_name:
+            variables[message.variable_name] = option.label
+        return _branch(flow, flow.subflow(option.target_subflow_id), subflow, index, variables, rng, "chose")
+    target = _keyword_target(flow, inbound.text, subflow)
+    if target is not None:
+        return _jump(target, variables, rng)
+    if misses < choice.max_reprompts:
+        prompt = render(message.texts[0], variables, context=f"choice {message.id}")
+        again = choice.reprompt_text or _("Please choose one of the options.")
+        text = f"{render(again, variables)}\n{prompt}" if prompt else render(again, variables)
+        return Decision(
+            outgoing=(Outgoing(text, message),),
+            position=Position(subflow.id, message.id, WAIT_CHOICE),
+            variables={**variables, CHOICE_MISSES: misses + 1},
+            reason="reprompt",
+        )
+    return _branch(flow, flow.subflow(choice.other_subflow_id), subflow, index, variables, rng, "other")
+
+
+def _branch(flow, target, subflow, index, variables, rng, reason) -> Decision:
+    """To `target`'s first message, or on in order past the choice when it has none."""
+    if target is not None and target.messages:
+        return replace(run_from(target, 0, variables, rng), jumped_to=target.id, reason=reason)
+    return replace(run_from(subflow, index + 1, variables, rng), reason=reason)
 
 
 def run_from(

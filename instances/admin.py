@@ -109,6 +109,7 @@ class WhatsAppInstanceForm(forms.ModelForm):
             "api_key",
             "integration_key",
             "configure_webhook_on_save",
+            "supports_polls",
             "sending_since",
             "warmed_up",
             "daily_cap",
@@ -187,6 +188,7 @@ class WhatsAppInstanceAdmin(TenantAdmin):
                     "api_key",
                     "integration_key",
                     "configure_webhook_on_save",
+                    "supports_polls",
                     "webhook_url",
                 ]
             },

@@ -27,6 +27,7 @@ from instances import counters
 from instances.models import HEALTH_CLOSE_PENALTY, WhatsAppInstance
 from instances.providers import get_provider
 from instances.providers.base import ProviderError, ProviderRejected, SendResult
+from instances.providers.choices import Choice
 from instances.signals import connection_changed
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,11 @@ def send_media(
     mimetype: str = "",
 ) -> SendResult:
     return _send(instance, "send_media", phone=phone, url=url, caption=caption, filename=filename, mimetype=mimetype)
+
+
+def send_choice(*, instance: WhatsAppInstance, phone: str, choice: Choice) -> SendResult:
+    """A prompt and its options, rendered by the instance's provider (numbered text, a poll, buttons…)."""
+    return _send(instance, "send_choice", phone=phone, choice=choice)
 
 
 def _send(instance: WhatsAppInstance, operation: str, **kwargs) -> SendResult:

@@ -7,6 +7,7 @@ contact sends; `settings` an organization's bot settings.
 """
 
 from flows.models.activity import FlowActivity
+from flows.models.choices import ChoiceOption, ChoiceStep
 from flows.models.conversations import Conversation, MessageHistory, ScheduledSend
 from flows.models.design import MAX_VARIATIONS, Flow, FlowMessage, FlowTemplate, Subflow
 from flows.models.files import ReceivedFile, received_file_path
@@ -14,6 +15,8 @@ from flows.models.settings import SystemSetting
 
 __all__ = [
     "MAX_VARIATIONS",
+    "ChoiceOption",
+    "ChoiceStep",
     "Conversation",
     "Flow",
     "FlowActivity",

@@ -26,6 +26,7 @@ class Conversation(TenantModel):
         FILE = "file", _("A file")
         DELAY = "delay", _("A delayed message")
         ACTION = "action", _("An integration's answer")
+        CHOICE = "choice", _("A choice")
 
     contact = models.ForeignKey(
         "contacts.Contact", on_delete=models.CASCADE, related_name="conversations", verbose_name=_("contact")

@@ -16,6 +16,8 @@ from datetime import datetime
 
 from django.utils.translation import gettext as _
 
+from instances.providers.choices import Choice, numbered_text
+
 
 @dataclass(frozen=True)
 class SendResult:
@@ -70,6 +72,10 @@ class Provider:
         self, instance, phone: str, url: str, caption: str = "", filename: str = "", mimetype: str = ""
     ) -> SendResult:
         raise NotImplementedError
+
+    def send_choice(self, instance, phone: str, choice: Choice) -> SendResult:
+        """A prompt and its options; numbered text unless the provider can show them better."""
+        return self.send_text(instance, phone, numbered_text(choice))
 
     def connection_state(self, instance) -> str:
         """One of WhatsAppInstance.ConnectionState."""

@@ -3,6 +3,7 @@
 import random
 
 from flows import engine
+from flows.choices import ChoiceSpec, OptionSpec
 from flows.engine import FlowSpec, Inbound, Media, MessageSpec, Position, SubflowSpec
 
 
@@ -89,3 +90,72 @@ def test_variations_are_chosen_at_random_per_contact():
     )
     seen = {engine.start(varied, {}, random.Random(seed)).outgoing[0].text for seed in range(30)}
     assert seen == {"a", "b", "c"}
+
+
+# A choice step: message 40 offers A (on in order), B (to subflow 5) and C; "other" goes to subflow 6.
+CHOICE = ChoiceSpec(
+    options=(OptionSpec("a", "Opção A"), OptionSpec("b", "Opção B", target_subflow_id=5), OptionSpec("c", "Opção C")),
+    other_subflow_id=6,
+    max_reprompts=2,
+    reprompt_text="Não entendi.",
+)
+MENU = SubflowSpec(
+    id=4,
+    messages=(
+        msg(40, 4, text="Escolha, {{name}}:", choice=CHOICE, wait="choice", variable_name="menu"),
+        msg(41, 4, text="seguiu"),
+    ),
+)
+BRANCH_B = SubflowSpec(id=5, messages=(msg(50, 5, text="ramo B"),))
+OTHER = SubflowSpec(id=6, messages=(msg(60, 6, text="outro"),))
+SALES = SubflowSpec(id=7, keywords=("vendas",), messages=(msg(70, 7, text="vendas"),))
+CHOICE_FLOW = FlowSpec(id=2, subflows=(MENU, BRANCH_B, OTHER, SALES))
+AT_CHOICE = Position(4, 40, "choice")
+
+
+def test_a_choice_step_waits_for_a_choice():
+    decision = engine.start(CHOICE_FLOW, {"name": "Ana"})
+    assert texts(decision) == ["Escolha, Ana:"] and decision.outgoing[0].message.choice == CHOICE
+    assert decision.position == AT_CHOICE
+
+
+def test_a_picked_option_goes_to_its_subflow_and_is_kept():
+    decision = engine.on_inbound(CHOICE_FLOW, AT_CHOICE, Inbound(text="opcao b"), {})
+    assert texts(decision) == ["ramo B"] and decision.jumped_to == 5 and decision.reason == "chose"
+    assert decision.variables == {"last_reply": "Opção B", "last_choice": "b", "menu": "Opção B"}
+
+
+def test_an_option_without_a_subflow_goes_on_in_order():
+    decision = engine.on_inbound(CHOICE_FLOW, AT_CHOICE, Inbound(tap_id="a"), {})
+    assert texts(decision) == ["seguiu"] and decision.completed
+
+
+def test_invalid_replies_reprompt_then_take_the_other_branch():
+    variables = {"name": "Ana"}
+    for attempt in (1, 2):
+        decision = engine.on_inbound(CHOICE_FLOW, AT_CHOICE, Inbound(text="hã?"), variables)
+        assert decision.reason == "reprompt" and not decision.changes_position
+        assert texts(decision) == ["Não entendi.\nEscolha, Ana:"] and decision.outgoing[0].message.id == 40
+        assert decision.variables[engine.CHOICE_MISSES] == attempt
+        variables = decision.variables
+    decision = engine.on_inbound(CHOICE_FLOW, AT_CHOICE, Inbound(text="hã?"), variables)
+    assert texts(decision) == ["outro"] and decision.reason == "other" and decision.jumped_to == 6
+    assert engine.CHOICE_MISSES not in decision.variables
+
+
+def test_a_pick_after_a_miss_clears_the_count():
+    decision = engine.on_inbound(CHOICE_FLOW, AT_CHOICE, Inbound(text="3"), {engine.CHOICE_MISSES: 1})
+    assert decision.variables["last_choice"] == "c" and engine.CHOICE_MISSES not in decision.variables
+
+
+def test_options_are_tried_before_subflow_keywords():
+    keyword = engine.on_inbound(CHOICE_FLOW, AT_CHOICE, Inbound(text="quero vendas"), {})
+    assert keyword.jumped_to == 7 and keyword.reason == "keyword"
+    option = SubflowSpec(
+        id=4,
+        messages=(
+            msg(40, 4, choice=ChoiceSpec(options=(OptionSpec("v", "vendas"), OptionSpec("x", "x"))), wait="choice"),
+        ),
+    )
+    decision = engine.on_inbound(FlowSpec(id=3, subflows=(option, SALES)), AT_CHOICE, Inbound(text="Vendas"), {})
+    assert decision.reason == "chose" and decision.variables["last_choice"] == "v"
