@@ -3,13 +3,15 @@
 The document names no database ids: a subflow's parent is the index of the parent
 in its flow's `subflows` list, so export -> import -> export gives the same document.
 Import is one transaction: any bad field rolls everything back and the error names
-its path, e.g. `template.flows[0].subflows[1].messages[2].delay_seconds`.
+its path, e.g. `template.flows[0].subflows[1].messages[2].delay_seconds`. A choice step's
+message carries `choice` (`flows.choice_design`), its `goto`/`other` subflows as indexes.
 """
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 
+from flows.choice_design import OPTION_FIELDS, SETTINGS, choice_document, choice_problems, normalized, write_choice
 from flows.models import Flow, FlowMessage, FlowTemplate, Subflow
 
 FORMAT = "whatsflow.flows/1"
@@ -59,6 +61,7 @@ def export_template(template: FlowTemplate) -> dict:
                             {
                                 **_fields(message, MESSAGE_FIELDS),
                                 **({"on_error": index_of.get(message.on_error_subflow_id)} if message.action else {}),
+                                **_choice_export(message, index_of),
                             }
                             for message in subflow.messages.order_by("order_index", "id")
                         ],
@@ -68,6 +71,42 @@ def export_template(template: FlowTemplate) -> dict:
             }
         )
     return {"format": FORMAT, "template": {**_fields(template, TEMPLATE_FIELDS), "flows": flows}}
+
+
+def _choice_export(message: FlowMessage, index_of: dict) -> dict:
+    document = choice_document(message)
+    if document is None:
+        return {}
+    for option in document["options"]:
+        option["goto"] = index_of.get(option["goto"].id) if option["goto"] else None
+    document["other"] = index_of.get(document["other"].id) if document["other"] else None
+    return {"choice": document}
+
+
+def _choice_import(message: FlowMessage, data, created: list, path: str) -> None:
+    data = _object(data, path)
+    if unknown := set(data) - {"options", "other", *SETTINGS}:
+        raise TransferError(f"{path}.{sorted(unknown)[0]}", "is not a known field")
+    options = []
+    for index, option in enumerate(_list(data.get("options", []), f"{path}.options")):
+        option = _object(option, f"{path}.options[{index}]")
+        if unknown := set(option) - {*OPTION_FIELDS, "goto"}:
+            raise TransferError(f"{path}.options[{index}].{sorted(unknown)[0]}", "is not a known field")
+        options.append({**option, "goto": _subflow_at(option.get("goto"), created, f"{path}.options[{index}].goto")})
+    other = _subflow_at(data.get("other"), created, f"{path}.other")
+    document = normalized({**data, "options": options, "other": other})
+    if problems := choice_problems(message, document):
+        field, problem = next(iter(problems.items()))
+        raise TransferError(f"{path}.{field}" if field != "choice" else path, problem)
+    write_choice(message, document)
+
+
+def _subflow_at(index, created: list, path: str):
+    if index is None:
+        return None
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(created):
+        raise TransferError(path, "must be the index of a subflow of the flow")
+    return created[index]
 
 
 def _fields(obj, names) -> dict:
@@ -96,6 +135,7 @@ def import_template(*, organization, document, created_by=None) -> FlowTemplate:
         subflows_data = _list(flow_data.get("subflows", []), f"{flow_path}.subflows")
         created: list[Subflow] = []
         on_error: list[tuple[FlowMessage, object, str]] = []
+        choices: list[tuple[FlowMessage, object, str]] = []
         for s_index, subflow_data in enumerate(subflows_data):
             subflow_path = f"{flow_path}.subflows[{s_index}]"
             subflow_data = _object(subflow_data, subflow_path)
@@ -109,6 +149,8 @@ def import_template(*, organization, document, created_by=None) -> FlowTemplate:
                 _save(message, message_path)
                 if message_data.get("on_error") is not None:
                     on_error.append((message, message_data["on_error"], f"{message_path}.on_error"))
+                if "choice" in message_data:
+                    choices.append((message, message_data["choice"], f"{message_path}.choice"))
         for s_index, (subflow, subflow_data) in enumerate(zip(created, subflows_data, strict=True)):
             parent = subflow_data.get("parent")
             if parent is None:
@@ -124,6 +166,8 @@ def import_template(*, organization, document, created_by=None) -> FlowTemplate:
                 raise TransferError(path, "must be the index of a subflow of the flow")
             message.on_error_subflow = created[target]
             message.save(update_fields=["on_error_subflow"])
+        for message, data, path in choices:
+            _choice_import(message, data, created, path)
         Flow.objects.filter(id=flow.id).update(content_version=F("content_version") + 1)
     return template
 
@@ -141,7 +185,7 @@ def _list(value, path: str) -> list:
 
 
 def _take(data: dict, names, path: str) -> dict:
-    unknown = set(data) - set(names) - {"flows", "subflows", "messages", "parent", "on_error"}
+    unknown = set(data) - set(names) - {"flows", "subflows", "messages", "parent", "on_error", "choice"}
     if unknown:
         raise TransferError(f"{path}.{sorted(unknown)[0]}", "is not a known field")
     return {name: data[name] for name in names if name in data}
