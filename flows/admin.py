@@ -11,6 +11,7 @@ from accounts.admin import TenantAdmin
 from contacts.services import contact_get_or_create
 from core.admin_widgets import TagFieldsMixin
 from core.forms import JSON_FORM_FIELDS
+from flows.admin_choices import choice_link
 from flows.inbound import simulate_message, simulate_start
 from flows.models import (
     Conversation,
@@ -184,7 +185,13 @@ class FlowMessageInline(TagFieldsMixin, StackedInline):
         "delay_seconds",
         ("action", "on_error_subflow"),
         "action_config",
+        "options",
     ]
+    readonly_fields = ["options"]
+
+    @admin.display(description=_("choice"))
+    def options(self, obj):
+        return choice_link(obj)
 
 
 @admin.register(Subflow)

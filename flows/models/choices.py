@@ -8,6 +8,7 @@ renders the options its own way (`instances.providers.choices`).
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.text import slugify
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -71,7 +72,9 @@ class ChoiceOption(models.Model):
     message = models.ForeignKey(
         FlowMessage, on_delete=models.CASCADE, related_name="choice_options", verbose_name=_("flow message")
     )
-    key = models.SlugField(_("id"), max_length=64, help_text=_("Stable id of the option, e.g. precos"))
+    key = models.SlugField(
+        _("id"), max_length=64, blank=True, help_text=_("Stable id of the option, e.g. precos; empty: from the label")
+    )
     label = models.CharField(_("label"), max_length=100, help_text=_("What the contact sees, e.g. Preços"))
     description = models.CharField(
         _("description"), max_length=72, blank=True, help_text=_("Cloud API lists: a line under the label")
@@ -97,6 +100,11 @@ class ChoiceOption(models.Model):
 
     def __str__(self):
         return self.label
+
+    def save(self, *args, **kwargs):
+        if not self.key:
+            self.key = slugify(self.label)[:64] or str(self.order_index + 1)
+        super().save(*args, **kwargs)
 
     def clean(self):
         if not self.label.strip():
