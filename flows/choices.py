@@ -7,7 +7,8 @@ A reply picks an option, tried in this order:
 4. the option's label or id, case, accents, punctuation and extra spaces ignored
    ("Opção B", "opcao b"); this is also what a title-only reply (Evolution's Cloud
    mode forwards the tapped title, not its id) matches.
-Anything else picks nothing: the engine re-prompts, then takes the "other" branch.
+A burst of messages that picks nothing as a whole is tried by its last line. Anything
+else picks nothing: the engine re-prompts, then takes the "other" branch.
 """
 
 import re
@@ -50,6 +51,14 @@ def pick_option(
         for option in options:
             if _plain(option.label) == wanted:
                 return option
+    option = _by_text(options, text)
+    if option is None and "\n" in text.strip():
+        # A burst of messages: the last one may be the answer ("oi" then "2").
+        option = _by_text(options, text.strip().rsplit("\n", 1)[-1])
+    return option
+
+
+def _by_text(options: tuple[OptionSpec, ...], text: str) -> OptionSpec | None:
     reply = _plain(text)
     if not reply:
         return None

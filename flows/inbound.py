@@ -45,8 +45,12 @@ def handle_inbound_message(
     external_contact_id: str = "",
     ticket_status: str = "",
     ticket_user_id: str = "",
+    choice_key: str = "",
 ) -> InboundOutcome:
     """A message from `contact` to `instance`, already past the provider's filters.
+
+    `choice_key` is the id of a tapped button or list row (Cloud API), matched to a
+    choice step's option before its text is.
 
     Checks the bot controls, stores the message (once per provider id) and queues its
     burst; the engine runs when the contact pauses (`process_when_quiet`). A GOSAC ticket
@@ -78,6 +82,7 @@ def handle_inbound_message(
         ticket_status=ticket_status,
         ticket_user_id=ticket_user_id,
         processed=bool(reason),
+        choice_key=choice_key,
     )
     if row is None:
         return InboundOutcome(accepted=False, reason="duplicate")
@@ -108,6 +113,7 @@ def store_inbound(
     ticket_user_id: str = "",
     processed: bool,
     at=None,
+    choice_key: str = "",
 ) -> MessageHistory | None:
     """Keep an inbound message in the history (once per provider id) and count it on the contact.
 
@@ -126,6 +132,7 @@ def store_inbound(
         media_path=media.path if media else "",
         mimetype=media.mimetype if media else "",
         provider_message_id=provider_message_id,
+        choice_key=choice_key[:200],
         external_ticket_id=external_ticket_id,
         external_contact_id=external_contact_id,
         external_ticket_status=ticket_status[:32],
@@ -287,7 +294,8 @@ def _combine(rows: list[MessageHistory]) -> engine.Inbound:
     for row in rows:
         if row.media_url or row.media_path:
             media = engine.Media(url=row.media_url, path=row.media_path, mimetype=row.mimetype, filename="")
-    return engine.Inbound(text=text, media=media)
+    tap_id = next((row.choice_key for row in reversed(rows) if row.choice_key), "")
+    return engine.Inbound(text=text, media=media, tap_id=tap_id)
 
 
 def _follow_external_ids(conversation: Conversation, last: MessageHistory) -> None:

@@ -58,3 +58,8 @@ def test_a_title_only_reply_matches_the_label_with_accents_ignored():
 )
 def test_other_replies_pick_nothing(reply):
     assert pick_option(OPTIONS, **reply) is None
+
+
+def test_a_burst_is_tried_by_its_last_line():
+    assert pick_option(OPTIONS, text="oi\nboa tarde\n2").key == "b"
+    assert pick_option(OPTIONS, text="2\nobrigado") is None
