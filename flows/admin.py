@@ -91,7 +91,7 @@ class SubflowInline(TagFieldsMixin, TabularInline):
     tag_fields = ("trigger_keywords",)
     fk_name = "flow"
     extra = 0
-    fields = ["name", "trigger_keywords", "parent", "order_index", "is_active", "edit_link"]
+    fields = ["name", "trigger_keywords", "is_global", "parent", "order_index", "is_active", "edit_link"]
     readonly_fields = ["edit_link"]
     ordering = ["order_index", "id"]
 

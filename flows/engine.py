@@ -8,6 +8,11 @@ Pure: it reads frozen specs of a flow (see `flows.specs.flow_spec`) and returns 
   a delayed message is scheduled with `continues`, and once it is sent the flow goes
   on from it (`after_delayed_send`). Past the last message of the subflow the flow
   ends and the conversation completes.
+- Keywords, in one precedence (opt-out words come first, before the engine, in the
+  webhooks' routing): a *global* subflow's keyword (`is_global`) jumps from any step,
+  even a choice or a file wait; then a choice step's options; then the other subflows'
+  keywords, which never jump back to the flow's entry subflow (they do not restart a
+  running conversation).
 - Waiting for a reply: a reply matching a subflow's keyword jumps to that subflow
   (children of the current subflow are tried first); otherwise the flow goes on in
   order. The reply is kept as `last_reply` and under the message's `variable_name`.
@@ -69,6 +74,7 @@ class SubflowSpec:
     parent_id: int | None = None
     keywords: tuple[str, ...] = ()
     messages: tuple[MessageSpec, ...] = ()
+    is_global: bool = False
 
 
 @dataclass(frozen=True)
@@ -167,6 +173,10 @@ def on_inbound(flow: FlowSpec, position: Position, inbound: Inbound, variables: 
             return _jump(target, variables, rng)
         return Decision(completed=True, variables=variables, reason="stale_position")
     message = subflow.messages[index]
+
+    target = _global_target(flow, inbound.text)
+    if target is not None:
+        return _jump(target, variables, rng)
 
     if position.waiting == WAIT_REPLY:
         variables = {**variables, "last_reply": inbound.text}
@@ -325,7 +335,16 @@ def _keyword_target(flow: FlowSpec, text: str, current: SubflowSpec | None) -> S
         return None
     candidates = [s for s in flow.subflows if current is not None and s.parent_id == current.id]
     candidates += [s for s in flow.subflows if s not in candidates]
+    # A running conversation is not restarted by a keyword that is not global.
+    entry = flow.entry if current is not None else None
+    candidates = [s for s in candidates if s.is_global or s is not entry]
     return next((s for s in candidates if s.keywords and s.messages and matches_any(text, s.keywords)), None)
+
+
+def _global_target(flow: FlowSpec, text: str) -> SubflowSpec | None:
+    if not text:
+        return None
+    return next((s for s in flow.subflows if s.is_global and s.messages and matches_any(text, s.keywords)), None)
 
 
 def _locate(flow: FlowSpec, position: Position | None) -> tuple[SubflowSpec | None, int]:

@@ -51,6 +51,7 @@ def load_flow_spec(flow_id: int) -> engine.FlowSpec:
                 id=subflow.id,
                 parent_id=subflow.parent_id,
                 keywords=tuple(subflow.trigger_keywords or ()),
+                is_global=subflow.is_global,
                 messages=tuple(message_spec(m) for m in subflow.messages.all()),
             )
             for subflow in subflows.order_by("order_index", "id")

@@ -161,6 +161,7 @@ class SubflowSerializer(OldNamesMixin, ModelCleanMixin, serializers.ModelSeriali
             "name",
             "description",
             "trigger_keywords",
+            "is_global",
             "order_index",
             "is_active",
             "messages_count",

@@ -1,6 +1,7 @@
 """The engine's decisions, without a database."""
 
 import random
+from dataclasses import replace
 
 from flows import engine
 from flows.choices import ChoiceSpec, OptionSpec
@@ -159,3 +160,35 @@ def test_options_are_tried_before_subflow_keywords():
     )
     decision = engine.on_inbound(FlowSpec(id=3, subflows=(option, SALES)), AT_CHOICE, Inbound(text="Vendas"), {})
     assert decision.reason == "chose" and decision.variables["last_choice"] == "v"
+
+
+# Keyword precedence: "atendente" is global, "menu" (the entry subflow's) and "vendas" are not.
+ENTRY = SubflowSpec(
+    id=8,
+    keywords=("menu",),
+    messages=(
+        msg(80, 8, text="Menu:", choice=CHOICE, wait="choice"),
+        msg(81, 8, wait="reply"),
+        msg(82, 8, wait="file"),
+    ),
+)
+HUMAN = SubflowSpec(id=9, keywords=("atendente", "opção a"), is_global=True, messages=(msg(90, 9, text="chamando"),))
+KEYWORD_FLOW = FlowSpec(id=4, subflows=(ENTRY, BRANCH_B, OTHER, SALES, HUMAN))
+
+
+def test_a_global_keyword_wins_over_a_choices_options_and_a_file_wait():
+    for position in (Position(8, 80, "choice"), Position(8, 81, "reply"), Position(8, 82, "file")):
+        decision = engine.on_inbound(KEYWORD_FLOW, position, Inbound(text="Opção A"), {})
+        assert decision.jumped_to == 9 and texts(decision) == ["chamando"], position
+    decision = engine.on_inbound(KEYWORD_FLOW, Position(8, 82, "file"), Inbound(text="quero um atendente"), {})
+    assert decision.jumped_to == 9
+
+
+def test_a_keyword_that_is_not_global_does_not_restart_a_running_conversation():
+    decision = engine.on_inbound(KEYWORD_FLOW, Position(8, 81, "reply"), Inbound(text="menu"), {})
+    assert decision.jumped_to is None and decision.reason == "next"
+    mid_choice = engine.on_inbound(KEYWORD_FLOW, Position(8, 80, "choice"), Inbound(text="menu"), {})
+    assert mid_choice.reason == "reprompt"
+    global_menu = FlowSpec(id=5, subflows=(replace(ENTRY, is_global=True), BRANCH_B, OTHER))
+    restarted = engine.on_inbound(global_menu, Position(8, 81, "reply"), Inbound(text="menu"), {})
+    assert restarted.jumped_to == 8 and texts(restarted) == ["Menu:"]
