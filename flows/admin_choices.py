@@ -1,5 +1,7 @@
 """The admin's choice-step editor: on a flow message's page, its options and settings as inlines.
 
+The same page holds the message's no-reply timer ("no reply within X minutes, go to …").
+
 A message becomes a choice step when it has options; the options' formset checks the
 step as a whole (2–10 options, unique ids and labels, Meta's limits where the
 organization has a Cloud API number) with `flows.choice_design`, so the admin refuses
@@ -18,7 +20,7 @@ from unfold.admin import StackedInline, TabularInline
 
 from accounts.admin import TenantAdmin
 from flows.choice_design import choice_problems, normalized
-from flows.models import ChoiceOption, ChoiceStep, FlowMessage, Subflow
+from flows.models import ChoiceOption, ChoiceStep, FlowMessage, Subflow, WaitTimeout
 
 
 class ChoiceOptionForm(forms.ModelForm):
@@ -87,6 +89,15 @@ class ChoiceStepInline(FlowScopedInline, StackedInline):
     fields = [("max_reprompts", "other_subflow"), "reprompt_text", "list_button"]
 
 
+class WaitTimeoutInline(FlowScopedInline, StackedInline):
+    """A waiting message's (reply, file or choice) no-reply branch."""
+
+    model = WaitTimeout
+    extra = 0
+    max_num = 1
+    fields = [("after_minutes", "subflow")]
+
+
 @admin.register(FlowMessage)
 class FlowMessageAdmin(TenantAdmin):
     """A message's own page: where its options are edited (the subflow's page lists its messages)."""
@@ -97,7 +108,7 @@ class FlowMessageAdmin(TenantAdmin):
     search_fields = ["text", "subflow__name"]
     fields = ["subflow", "text", ("wait_for_response", "variable_name")]
     readonly_fields = ["subflow"]
-    inlines = [ChoiceOptionInline, ChoiceStepInline]
+    inlines = [ChoiceOptionInline, ChoiceStepInline, WaitTimeoutInline]
 
     def has_add_permission(self, request):
         return False

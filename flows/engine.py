@@ -31,6 +31,8 @@ Pure: it reads frozen specs of a flow (see `flows.specs.flow_spec`) and returns 
   sent again, up to the step's re-prompts, and then the reply takes the "other"
   branch (on in order without one). The picked option's id is kept as `last_choice`,
   its label as `last_reply` and under the message's `variable_name`.
+- A waiting step (reply, file, choice) with a no-reply timer: when it fires,
+  `after_timeout` goes to the timer's subflow (on in order without one).
 """
 
 import random
@@ -300,6 +302,15 @@ def after_action(
     if target is not None and target.messages:
         return replace(run_from(target, 0, variables, rng), jumped_to=target.id, reason="action_failed")
     return replace(run_from(subflow, index + 1, variables, rng), reason="action_failed")
+
+
+def after_timeout(flow: FlowSpec, position: Position, variables: dict, *, subflow_id: int | None, rng=None) -> Decision:
+    """Nothing arrived in time at the waiting message at `position`: to `subflow_id`, or on in order."""
+    subflow, index = _locate(flow, position)
+    if subflow is None:
+        return Decision(completed=True, variables=variables, reason="stale_position")
+    variables = {key: value for key, value in variables.items() if key != CHOICE_MISSES}
+    return _branch(flow, flow.subflow(subflow_id), subflow, index, variables, rng, "timed_out")
 
 
 def render_params(value, variables: dict, message: MessageSpec):

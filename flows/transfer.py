@@ -4,7 +4,8 @@ The document names no database ids: a subflow's parent is the index of the paren
 in its flow's `subflows` list, so export -> import -> export gives the same document.
 Import is one transaction: any bad field rolls everything back and the error names
 its path, e.g. `template.flows[0].subflows[1].messages[2].delay_seconds`. A choice step's
-message carries `choice` (`flows.choice_design`), its `goto`/`other` subflows as indexes.
+message carries `choice` (`flows.choice_design`), its `goto`/`other` subflows as indexes;
+a waiting message with a no-reply timer carries `no_reply: {"after_minutes", "goto"}`.
 """
 
 from django.core.exceptions import ValidationError
@@ -12,7 +13,8 @@ from django.db import transaction
 from django.db.models import F
 
 from flows.choice_design import OPTION_FIELDS, SETTINGS, choice_document, choice_problems, normalized, write_choice
-from flows.models import Flow, FlowMessage, FlowTemplate, Subflow
+from flows.models import Flow, FlowMessage, FlowTemplate, Subflow, WaitTimeout
+from flows.models.timers import MAX_TIMEOUT_MINUTES
 
 FORMAT = "whatsflow.flows/1"
 
@@ -62,6 +64,7 @@ def export_template(template: FlowTemplate) -> dict:
                                 **_fields(message, MESSAGE_FIELDS),
                                 **({"on_error": index_of.get(message.on_error_subflow_id)} if message.action else {}),
                                 **_choice_export(message, index_of),
+                                **_timeout_export(message, index_of),
                             }
                             for message in subflow.messages.order_by("order_index", "id")
                         ],
@@ -81,6 +84,27 @@ def _choice_export(message: FlowMessage, index_of: dict) -> dict:
         option["goto"] = index_of.get(option["goto"].id) if option["goto"] else None
     document["other"] = index_of.get(document["other"].id) if document["other"] else None
     return {"choice": document}
+
+
+def _timeout_export(message: FlowMessage, index_of: dict) -> dict:
+    timeout = WaitTimeout.objects.filter(message=message).first()
+    if timeout is None:
+        return {}
+    return {"no_reply": {"after_minutes": timeout.after_minutes, "goto": index_of.get(timeout.subflow_id)}}
+
+
+def _timeout_import(message: FlowMessage, data, created: list, path: str) -> None:
+    data = _object(data, path)
+    if unknown := set(data) - {"after_minutes", "goto"}:
+        raise TransferError(f"{path}.{sorted(unknown)[0]}", "is not a known field")
+    minutes = data.get("after_minutes")
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= MAX_TIMEOUT_MINUTES:
+        raise TransferError(
+            f"{path}.after_minutes", f"must be a whole number of minutes from 1 to {MAX_TIMEOUT_MINUTES}"
+        )
+    WaitTimeout.objects.create(
+        message=message, after_minutes=minutes, subflow=_subflow_at(data.get("goto"), created, f"{path}.goto")
+    )
 
 
 def _choice_import(message: FlowMessage, data, created: list, path: str) -> None:
@@ -136,6 +160,7 @@ def import_template(*, organization, document, created_by=None) -> FlowTemplate:
         created: list[Subflow] = []
         on_error: list[tuple[FlowMessage, object, str]] = []
         choices: list[tuple[FlowMessage, object, str]] = []
+        timeouts: list[tuple[FlowMessage, object, str]] = []
         for s_index, subflow_data in enumerate(subflows_data):
             subflow_path = f"{flow_path}.subflows[{s_index}]"
             subflow_data = _object(subflow_data, subflow_path)
@@ -151,6 +176,8 @@ def import_template(*, organization, document, created_by=None) -> FlowTemplate:
                     on_error.append((message, message_data["on_error"], f"{message_path}.on_error"))
                 if "choice" in message_data:
                     choices.append((message, message_data["choice"], f"{message_path}.choice"))
+                if "no_reply" in message_data:
+                    timeouts.append((message, message_data["no_reply"], f"{message_path}.no_reply"))
         for s_index, (subflow, subflow_data) in enumerate(zip(created, subflows_data, strict=True)):
             parent = subflow_data.get("parent")
             if parent is None:
@@ -168,6 +195,8 @@ def import_template(*, organization, document, created_by=None) -> FlowTemplate:
             message.save(update_fields=["on_error_subflow"])
         for message, data, path in choices:
             _choice_import(message, data, created, path)
+        for message, data, path in timeouts:
+            _timeout_import(message, data, created, path)
         Flow.objects.filter(id=flow.id).update(content_version=F("content_version") + 1)
     return template
 
@@ -185,7 +214,7 @@ def _list(value, path: str) -> list:
 
 
 def _take(data: dict, names, path: str) -> dict:
-    unknown = set(data) - set(names) - {"flows", "subflows", "messages", "parent", "on_error", "choice"}
+    unknown = set(data) - set(names) - {"flows", "subflows", "messages", "parent", "on_error", "choice", "no_reply"}
     if unknown:
         raise TransferError(f"{path}.{sorted(unknown)[0]}", "is not a known field")
     return {name: data[name] for name in names if name in data}

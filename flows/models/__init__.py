@@ -12,6 +12,7 @@ from flows.models.conversations import Conversation, MessageHistory, ScheduledSe
 from flows.models.design import MAX_VARIATIONS, Flow, FlowMessage, FlowTemplate, Subflow
 from flows.models.files import ReceivedFile, received_file_path
 from flows.models.settings import SystemSetting
+from flows.models.timers import ReplyTimer, WaitTimeout
 
 __all__ = [
     "MAX_VARIATIONS",
@@ -24,8 +25,10 @@ __all__ = [
     "FlowTemplate",
     "MessageHistory",
     "ReceivedFile",
+    "ReplyTimer",
     "ScheduledSend",
     "Subflow",
     "SystemSetting",
+    "WaitTimeout",
     "received_file_path",
 ]

@@ -114,3 +114,15 @@ def test_the_admin_refuses_a_step_the_api_would_refuse(staff_alice, menu, org_a)
 def test_another_organizations_message_is_not_found(staff_alice, org_b):
     stranger = FlowMessageFactory(subflow=SubflowFactory(flow=flow_for(org_b)))
     assert staff_alice.get(url(stranger)).status_code in (302, 404)
+
+
+def test_a_no_reply_timer_is_set_on_the_same_page(staff_alice, menu):
+    message, _, other = menu
+    page = staff_alice.get(url(message))
+    data = form_data(page)
+    data["wait_timeout-TOTAL_FORMS"] = "1"
+    data["wait_timeout-0-after_minutes"] = "90"
+    data["wait_timeout-0-subflow"] = str(other.id)
+    response = staff_alice.post(url(message), data)
+    assert response.status_code == 302
+    assert (message.wait_timeout.after_minutes, message.wait_timeout.subflow) == (90, other)

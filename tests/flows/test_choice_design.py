@@ -3,7 +3,7 @@
 import pytest
 
 from flows.choice_design import choice_document, choice_problems, normalized, write_choice
-from flows.models import ChoiceOption, Flow, FlowTemplate
+from flows.models import ChoiceOption, Flow, FlowTemplate, WaitTimeout
 from flows.transfer import TransferError, export_template, import_template
 from tests.factories.flows import FlowMessageFactory, SubflowFactory, flow_for
 from tests.factories.instances import WhatsAppInstanceFactory
@@ -86,11 +86,16 @@ def test_meta_limits_apply_once_the_organization_has_a_cloud_number(menu, org_a)
 def test_export_import_export_keeps_the_step(menu, org_a):
     message, branch, other = menu
     write_choice(message, five(branch, other))
+    WaitTimeout.objects.create(message=message, after_minutes=1440, subflow=other)
     template = FlowTemplate.objects.get(flows__subflows=branch)
     exported = export_template(template)
     choice = exported["template"]["flows"][0]["subflows"][0]["messages"][0]["choice"]
     assert choice["options"][1] == {"key": "opcao-b", "label": "Opção B", "description": "", "goto": 1}
     assert choice["other"] == 2
+    assert exported["template"]["flows"][0]["subflows"][0]["messages"][0]["no_reply"] == {
+        "after_minutes": 1440,
+        "goto": 2,
+    }
 
     copy = import_template(organization=org_a, document=exported)
 
@@ -115,3 +120,13 @@ def test_a_bad_choice_in_an_import_is_named_and_rolls_back(menu, org_a):
         import_template(organization=org_a, document=exported)
     assert error.value.path == "template.flows[0].subflows[0].messages[0].choice.options[4].label"
     assert FlowTemplate.objects.count() == count
+
+
+def test_a_bad_no_reply_timer_in_an_import_is_named(menu, org_a):
+    message, _, other = menu
+    WaitTimeout.objects.create(message=message, after_minutes=60, subflow=other)
+    exported = export_template(FlowTemplate.objects.get(flows__subflows=other))
+    exported["template"]["flows"][0]["subflows"][0]["messages"][0]["no_reply"]["after_minutes"] = 0
+    with pytest.raises(TransferError) as error:
+        import_template(organization=org_a, document=exported)
+    assert error.value.path == "template.flows[0].subflows[0].messages[0].no_reply.after_minutes"

@@ -192,3 +192,11 @@ def test_a_keyword_that_is_not_global_does_not_restart_a_running_conversation():
     global_menu = FlowSpec(id=5, subflows=(replace(ENTRY, is_global=True), BRANCH_B, OTHER))
     restarted = engine.on_inbound(global_menu, Position(8, 81, "reply"), Inbound(text="menu"), {})
     assert restarted.jumped_to == 8 and texts(restarted) == ["Menu:"]
+
+
+def test_a_timeout_goes_to_its_subflow_or_on_in_order():
+    decision = engine.after_timeout(CHOICE_FLOW, AT_CHOICE, {engine.CHOICE_MISSES: 1}, subflow_id=6)
+    assert texts(decision) == ["outro"] and decision.reason == "timed_out" and decision.variables == {}
+    on = engine.after_timeout(CHOICE_FLOW, AT_CHOICE, {}, subflow_id=None)
+    assert texts(on) == ["seguiu"] and on.reason == "timed_out"
+    assert engine.after_timeout(CHOICE_FLOW, Position(4, 999, "choice"), {}, subflow_id=6).reason == "stale_position"
