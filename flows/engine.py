@@ -77,6 +77,7 @@ class SubflowSpec:
     keywords: tuple[str, ...] = ()
     messages: tuple[MessageSpec, ...] = ()
     is_global: bool = False
+    hands_off: bool = False
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from config import logfmt
 from contacts.models import Contact
 from flows import debounce, engine
 from flows.controls import get_bot_settings
-from flows.models import Conversation, FlowActivity, MessageHistory, ReceivedFile
+from flows.handoff import hand_off, is_paused
+from flows.models import Conversation, FlowActivity, Handoff, MessageHistory, ReceivedFile
 from flows.queries import active_conversation, default_flow
 from flows.received_files import store_received_file
 from flows.sending import send_due_for_conversation
@@ -208,6 +209,9 @@ def process_burst(*, instance_id: int, contact_id: int) -> str:
             contact, instance = last.contact, last.instance
             bot = get_bot_settings(organization_id=instance.organization_id)
             conversation = active_conversation(contact_id=contact_id, instance_id=instance_id)
+            if is_paused(contact_id=contact_id, instance_id=instance_id, now=now):
+                _mark_processed(rows, conversation, now)
+                return "handed_off"
             if conversation is None:
                 flow = default_flow(organization_id=instance.organization_id)
                 if flow is None:
@@ -245,6 +249,10 @@ def process_burst(*, instance_id: int, contact_id: int) -> str:
                 conversation_id=conversation.id,
             )
             apply_decision(conversation=conversation, decision=decision, now=now, not_before=not_before)
+            if decision.jumped_to is not None and conversation.flow is not None:
+                target = flow_spec(conversation.flow).subflow(decision.jumped_to)
+                if target is not None and target.hands_off:
+                    hand_off(contact=contact, instance=instance, reason=Handoff.Reason.CONTACT, cancel_sends=False)
             _mark_processed(rows, conversation, now)
             received = _receive_file(conversation, decision, rows) if decision.accept_file else None
             _record_activity(conversation, rows, decision, subflow_before, received, started)

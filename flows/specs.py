@@ -52,6 +52,7 @@ def load_flow_spec(flow_id: int) -> engine.FlowSpec:
                 parent_id=subflow.parent_id,
                 keywords=tuple(subflow.trigger_keywords or ()),
                 is_global=subflow.is_global,
+                hands_off=subflow.hands_off,
                 messages=tuple(message_spec(m) for m in subflow.messages.all()),
             )
             for subflow in subflows.order_by("order_index", "id")

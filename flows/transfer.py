@@ -20,7 +20,7 @@ FORMAT = "whatsflow.flows/1"
 
 TEMPLATE_FIELDS = ("name", "description", "is_active")
 FLOW_FIELDS = ("name", "description", "is_default", "is_active", "order_index")
-SUBFLOW_FIELDS = ("name", "description", "trigger_keywords", "is_global", "order_index", "is_active")
+SUBFLOW_FIELDS = ("name", "description", "trigger_keywords", "is_global", "hands_off", "order_index", "is_active")
 MESSAGE_FIELDS = (
     "message_type",
     "text",

@@ -162,6 +162,7 @@ class SubflowSerializer(OldNamesMixin, ModelCleanMixin, serializers.ModelSeriali
             "description",
             "trigger_keywords",
             "is_global",
+            "hands_off",
             "order_index",
             "is_active",
             "messages_count",

@@ -11,6 +11,7 @@ from flows.models.choices import ChoiceOption, ChoiceStep
 from flows.models.conversations import Conversation, MessageHistory, ScheduledSend
 from flows.models.design import MAX_VARIATIONS, Flow, FlowMessage, FlowTemplate, Subflow
 from flows.models.files import ReceivedFile, received_file_path
+from flows.models.handoff import Handoff
 from flows.models.settings import SystemSetting
 from flows.models.timers import ReplyTimer, WaitTimeout
 
@@ -23,6 +24,7 @@ __all__ = [
     "FlowActivity",
     "FlowMessage",
     "FlowTemplate",
+    "Handoff",
     "MessageHistory",
     "ReceivedFile",
     "ReplyTimer",
