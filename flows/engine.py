@@ -181,7 +181,8 @@ def on_inbound(flow: FlowSpec, position: Position, inbound: Inbound, variables: 
     if target is not None:
         return _jump(target, variables, rng)
 
-    if position.waiting == WAIT_REPLY:
+    # A choice whose options were removed while the contact was at it waits like a reply.
+    if position.waiting == WAIT_REPLY or (position.waiting == WAIT_CHOICE and message.choice is None):
         variables = {**variables, "last_reply": inbound.text}
         if message.variable_name:
             variables[message.variable_name] = inbound.text

@@ -12,11 +12,12 @@ from flows.models import Conversation, ReplyTimer, WaitTimeout
 WAITS = (Conversation.Waiting.REPLY, Conversation.Waiting.FILE, Conversation.Waiting.CHOICE)
 
 
-def arm_timers(conversations: list[Conversation], *, now) -> list[ReplyTimer]:
-    ids = [c.id for c in conversations]
-    ReplyTimer.objects.filter(conversation_id__in=ids, status=ReplyTimer.Status.PENDING).update(
-        status=ReplyTimer.Status.CANCELLED
-    )
+def arm_timers(conversations: list[Conversation], *, now, fresh: bool = False) -> list[ReplyTimer]:
+    """`fresh`: conversations just created, which have no timer to cancel."""
+    if not fresh:
+        ReplyTimer.objects.filter(
+            conversation_id__in=[c.id for c in conversations], status=ReplyTimer.Status.PENDING
+        ).update(status=ReplyTimer.Status.CANCELLED)
     waiting = [
         c
         for c in conversations

@@ -200,3 +200,9 @@ def test_a_timeout_goes_to_its_subflow_or_on_in_order():
     on = engine.after_timeout(CHOICE_FLOW, AT_CHOICE, {}, subflow_id=None)
     assert texts(on) == ["seguiu"] and on.reason == "timed_out"
     assert engine.after_timeout(CHOICE_FLOW, Position(4, 999, "choice"), {}, subflow_id=6).reason == "stale_position"
+
+
+def test_a_choice_left_without_options_waits_like_a_reply():
+    plain = SubflowSpec(id=4, messages=(msg(40, 4, text="Escolha"), msg(41, 4, text="seguiu")))
+    decision = engine.on_inbound(FlowSpec(id=6, subflows=(plain,)), AT_CHOICE, Inbound(text="2"), {})
+    assert texts(decision) == ["seguiu"] and decision.variables == {"last_reply": "2"}
