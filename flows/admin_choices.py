@@ -11,6 +11,7 @@ what the API and import refuse. Subflows offered are those of the message's flow
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
@@ -116,9 +117,12 @@ class FlowMessageAdmin(TenantAdmin):
     def has_module_permission(self, request):
         return False
 
-    @admin.display(description=_("options"))
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(options_total=Count("choice_options"))
+
+    @admin.display(description=_("options"), ordering="options_total")
     def options_count(self, obj):
-        return obj.choice_options.count()
+        return obj.options_total
 
 
 def choice_link(message: FlowMessage) -> str:
