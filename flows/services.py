@@ -23,6 +23,7 @@ from flows import engine
 from flows.models import Conversation, Flow, MessageHistory, ReceivedFile, ScheduledSend, Subflow
 from flows.outbound import enqueue_conversation_completed
 from flows.signals import conversation_completed
+from flows.timeouts import arm_timers
 from instances.providers.base import SendResult
 from integrations.services.actions import request_run
 
@@ -124,6 +125,8 @@ def apply_decision(
             "last_interaction_at",
         ]
     )
+    if decision.changes_position:
+        arm_timers([conversation], now=now)
     start_at = max(now, not_before) if not_before else now
     scheduled = [
         scheduled_send(conversation, outgoing, due_at=start_at + timedelta(seconds=outgoing.delay_seconds), sequence=i)

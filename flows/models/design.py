@@ -100,6 +100,16 @@ class Subflow(models.Model):
         blank=True,
         help_text=_('Whole words, case and accents ignored, e.g. ["preço", "valor"]'),
     )
+    hands_off = models.BooleanField(
+        _("hand off to a person"),
+        default=False,
+        help_text=_("Reaching this subflow pauses the bot for the contact until a person resumes it"),
+    )
+    is_global = models.BooleanField(
+        _("global keywords"),
+        default=False,
+        help_text=_("Its keywords interrupt any step of a running conversation, e.g. menu, atendente"),
+    )
     order_index = models.PositiveIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 

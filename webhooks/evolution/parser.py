@@ -34,6 +34,7 @@ from webhooks.evolution.events import (
     MessageStatus,
     QrCodeUpdated,
 )
+from webhooks.evolution.polls import voted_labels
 
 # Baileys' proto.WebMessageInfo.Status, the only source of numeric statuses; Evolution maps
 # them by the same table (src/utils/renderStatus.ts). Not 1 sent / 2 delivered / 3 read.
@@ -120,6 +121,13 @@ def parse_messages_update(data: Checked) -> Parsed:
         if _skipped_chat(key.get("remoteJid").optional_string()):
             ignored = "group or broadcast"
             continue
+        if (labels := voted_labels(item)) is not None:
+            if vote := _poll_vote(item, labels):
+                events.append(vote)
+                keys.append(f"message:{vote.message_id}")
+            else:
+                ignored = "a withdrawn or unreadable poll vote"
+            continue
         if key.get("fromMe").value is False:
             ignored = "status of a message we received"
             continue
@@ -133,6 +141,23 @@ def parse_messages_update(data: Checked) -> Parsed:
         events.append(MessageStatus(message_id=message_id, status=status, occurred_at=occurred_at))
         keys.append(f"status:{message_id}:{status}")
     return Parsed(event="", events=events, dedupe_key=_join(keys), ignored="" if events else ignored)
+
+
+def _poll_vote(item: Checked, labels: tuple[str, ...]) -> InboundMessage | None:
+    """A vote on our poll, as the contact's message whose text is the chosen option's label."""
+    phone = phone_from_jid(item.get("remoteJid").optional_string())
+    if not labels or not phone:
+        return None
+    poll_id = _update_message_id(item)
+    return InboundMessage(
+        message_id=f"vote-{_hash(poll_id, labels).removeprefix('sha256:')[:24]}",
+        from_me=False,
+        phone=phone,
+        lid="",
+        push_name="",
+        text=labels[0],
+        occurred_at=_message_time(item),
+    )
 
 
 def parse_messages_upsert(data: Checked) -> Parsed:

@@ -44,7 +44,8 @@ EXPECTED = {
     "v2/messages_upsert_lid_without_phone.json": {"answer": "no_phone", "recipient": SENT},
     "v2/messages_upsert_document.json": {"answer": "replied", "recipient": REPLIED},
     "v2/messages_upsert_image.json": {"answer": "replied", "recipient": REPLIED},
-    "v2/messages_upsert_from_me.json": {"answer": "recorded", "recipient": SENT, "history": "out"},
+    # Typed on the number's phone (not one of our sends): a person takes the contact over.
+    "v2/messages_upsert_from_me.json": {"answer": "handed_off", "recipient": SENT, "history": "out"},
     "v2/messages_upsert_group.json": IGNORED,
     "v2/messages_upsert_status_broadcast.json": IGNORED,
     "v2/messages_upsert_reaction.json": IGNORED,
