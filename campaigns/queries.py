@@ -85,3 +85,11 @@ def next_scheduled_runs(
         {"campaign": name, "campaign_id": cid, "at": at, "schedule": str(labels.get(kind, kind))}
         for cid, name, at, kind in rows
     ]
+
+
+def is_campaign_message(*, instance, contact, message_id: str) -> bool:
+    """Whether a `fromMe` message is a campaign's own send (its id, or a send to the contact under way)."""
+    recipients = Recipient.objects.filter(instance=instance)
+    if message_id and recipients.filter(provider_message_id=message_id).exists():
+        return True
+    return recipients.filter(contact=contact, status=Recipient.Status.SENDING).exists()

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -99,12 +100,7 @@ def send_in_flight(*, instance: WhatsAppInstance, received_at: datetime) -> bool
 
 def record_reply(*, instance: WhatsAppInstance, contact: Contact, at: datetime) -> bool:
     """Mark the last message sent to the contact through the instance `replied`; whether one moved."""
-    last = (
-        Recipient.objects.filter(instance_id=instance.id, contact_id=contact.id, status__in=REPLYABLE)
-        .order_by("-sent_at", "-id")
-        .values_list("id", flat=True)
-        .first()
-    )
+    last = _last_sent(instance=instance, contact=contact, statuses=REPLYABLE)
     if last is None:
         return False
     return bool(
@@ -114,15 +110,35 @@ def record_reply(*, instance: WhatsAppInstance, contact: Contact, at: datetime) 
     )
 
 
-def record_opt_out(*, instance: WhatsAppInstance, contact: Contact, keyword: str, message_id: str) -> str:
-    """Opt the contact out and stop what is waiting to be sent to it; the first opt-out wins."""
+def _last_sent(*, instance: WhatsAppInstance, contact: Contact, statuses: list[str]) -> int | None:
+    return (
+        Recipient.objects.filter(instance_id=instance.id, contact_id=contact.id, status__in=statuses)
+        .order_by("-sent_at", "-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+def record_opt_out(
+    *, instance: WhatsAppInstance, contact: Contact, keyword: str, message_id: str, at: datetime | None = None
+) -> str:
+    """Opt the contact out, stop what is waiting to be sent to it and mark the message it answered.
+
+    The answered message is the last one sent through the instance (as for a reply): its
+    recipient becomes `opted_out`, not `replied`. The first opt-out wins.
+    """
     if not contact.mark_opted_out(reason=_("Replied %(keyword)s") % {"keyword": keyword}, source=f"keyword:{keyword}"):
         return "already_opted_out"
-    pending = Recipient.objects.filter(contact_id=contact.id, status=Recipient.Status.PENDING)
+    answered = _last_sent(instance=instance, contact=contact, statuses=[*REPLYABLE, Recipient.Status.REPLIED])
+    stopped = Recipient.objects.filter(Q(contact_id=contact.id, status=Recipient.Status.PENDING) | Q(id=answered))
     # One log entry per affected execution; a contact is in an execution once.
-    affected = list(pending.select_related("execution__campaign"))
+    affected = list(stopped.select_related("execution__campaign"))
     advance_recipients(
-        pending, Recipient.Status.OPTED_OUT, organization_id=contact.organization_id, error=_("The contact opted out.")
+        stopped,
+        Recipient.Status.OPTED_OUT,
+        at=at,
+        organization_id=contact.organization_id,
+        error=_("The contact opted out."),
     )
     for recipient in affected:
         campaign_log(

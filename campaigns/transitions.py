@@ -22,7 +22,8 @@ def recipient_sources(to: str) -> list[str]:
         "pending": ["sending", *Recipient.REQUEUEABLE],
         "failed": ["pending", "sending", "sent"],
         "unknown": ["sending"],
-        "opted_out": ["pending", "sending"],
+        # An opt-out reply answers a message already sent: its recipient ends opted out.
+        "opted_out": ["pending", "sending", "unknown", *Recipient.PROGRESS[:4]],
         "skipped": ["pending"],
     }[to]
 
@@ -46,7 +47,9 @@ def advance_recipients(
     late = None
     if to in Recipient.PROGRESS and to != "sent":
         later = Recipient.PROGRESS[Recipient.PROGRESS.index(to) + 1 :]
-        late = queryset.filter(status__in=later, **{f"{stamp}__isnull": True})
+        # A delivery or read reported after an opt-out reply still happened.
+        reached = [*later, "opted_out"] if to != "replied" else later
+        late = queryset.filter(status__in=reached, **{f"{stamp}__isnull": True})
     if recipient_event_wanted(to, organization_id):
         # Someone subscribes: the outbox rows are written by the statement that moves them.
         return move_with_events(

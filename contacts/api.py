@@ -68,11 +68,23 @@ class ContactSerializer(serializers.ModelSerializer):
         validators = []  # phone uniqueness is create-or-get, handled by the service
 
     def to_internal_value(self, data):
-        # The old bulk-dispatch screen sends the phone as `whatsapp_id` (digits, e.g. 5511999999999).
-        if hasattr(data, "get") and "whatsapp_id" in data and "phone" not in data:
-            data = {**{key: data[key] for key in data}, "phone": data["whatsapp_id"]}
-            data.pop("whatsapp_id")
+        if hasattr(data, "get"):
+            data = {key: data[key] for key in data}
+            # The old bulk-dispatch screen sends the phone as `whatsapp_id` (digits, e.g. 5511999999999).
+            whatsapp_id = data.pop("whatsapp_id", None)
+            if whatsapp_id is not None and "phone" not in data:
+                data["phone"] = whatsapp_id
+            if self.instance is None:  # a create; an update's extra keys would replace its custom fields
+                data = self._columns_as_custom_fields(data)
         return super().to_internal_value(data)
+
+    def _columns_as_custom_fields(self, data: dict) -> dict:
+        """Top-level keys that name no field (the old client's extra columns, e.g. `company`) kept as custom fields."""
+        columns = {key: data.pop(key) for key in list(data) if key not in self.fields}
+        columns = {key: value for key, value in columns.items() if isinstance(value, str | int | float | bool)}
+        if columns and isinstance(data.get("custom_fields", {}), dict):
+            data["custom_fields"] = {**columns, **data.get("custom_fields", {})}
+        return data
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

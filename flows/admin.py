@@ -11,6 +11,8 @@ from accounts.admin import TenantAdmin
 from contacts.services import contact_get_or_create
 from core.admin_widgets import TagFieldsMixin
 from core.forms import JSON_FORM_FIELDS
+from flows import admin_handoff  # noqa: F401 (registers the handoffs' list)
+from flows.admin_choices import choice_link
 from flows.inbound import simulate_message, simulate_start
 from flows.models import (
     Conversation,
@@ -90,7 +92,7 @@ class SubflowInline(TagFieldsMixin, TabularInline):
     tag_fields = ("trigger_keywords",)
     fk_name = "flow"
     extra = 0
-    fields = ["name", "trigger_keywords", "parent", "order_index", "is_active", "edit_link"]
+    fields = ["name", "trigger_keywords", "is_global", "hands_off", "parent", "order_index", "is_active", "edit_link"]
     readonly_fields = ["edit_link"]
     ordering = ["order_index", "id"]
 
@@ -184,7 +186,13 @@ class FlowMessageInline(TagFieldsMixin, StackedInline):
         "delay_seconds",
         ("action", "on_error_subflow"),
         "action_config",
+        "options",
     ]
+    readonly_fields = ["options"]
+
+    @admin.display(description=_("choice"))
+    def options(self, obj):
+        return choice_link(obj)
 
 
 @admin.register(Subflow)

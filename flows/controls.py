@@ -32,6 +32,7 @@ class BotSettings:
     DEBOUNCE_TIME: int
     MESSAGE_COOLDOWN: int
     BOT_SKIP_TAKEN_TICKETS: bool = True
+    HANDOFF_HOURS: int = 12
 
     @property
     def answers(self) -> bool:

@@ -8,6 +8,11 @@ Pure: it reads frozen specs of a flow (see `flows.specs.flow_spec`) and returns 
   a delayed message is scheduled with `continues`, and once it is sent the flow goes
   on from it (`after_delayed_send`). Past the last message of the subflow the flow
   ends and the conversation completes.
+- Keywords, in one precedence (opt-out words come first, before the engine, in the
+  webhooks' routing): a *global* subflow's keyword (`is_global`) jumps from any step,
+  even a choice or a file wait; then a choice step's options; then the other subflows'
+  keywords, which never jump back to the flow's entry subflow (they do not restart a
+  running conversation).
 - Waiting for a reply: a reply matching a subflow's keyword jumps to that subflow
   (children of the current subflow are tried first); otherwise the flow goes on in
   order. The reply is kept as `last_reply` and under the message's `variable_name`.
@@ -20,6 +25,14 @@ Pure: it reads frozen specs of a flow (see `flows.specs.flow_spec`) and returns 
   it with the result's chosen fields as variables, or, when it failed, to its
   `on_error` subflow (past it, without one), with `last_action_error` set. While the
   action runs, a keyword still jumps (its late result is then ignored by the caller).
+- A choice step (a message with options) waits for a choice: a reply that picks an
+  option (`flows.choices.pick_option`) goes to the option's subflow (on in order
+  without one); otherwise a subflow keyword still jumps; otherwise the options are
+  sent again, up to the step's re-prompts, and then the reply takes the "other"
+  branch (on in order without one). The picked option's id is kept as `last_choice`,
+  its label as `last_reply` and under the message's `variable_name`.
+- A waiting step (reply, file, choice) with a no-reply timer: when it fires,
+  `after_timeout` goes to the timer's subflow (on in order without one).
 """
 
 import random
@@ -27,12 +40,16 @@ from dataclasses import dataclass, field, replace
 
 from django.utils.translation import gettext as _
 
-from flows.text import accepts_file, file_kind, matches_any, render
+from flows.choices import ChoiceSpec, pick_option
+from flows.text import accepts_file, file_kind, matches_any, placeholders, render
 
 WAIT_REPLY = "reply"
 WAIT_FILE = "file"
 WAIT_DELAY = "delay"
 WAIT_ACTION = "action"
+WAIT_CHOICE = "choice"
+# The unmatched replies a choice step has had so far (in the conversation's variables).
+CHOICE_MISSES = "choice_misses"
 
 
 @dataclass(frozen=True)
@@ -50,6 +67,7 @@ class MessageSpec:
     action: str = ""
     action_config: dict = field(default_factory=dict)
     on_error_subflow_id: int | None = None
+    choice: ChoiceSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +76,8 @@ class SubflowSpec:
     parent_id: int | None = None
     keywords: tuple[str, ...] = ()
     messages: tuple[MessageSpec, ...] = ()
+    is_global: bool = False
+    hands_off: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,6 +112,8 @@ class Media:
 class Inbound:
     text: str = ""
     media: Media | None = None
+    tap_id: str = ""
+    poll_votes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -155,7 +177,12 @@ def on_inbound(flow: FlowSpec, position: Position, inbound: Inbound, variables: 
         return Decision(completed=True, variables=variables, reason="stale_position")
     message = subflow.messages[index]
 
-    if position.waiting == WAIT_REPLY:
+    target = _global_target(flow, inbound.text)
+    if target is not None:
+        return _jump(target, variables, rng)
+
+    # A choice whose options were removed while the contact was at it waits like a reply.
+    if position.waiting == WAIT_REPLY or (position.waiting == WAIT_CHOICE and message.choice is None):
         variables = {**variables, "last_reply": inbound.text}
         if message.variable_name:
             variables[message.variable_name] = inbound.text
@@ -163,6 +190,9 @@ def on_inbound(flow: FlowSpec, position: Position, inbound: Inbound, variables: 
         if target is not None:
             return _jump(target, variables, rng)
         return replace(run_from(subflow, index + 1, variables, rng), reason="next")
+
+    if position.waiting == WAIT_CHOICE and message.choice is not None:
+        return _on_choice(flow, subflow, index, inbound, variables, rng)
 
     if position.waiting == WAIT_FILE:
         if inbound.media is None:
@@ -197,6 +227,40 @@ def on_inbound(flow: FlowSpec, position: Position, inbound: Inbound, variables: 
     if target is not None:
         return _jump(target, variables, rng)
     return Decision(position=position, variables=variables, reason="ignored")
+
+
+def _on_choice(flow, subflow: SubflowSpec, index: int, inbound: Inbound, variables: dict, rng) -> Decision:
+    message = subflow.messages[index]
+    choice = message.choice
+    option = pick_option(choice.options, text=inbound.text, tap_id=inbound.tap_id, poll_votes=inbound.poll_votes)
+    variables = {**variables, "last_reply": inbound.text}
+    misses = int(variables.pop(CHOICE_MISSES, 0) or 0)
+    if option is not None:
+        variables.update(last_reply=option.label, last_choice=option.key)
+        if message.variable_name:
+            variables[message.variable_name] = option.label
+        return _branch(flow, flow.subflow(option.target_subflow_id), subflow, index, variables, rng, "chose")
+    target = _keyword_target(flow, inbound.text, subflow)
+    if target is not None:
+        return _jump(target, variables, rng)
+    if misses < choice.max_reprompts:
+        prompt = render(message.texts[0], variables, context=f"choice {message.id}")
+        again = choice.reprompt_text or _("Please choose one of the options.")
+        text = f"{render(again, variables)}\n{prompt}" if prompt else render(again, variables)
+        return Decision(
+            outgoing=(Outgoing(text, message),),
+            position=Position(subflow.id, message.id, WAIT_CHOICE),
+            variables={**variables, CHOICE_MISSES: misses + 1},
+            reason="reprompt",
+        )
+    return _branch(flow, flow.subflow(choice.other_subflow_id), subflow, index, variables, rng, "other")
+
+
+def _branch(flow, target, subflow, index, variables, rng, reason) -> Decision:
+    """To `target`'s first message, or on in order past the choice when it has none."""
+    if target is not None and target.messages:
+        return replace(run_from(target, 0, variables, rng), jumped_to=target.id, reason=reason)
+    return replace(run_from(subflow, index + 1, variables, rng), reason=reason)
 
 
 def run_from(
@@ -242,6 +306,15 @@ def after_action(
     return replace(run_from(subflow, index + 1, variables, rng), reason="action_failed")
 
 
+def after_timeout(flow: FlowSpec, position: Position, variables: dict, *, subflow_id: int | None, rng=None) -> Decision:
+    """Nothing arrived in time at the waiting message at `position`: to `subflow_id`, or on in order."""
+    subflow, index = _locate(flow, position)
+    if subflow is None:
+        return Decision(completed=True, variables=variables, reason="stale_position")
+    variables = {key: value for key, value in variables.items() if key != CHOICE_MISSES}
+    return _branch(flow, flow.subflow(subflow_id), subflow, index, variables, rng, "timed_out")
+
+
 def render_params(value, variables: dict, message: MessageSpec):
     """Every text inside an action's params rendered from the variables (objects and lists walked)."""
     if isinstance(value, str):
@@ -275,7 +348,16 @@ def _keyword_target(flow: FlowSpec, text: str, current: SubflowSpec | None) -> S
         return None
     candidates = [s for s in flow.subflows if current is not None and s.parent_id == current.id]
     candidates += [s for s in flow.subflows if s not in candidates]
+    # A running conversation is not restarted by a keyword that is not global.
+    entry = flow.entry if current is not None else None
+    candidates = [s for s in candidates if s.is_global or s is not entry]
     return next((s for s in candidates if s.keywords and s.messages and matches_any(text, s.keywords)), None)
+
+
+def _global_target(flow: FlowSpec, text: str) -> SubflowSpec | None:
+    if not text:
+        return None
+    return next((s for s in flow.subflows if s.is_global and s.messages and matches_any(text, s.keywords)), None)
 
 
 def _locate(flow: FlowSpec, position: Position | None) -> tuple[SubflowSpec | None, int]:
@@ -288,3 +370,36 @@ def _locate(flow: FlowSpec, position: Position | None) -> tuple[SubflowSpec | No
         if message.id == position.message_id:
             return subflow, index
     return None, 0
+
+
+# Variables every conversation has, or that the engine sets as it goes (see the module docstring).
+BUILT_IN_VARIABLES = frozenset({"name", "phone", "contact", "last_reply", "last_file", "last_action_error"})
+
+
+def unfilled_placeholders(flow: FlowSpec, given) -> list[tuple[MessageSpec, str]]:
+    """The (message, placeholder) pairs of `flow` whose variable nothing fills.
+
+    Filled are the built-in variables, `given` (a campaign's mapping), and what the flow
+    itself sets: a step's `variable_name` and an action's `outputs`. A dotted name is
+    checked by its first part (`{{contact.company}}`, `{{event.id}}`).
+    """
+    filled = set(BUILT_IN_VARIABLES) | set(given)
+    messages = [message for subflow in flow.subflows for message in subflow.messages]
+    for message in messages:
+        filled.add(message.variable_name)
+        filled.update((message.action_config.get("outputs") or {}).keys())
+    unfilled = []
+    for message in messages:
+        texts = [*message.texts, message.reprompt_text, *_strings(message.action_config.get("params", {}))]
+        for name in dict.fromkeys(name for text in texts for name in placeholders(text)):
+            if name.split(".", 1)[0] not in filled:
+                unfilled.append((message, name))
+    return unfilled
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    return [text for item in value for text in _strings(item)] if isinstance(value, list) else []

@@ -13,7 +13,8 @@ from config import logfmt
 from contacts.models import Contact
 from flows import debounce, engine
 from flows.controls import get_bot_settings
-from flows.models import Conversation, FlowActivity, MessageHistory, ReceivedFile
+from flows.handoff import hand_off, is_paused
+from flows.models import Conversation, FlowActivity, Handoff, MessageHistory, ReceivedFile
 from flows.queries import active_conversation, default_flow
 from flows.received_files import store_received_file
 from flows.sending import send_due_for_conversation
@@ -45,8 +46,12 @@ def handle_inbound_message(
     external_contact_id: str = "",
     ticket_status: str = "",
     ticket_user_id: str = "",
+    choice_key: str = "",
 ) -> InboundOutcome:
     """A message from `contact` to `instance`, already past the provider's filters.
+
+    `choice_key` is the id of a tapped button or list row (Cloud API), matched to a
+    choice step's option before its text is.
 
     Checks the bot controls, stores the message (once per provider id) and queues its
     burst; the engine runs when the contact pauses (`process_when_quiet`). A GOSAC ticket
@@ -78,6 +83,7 @@ def handle_inbound_message(
         ticket_status=ticket_status,
         ticket_user_id=ticket_user_id,
         processed=bool(reason),
+        choice_key=choice_key,
     )
     if row is None:
         return InboundOutcome(accepted=False, reason="duplicate")
@@ -108,6 +114,7 @@ def store_inbound(
     ticket_user_id: str = "",
     processed: bool,
     at=None,
+    choice_key: str = "",
 ) -> MessageHistory | None:
     """Keep an inbound message in the history (once per provider id) and count it on the contact.
 
@@ -126,6 +133,7 @@ def store_inbound(
         media_path=media.path if media else "",
         mimetype=media.mimetype if media else "",
         provider_message_id=provider_message_id,
+        choice_key=choice_key[:200],
         external_ticket_id=external_ticket_id,
         external_contact_id=external_contact_id,
         external_ticket_status=ticket_status[:32],
@@ -201,10 +209,15 @@ def process_burst(*, instance_id: int, contact_id: int) -> str:
             contact, instance = last.contact, last.instance
             bot = get_bot_settings(organization_id=instance.organization_id)
             conversation = active_conversation(contact_id=contact_id, instance_id=instance_id)
+            if is_paused(contact_id=contact_id, instance_id=instance_id, now=now):
+                _mark_processed(rows, conversation, now)
+                return "handed_off"
             if conversation is None:
                 flow = default_flow(organization_id=instance.organization_id)
                 if flow is None:
                     _mark_processed(rows, None, now)
+                    if (received := _receive_file(None, contact, None, rows)) is not None:
+                        transaction.on_commit(lambda: store_received_file(received_file_id=received.id))
                     logger.info("inbound for contact %s: the organization has no default flow", contact_id)
                     return "no_flow"
                 conversation = Conversation.objects.create(
@@ -238,8 +251,15 @@ def process_burst(*, instance_id: int, contact_id: int) -> str:
                 conversation_id=conversation.id,
             )
             apply_decision(conversation=conversation, decision=decision, now=now, not_before=not_before)
+            if decision.jumped_to is not None and conversation.flow is not None:
+                target = flow_spec(conversation.flow).subflow(decision.jumped_to)
+                if target is not None and target.hands_off:
+                    hand_off(contact=contact, instance=instance, reason=Handoff.Reason.CONTACT, cancel_sends=False)
             _mark_processed(rows, conversation, now)
-            received = _receive_file(conversation, decision, rows) if decision.accept_file else None
+            # A file is kept whether a step asked for it or not; one of a type the step refused is not.
+            requested = decision.accept_file
+            refused = decision.reason == "wrong_file_type"
+            received = None if refused else _receive_file(conversation, contact, requested, rows)
             _record_activity(conversation, rows, decision, subflow_before, received, started)
         send_due_for_conversation(conversation_id=conversation.id)
         if received is not None:
@@ -287,7 +307,8 @@ def _combine(rows: list[MessageHistory]) -> engine.Inbound:
     for row in rows:
         if row.media_url or row.media_path:
             media = engine.Media(url=row.media_url, path=row.media_path, mimetype=row.mimetype, filename="")
-    return engine.Inbound(text=text, media=media)
+    tap_id = next((row.choice_key for row in reversed(rows) if row.choice_key), "")
+    return engine.Inbound(text=text, media=media, tap_id=tap_id)
 
 
 def _follow_external_ids(conversation: Conversation, last: MessageHistory) -> None:
@@ -305,16 +326,19 @@ def _mark_processed(rows, conversation, now) -> None:
     MessageHistory.objects.filter(id__in=[row.id for row in rows]).update(processed_at=now, conversation=conversation)
 
 
-def _receive_file(conversation: Conversation, decision: engine.Decision, rows) -> ReceivedFile:
-    row = next(r for r in reversed(rows) if r.media_url or r.media_path)
+def _receive_file(conversation: Conversation | None, contact: Contact, requested, rows) -> ReceivedFile | None:
+    """The burst's last file as a received file (`requested` by that flow message, or by none)."""
+    row = next((r for r in reversed(rows) if r.media_url or r.media_path), None)
+    if row is None:
+        return None
     url = row.media_url or (row.media_path if row.media_path.startswith("http") else "")
     name = (row.media_url or row.media_path).split("?", 1)[0].rsplit("/", 1)[-1]
     _extension, mimetype = file_kind(mimetype=row.mimetype, url=url or row.media_path)
     return ReceivedFile.objects.create(
-        organization_id=conversation.organization_id,
+        organization_id=contact.organization_id,
         conversation=conversation,
-        contact_id=conversation.contact_id,
-        flow_message_id=decision.accept_file.id,
+        contact_id=contact.id,
+        flow_message_id=requested.id if requested else None,
         original_name=name[:255],
         file_type=mimetype,
         media_url=url,

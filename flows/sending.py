@@ -26,6 +26,7 @@ from instances.providers.base import (
     ProviderUnavailable,
     SendResult,
 )
+from instances.providers.choices import Choice, Option
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,8 @@ LEASE_SECONDS = 300
 def deliver(*, instance, phone: str, outgoing: engine.Outgoing) -> SendResult:
     """Send one message through the instance's provider (text, or media with its caption)."""
     message = outgoing.message
+    if message is not None and message.choice is not None:
+        return instance_services.send_choice(instance=instance, phone=phone, choice=provider_choice(outgoing))
     if message is None or message.message_type == "text" or not message.media_url:
         return instance_services.send_text(instance=instance, phone=phone, text=outgoing.text)
     filename = urlparse(message.media_url).path.rsplit("/", 1)[-1]
@@ -48,6 +51,13 @@ def deliver(*, instance, phone: str, outgoing: engine.Outgoing) -> SendResult:
         filename=filename,
         mimetype=mimetypes.guess_type(filename)[0] or "",
     )
+
+
+def provider_choice(outgoing: engine.Outgoing) -> Choice:
+    """The provider's view of a choice step's message: its rendered prompt and its options."""
+    choice = outgoing.message.choice
+    options = tuple(Option(o.key, o.label, o.description) for o in choice.options)
+    return Choice(prompt=outgoing.text, options=options, list_button=choice.list_button)
 
 
 def send_scheduled(*, send_id: int) -> str:

@@ -11,7 +11,7 @@ subflow or message bumps its flow's `content_version` (`bump_flow_version`).
 """
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import reduce
 from operator import or_
 
@@ -23,6 +23,7 @@ from flows import engine
 from flows.models import Conversation, Flow, MessageHistory, ReceivedFile, ScheduledSend, Subflow
 from flows.outbound import enqueue_conversation_completed
 from flows.signals import conversation_completed
+from flows.timeouts import arm_timers
 from instances.providers.base import SendResult
 from integrations.services.actions import request_run
 
@@ -31,7 +32,30 @@ MAX_COUNTDOWN_SECONDS = 300
 
 
 def initial_variables(contact, variables: dict | None) -> dict:
-    return {"name": contact.name, "phone": contact.phone, **(variables or {})}
+    """A new conversation's variables: `name`, `phone`, the given ones, and `contact` for `{{contact.<field>}}`."""
+    return {"name": contact.name, "phone": contact.phone, **(variables or {}), "contact": contact_variables(contact)}
+
+
+def contact_variables(contact) -> dict:
+    """What `{{contact.<field>}}` reads, as a campaign's variable mapping does (campaigns.variables).
+
+    The contact's fields (times in ISO 8601, UTC, to the second), `custom_fields`, and each
+    custom field by its own name too (`{{contact.company}}`) unless a field has that name.
+    """
+
+    def iso(value):
+        return value.astimezone(UTC).replace(microsecond=0).isoformat() if value else ""
+
+    custom = dict(contact.custom_fields or {})
+    fields = {
+        "name": contact.name,
+        "phone": contact.phone,
+        "email": contact.email,
+        "created_at": iso(contact.created_at),
+        "last_interaction_at": iso(contact.last_interaction_at),
+        "custom_fields": custom,
+    }
+    return {**custom, **fields}
 
 
 def end_active_conversations(*, contact_id: int, instance_id: int, now: datetime | None = None) -> int:
@@ -101,6 +125,8 @@ def apply_decision(
             "last_interaction_at",
         ]
     )
+    if decision.changes_position:
+        arm_timers([conversation], now=now)
     start_at = max(now, not_before) if not_before else now
     scheduled = [
         scheduled_send(conversation, outgoing, due_at=start_at + timedelta(seconds=outgoing.delay_seconds), sequence=i)
@@ -198,6 +224,10 @@ def request_action(*, conversation, request) -> None:
     params = dict(request.params)
     if request.message.action == "drive_upload_file":
         params = _with_received_file(conversation, params)
+    if request.message.action == "gosac_get_contact":
+        # Always the conversation's own number and contact: a step cannot name another's.
+        params["instance_id"] = conversation.instance_id
+        params["contact"] = conversation.external_contact_id or conversation.contact.phone
     request_run(
         organization_id=conversation.organization_id,
         action=request.message.action,

@@ -27,6 +27,7 @@ from flows.services import (
     signal_completed_on_commit,
 )
 from flows.specs import flow_spec
+from flows.timeouts import arm_timers
 from instances.providers.base import ProviderError, ProviderUnavailable, SendResult
 
 _START_ATTEMPTS = 3
@@ -154,6 +155,7 @@ def _store_starts(starts: list[SentStart]) -> list[Conversation]:
     with transaction.atomic():
         end_active_pairs([(started.contact.id, started.instance.id) for started in starts], now=now)
         Conversation.objects.bulk_create(conversations)
+        arm_timers(conversations, now=now, fresh=True)
         for conversation, started in zip(conversations, starts, strict=True):
             if started.decision.action is not None and conversation.waiting_for == engine.WAIT_ACTION:
                 request_action(conversation=conversation, request=started.decision.action)

@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from flows import inbound, received_files, sending
+from flows import inbound, received_files, sending, timers
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +18,12 @@ def send_scheduled(send_id: int) -> str:
 def send_due_scheduled() -> int:
     """Beat: send due rows whose countdown task was lost or that were due too far ahead for one."""
     return sending.send_due()
+
+
+@shared_task
+def fire_due_timers() -> int:
+    """Beat: no-reply timers that are due (rows in the database, so they survive restarts)."""
+    return timers.fire_due_timers()
 
 
 @shared_task

@@ -56,6 +56,11 @@ def render(template: str, variables: dict, *, context: str = "") -> str:
     return _PLACEHOLDER.sub(replace, template)
 
 
+def placeholders(template: str) -> list[str]:
+    """The variable names `render` would fill in `template`, in order."""
+    return _PLACEHOLDER.findall(template or "")
+
+
 def file_kind(*, mimetype: str = "", filename: str = "", url: str = "") -> tuple[str, str]:
     """(extension without dot, MIME type) of a file, from whatever the provider told us."""
     name = filename or urlparse(url).path.rsplit("/", 1)[-1]

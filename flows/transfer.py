@@ -3,20 +3,24 @@
 The document names no database ids: a subflow's parent is the index of the parent
 in its flow's `subflows` list, so export -> import -> export gives the same document.
 Import is one transaction: any bad field rolls everything back and the error names
-its path, e.g. `template.flows[0].subflows[1].messages[2].delay_seconds`.
+its path, e.g. `template.flows[0].subflows[1].messages[2].delay_seconds`. A choice step's
+message carries `choice` (`flows.choice_design`), its `goto`/`other` subflows as indexes;
+a waiting message with a no-reply timer carries `no_reply: {"after_minutes", "goto"}`.
 """
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import CharField, F, TextField
 
-from flows.models import Flow, FlowMessage, FlowTemplate, Subflow
+from flows.choice_design import OPTION_FIELDS, SETTINGS, choice_document, choice_problems, normalized, write_choice
+from flows.models import Flow, FlowMessage, FlowTemplate, Subflow, WaitTimeout
+from flows.models.timers import MAX_TIMEOUT_MINUTES
 
 FORMAT = "whatsflow.flows/1"
 
 TEMPLATE_FIELDS = ("name", "description", "is_active")
 FLOW_FIELDS = ("name", "description", "is_default", "is_active", "order_index")
-SUBFLOW_FIELDS = ("name", "description", "trigger_keywords", "order_index", "is_active")
+SUBFLOW_FIELDS = ("name", "description", "trigger_keywords", "is_global", "hands_off", "order_index", "is_active")
 MESSAGE_FIELDS = (
     "message_type",
     "text",
@@ -59,6 +63,8 @@ def export_template(template: FlowTemplate) -> dict:
                             {
                                 **_fields(message, MESSAGE_FIELDS),
                                 **({"on_error": index_of.get(message.on_error_subflow_id)} if message.action else {}),
+                                **_choice_export(message, index_of),
+                                **_timeout_export(message, index_of),
                             }
                             for message in subflow.messages.order_by("order_index", "id")
                         ],
@@ -68,6 +74,63 @@ def export_template(template: FlowTemplate) -> dict:
             }
         )
     return {"format": FORMAT, "template": {**_fields(template, TEMPLATE_FIELDS), "flows": flows}}
+
+
+def _choice_export(message: FlowMessage, index_of: dict) -> dict:
+    document = choice_document(message)
+    if document is None:
+        return {}
+    for option in document["options"]:
+        option["goto"] = index_of.get(option["goto"].id) if option["goto"] else None
+    document["other"] = index_of.get(document["other"].id) if document["other"] else None
+    return {"choice": document}
+
+
+def _timeout_export(message: FlowMessage, index_of: dict) -> dict:
+    timeout = WaitTimeout.objects.filter(message=message).first()
+    if timeout is None:
+        return {}
+    return {"no_reply": {"after_minutes": timeout.after_minutes, "goto": index_of.get(timeout.subflow_id)}}
+
+
+def _timeout_import(message: FlowMessage, data, created: list, path: str) -> None:
+    data = _object(data, path)
+    if unknown := set(data) - {"after_minutes", "goto"}:
+        raise TransferError(f"{path}.{sorted(unknown)[0]}", "is not a known field")
+    minutes = data.get("after_minutes")
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= MAX_TIMEOUT_MINUTES:
+        raise TransferError(
+            f"{path}.after_minutes", f"must be a whole number of minutes from 1 to {MAX_TIMEOUT_MINUTES}"
+        )
+    WaitTimeout.objects.create(
+        message=message, after_minutes=minutes, subflow=_subflow_at(data.get("goto"), created, f"{path}.goto")
+    )
+
+
+def _choice_import(message: FlowMessage, data, created: list, path: str) -> None:
+    data = _object(data, path)
+    if unknown := set(data) - {"options", "other", *SETTINGS}:
+        raise TransferError(f"{path}.{sorted(unknown)[0]}", "is not a known field")
+    options = []
+    for index, option in enumerate(_list(data.get("options", []), f"{path}.options")):
+        option = _object(option, f"{path}.options[{index}]")
+        if unknown := set(option) - {*OPTION_FIELDS, "goto"}:
+            raise TransferError(f"{path}.options[{index}].{sorted(unknown)[0]}", "is not a known field")
+        options.append({**option, "goto": _subflow_at(option.get("goto"), created, f"{path}.options[{index}].goto")})
+    other = _subflow_at(data.get("other"), created, f"{path}.other")
+    document = normalized({**data, "options": options, "other": other})
+    if problems := choice_problems(message, document):
+        field, problem = next(iter(problems.items()))
+        raise TransferError(f"{path}.{field}" if field != "choice" else path, problem)
+    write_choice(message, document)
+
+
+def _subflow_at(index, created: list, path: str):
+    if index is None:
+        return None
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(created):
+        raise TransferError(path, "must be the index of a subflow of the flow")
+    return created[index]
 
 
 def _fields(obj, names) -> dict:
@@ -96,6 +159,8 @@ def import_template(*, organization, document, created_by=None) -> FlowTemplate:
         subflows_data = _list(flow_data.get("subflows", []), f"{flow_path}.subflows")
         created: list[Subflow] = []
         on_error: list[tuple[FlowMessage, object, str]] = []
+        choices: list[tuple[FlowMessage, object, str]] = []
+        timeouts: list[tuple[FlowMessage, object, str]] = []
         for s_index, subflow_data in enumerate(subflows_data):
             subflow_path = f"{flow_path}.subflows[{s_index}]"
             subflow_data = _object(subflow_data, subflow_path)
@@ -109,6 +174,10 @@ def import_template(*, organization, document, created_by=None) -> FlowTemplate:
                 _save(message, message_path)
                 if message_data.get("on_error") is not None:
                     on_error.append((message, message_data["on_error"], f"{message_path}.on_error"))
+                if "choice" in message_data:
+                    choices.append((message, message_data["choice"], f"{message_path}.choice"))
+                if "no_reply" in message_data:
+                    timeouts.append((message, message_data["no_reply"], f"{message_path}.no_reply"))
         for s_index, (subflow, subflow_data) in enumerate(zip(created, subflows_data, strict=True)):
             parent = subflow_data.get("parent")
             if parent is None:
@@ -124,6 +193,10 @@ def import_template(*, organization, document, created_by=None) -> FlowTemplate:
                 raise TransferError(path, "must be the index of a subflow of the flow")
             message.on_error_subflow = created[target]
             message.save(update_fields=["on_error_subflow"])
+        for message, data, path in choices:
+            _choice_import(message, data, created, path)
+        for message, data, path in timeouts:
+            _timeout_import(message, data, created, path)
         Flow.objects.filter(id=flow.id).update(content_version=F("content_version") + 1)
     return template
 
@@ -141,7 +214,7 @@ def _list(value, path: str) -> list:
 
 
 def _take(data: dict, names, path: str) -> dict:
-    unknown = set(data) - set(names) - {"flows", "subflows", "messages", "parent", "on_error"}
+    unknown = set(data) - set(names) - {"flows", "subflows", "messages", "parent", "on_error", "choice", "no_reply"}
     if unknown:
         raise TransferError(f"{path}.{sorted(unknown)[0]}", "is not a known field")
     return {name: data[name] for name in names if name in data}

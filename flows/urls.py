@@ -1,7 +1,7 @@
 from django.urls import re_path
 
 from core.api import ApiRouter
-from flows.api import controls, conversations, design
+from flows.api import choices, controls, conversations, design
 
 router = ApiRouter()
 router.register("templates", design.FlowTemplateViewSet, basename="flow-template")
@@ -14,6 +14,9 @@ router.register("conversations", conversations.ConversationViewSet, basename="co
 router.register("received-files", conversations.ReceivedFileViewSet, basename="received-file")
 
 urlpatterns = [
+    re_path(
+        r"^flow-messages/(?P<pk>[0-9]+)/choice/?$", choices.FlowMessageChoiceView.as_view(), name="flow-message-choice"
+    ),
     *router.urls,
     re_path(r"^settings/?$", controls.SettingsView.as_view(), name="flow-settings"),
     re_path(r"^settings/(?P<key>[\w-]+)/?$", controls.SettingDetailView.as_view(), name="flow-setting"),

@@ -82,6 +82,7 @@ class WhatsAppInstanceSerializer(serializers.ModelSerializer):
             "last_disconnected_at",
             "connection_checked_at",
             "configure_webhook_on_save",
+            "supports_polls",
             "sending_since",
             "warmed_up",
             "daily_cap",

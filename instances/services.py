@@ -28,6 +28,7 @@ from instances.health import HEALTH_CLOSE_PENALTY
 from instances.models import ContactWindow, WhatsAppInstance
 from instances.providers import get_provider
 from instances.providers.base import ProviderError, ProviderRejected, SendResult
+from instances.providers.choices import Choice
 from instances.providers.cloud import window_closed
 from instances.signals import connection_changed
 
@@ -112,6 +113,11 @@ def _check_window(instance: WhatsAppInstance, operation: str, phone: str) -> Non
     if window_open(instance=instance, phone=phone):
         return
     raise window_closed(phone)
+
+
+def send_choice(*, instance: WhatsAppInstance, phone: str, choice: Choice) -> SendResult:
+    """A prompt and its options, rendered by the instance's provider (numbered text, a poll, buttons…)."""
+    return _send(instance, "send_choice", phone=phone, choice=choice)
 
 
 def _send(instance: WhatsAppInstance, operation: str, **kwargs) -> SendResult:

@@ -9,7 +9,7 @@ from unfold.admin import TabularInline
 
 from accounts.admin import TenantAdmin
 from accounts.queries import organization_ids_for
-from campaigns import dashboard
+from campaigns import dashboard, variables
 from campaigns.admin import dispatch as admin_dispatch
 from campaigns.admin import views as admin_views
 from campaigns.admin.forms import CampaignForm, TestSendForm
@@ -186,7 +186,7 @@ class CampaignAdmin(TenantAdmin):
                     _("%(name)s started: execution #%(id)s with %(n)d recipient(s)."),
                 )
             return None
-        rows = [(campaign, self._audience_size(campaign)) for campaign in queryset]
+        rows = [(campaign, self._audience_size(campaign), self._start_problems(campaign)) for campaign in queryset]
         return TemplateResponse(
             request,
             "admin/campaigns/start_confirmation.html",
@@ -206,6 +206,15 @@ class CampaignAdmin(TenantAdmin):
             return starting.audience_size(campaign=campaign)
         except ValidationError as error:
             return "; ".join(error.messages)
+
+    @staticmethod
+    def _start_problems(campaign) -> list[str]:
+        """What would refuse the start, shown before it (the same messages the start answers)."""
+        try:
+            variables.check_flow_placeholders(campaign)
+        except ValidationError as error:
+            return error.messages
+        return []
 
     def _run(self, request, campaign, call, success):
         try:

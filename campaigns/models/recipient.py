@@ -13,6 +13,7 @@ class Recipient(models.Model):
         pending -> sending -> sent -> delivered -> read -> replied -> completed
         pending -> opted_out | skipped | failed
         sending -> failed | unknown | opted_out
+        sent | delivered | read | replied | unknown -> opted_out   (an opt-out reply)
         sending -> pending                  (provider proved it did not accept, or no request left: retry later)
         unknown -> sent | delivered | ...   (a late answer resolves the doubt)
         unknown | failed -> pending         (only when an operator re-queues)

@@ -50,8 +50,7 @@ def validate_campaign(*, organization, template, flow, instances: list, fields: 
         )
     )
     try:
-        parsed = variables.validate_mapping(fields.get("variable_mapping", {}))
-        variables.check_columns(parsed, organization=organization)
+        variables.validate_mapping(fields.get("variable_mapping", {}))
     except ValidationError as error:
         errors.update(error.message_dict)
     try:

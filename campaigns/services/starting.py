@@ -136,6 +136,7 @@ def begin_executions(*, starts: list[Start]) -> list[Execution | ValidationError
                 )
             contacts = start_audience(campaign, start)
             checks = variable_checks(campaign.variable_mapping)
+            variables.check_flow_placeholders(campaign)
         except ValidationError as error:
             outcomes[index] = error
             continue

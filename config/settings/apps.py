@@ -108,6 +108,8 @@ FLOWS_BOT_DEFAULTS = {
     "MESSAGE_COOLDOWN": env.int("MESSAGE_COOLDOWN", default=2),  # seconds
     # GOSAC: a closed ticket, or one a person has taken (ticket.userId), is not the bot's.
     "BOT_SKIP_TAKEN_TICKETS": env.bool("BOT_SKIP_TAKEN_TICKETS", default=True),
+    # Hours the bot stays quiet with a contact once a person takes over (docs/flows.md).
+    "HANDOFF_HOURS": env.int("HANDOFF_HOURS", default=12),
 }
 # Files contacts send are downloaded into media storage up to this size; off keeps the URL only.
 FLOWS_DOWNLOAD_FILES = env.bool("FLOWS_DOWNLOAD_FILES", default=True)

@@ -25,6 +25,8 @@ SYSTEM_PERIODIC_TASKS: dict[str, dict] = {
     "campaigns: run due schedules": {"task": "campaigns.tasks.run_due_schedules", "every_seconds": 30},
     "flows: send due scheduled messages": {"task": "flows.tasks.send_due_scheduled", "every_seconds": 15},
     "flows: process stale inbound messages": {"task": "flows.tasks.process_stale_inbound", "every_seconds": 60},
+    # No-reply timers are minutes to days long: a 30 s sweep is precise enough.
+    "flows: fire due no-reply timers": {"task": "flows.tasks.fire_due_timers", "every_seconds": 30},
     "webhooks: retry unapplied events": {
         "task": "webhooks.tasks.retry_unapplied_webhook_events",
         "every_seconds": 60,

@@ -190,6 +190,8 @@ class SubflowSerializer(OldNamesMixin, OldClientInputMixin, ModelCleanMixin, ser
             "name",
             "description",
             "trigger_keywords",
+            "is_global",
+            "hands_off",
             "order_index",
             "is_active",
             "messages_count",

@@ -7,22 +7,30 @@ contact sends; `settings` an organization's bot settings.
 """
 
 from flows.models.activity import FlowActivity
+from flows.models.choices import ChoiceOption, ChoiceStep
 from flows.models.conversations import Conversation, MessageHistory, ScheduledSend
 from flows.models.design import MAX_VARIATIONS, Flow, FlowMessage, FlowTemplate, Subflow
 from flows.models.files import ReceivedFile, received_file_path
+from flows.models.handoff import Handoff
 from flows.models.settings import SystemSetting
+from flows.models.timers import ReplyTimer, WaitTimeout
 
 __all__ = [
     "MAX_VARIATIONS",
+    "ChoiceOption",
+    "ChoiceStep",
     "Conversation",
     "Flow",
     "FlowActivity",
     "FlowMessage",
     "FlowTemplate",
+    "Handoff",
     "MessageHistory",
     "ReceivedFile",
+    "ReplyTimer",
     "ScheduledSend",
     "Subflow",
     "SystemSetting",
+    "WaitTimeout",
     "received_file_path",
 ]

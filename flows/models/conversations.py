@@ -26,6 +26,7 @@ class Conversation(TenantModel):
         FILE = "file", _("A file")
         DELAY = "delay", _("A delayed message")
         ACTION = "action", _("An integration's answer")
+        CHOICE = "choice", _("A choice")
 
     contact = models.ForeignKey(
         "contacts.Contact", on_delete=models.CASCADE, related_name="conversations", verbose_name=_("contact")
@@ -122,6 +123,12 @@ class MessageHistory(TenantModel):
         FlowMessage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("flow message")
     )
     provider_message_id = models.CharField(_("provider message id"), max_length=128, blank=True)
+    choice_key = models.CharField(
+        _("option tapped"),
+        max_length=200,
+        blank=True,
+        help_text=_("The id of the button or list row the contact tapped"),
+    )
     external_ticket_id = models.CharField(_("external ticket id"), max_length=64, blank=True)
     external_contact_id = models.CharField(_("external contact id"), max_length=64, blank=True)
     external_ticket_status = models.CharField(_("ticket status"), max_length=32, blank=True)

@@ -100,6 +100,16 @@ class Subflow(models.Model):
         blank=True,
         help_text=_('Whole words, case and accents ignored, e.g. ["preço", "valor"]'),
     )
+    hands_off = models.BooleanField(
+        _("hand off to a person"),
+        default=False,
+        help_text=_("Reaching this subflow pauses the bot for the contact until a person resumes it"),
+    )
+    is_global = models.BooleanField(
+        _("global keywords"),
+        default=False,
+        help_text=_("Its keywords interrupt any step of a running conversation, e.g. menu, atendente"),
+    )
     order_index = models.PositiveIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -244,11 +254,16 @@ class FlowMessage(models.Model):
 _VARIABLE = re.compile(r"^[A-Za-z_][\w]{0,63}$")
 REQUIRED_PARAMS = {
     "pontta_create_ticket": ("subject", "message"),
+    "pontta_list_tickets": ("contact_id",),
+    "gosac_get_contact": (),
     "sheets_append_row": ("spreadsheet_id", "values"),
     "sheets_lookup": ("spreadsheet_id", "column", "value"),
     "drive_upload_file": ("folder_id",),
     "http_request": ("url",),
 }
+
+# Actions that need no integration: an HTTP call may name one; GOSAC's is the conversation's number.
+NO_INTEGRATION = {"http_request", "gosac_get_contact"}
 
 
 def validate_action_config(action: str, config) -> dict:
@@ -263,7 +278,7 @@ def validate_action_config(action: str, config) -> dict:
     if unknown:
         return {"action_config": gettext("Unknown key %(key)s.") % {"key": sorted(unknown)[0]}}
     integration = config.get("integration", "")
-    if not isinstance(integration, str) or (action != "http_request" and not integration.strip()):
+    if not isinstance(integration, str) or (action not in NO_INTEGRATION and not integration.strip()):
         return {"action_config": gettext("integration: the name of one of the organization's integrations.")}
     params = config.get("params", {})
     if not isinstance(params, dict):

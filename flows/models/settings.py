@@ -65,6 +65,7 @@ SETTINGS = {
         SystemSetting.Type.BOOLEAN,
         _("Leave alone a GOSAC ticket that is closed or that a person has taken (userId set)"),
     ),
+    "HANDOFF_HOURS": (SystemSetting.Type.NUMBER, _("Hours the bot stays quiet with a contact a person took over")),
 }
 
 # An organization's own keys: letters, digits and _ (the old clients' style is UPPER_CASE).
@@ -72,7 +73,7 @@ CUSTOM_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 
 # The sane range of each number setting: a debounce of 10 minutes at most, a cooldown of an hour.
-NUMBER_BOUNDS = {"DEBOUNCE_TIME": (0, 600_000), "MESSAGE_COOLDOWN": (0, 3_600)}
+NUMBER_BOUNDS = {"DEBOUNCE_TIME": (0, 600_000), "MESSAGE_COOLDOWN": (0, 3_600), "HANDOFF_HOURS": (1, 24 * 30)}
 
 
 def parse_setting(key: str, raw, *, kind: str | None = None):

@@ -72,6 +72,7 @@ class WhatsAppInstanceForm(forms.ModelForm):
             "cloud_phone_number_id",
             "cloud_business_account_id",
             "configure_webhook_on_save",
+            "supports_polls",
             "sending_since",
             "warmed_up",
             "daily_cap",

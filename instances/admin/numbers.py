@@ -71,6 +71,7 @@ class WhatsAppInstanceAdmin(TenantAdmin):
                     "api_key",
                     "integration_key",
                     "configure_webhook_on_save",
+                    "supports_polls",
                     "webhook_url",
                 ]
             },

@@ -146,6 +146,11 @@ class WhatsAppInstance(TenantModel):
         default=True,
         help_text=_("Evolution: point the instance's webhook at this product each time it is saved"),
     )
+    supports_polls = models.BooleanField(
+        _("send choices as polls"),
+        default=False,
+        help_text=_("Evolution: a flow's choices go out as WhatsApp polls (else as numbered text)"),
+    )
     # The warm-up ladder (CAMPAIGNS_WARMUP_LADDER) counts from here, not from the row's creation.
     sending_since = models.DateField(
         _("sending since"),

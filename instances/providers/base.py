@@ -22,6 +22,8 @@ from datetime import datetime
 
 from django.utils.translation import gettext as _
 
+from instances.providers.choices import Choice, numbered_text
+
 
 @dataclass(frozen=True)
 class SendResult:
@@ -112,6 +114,10 @@ class Provider:
 
     def mark_as_read(self, instance, message_id: str) -> bool:
         raise ProviderRejected(_("This provider cannot mark messages as read."), code="unsupported")
+
+    def send_choice(self, instance, phone: str, choice: Choice) -> SendResult:
+        """A prompt and its options; numbered text unless the provider can show them better."""
+        return self.send_text(instance, phone, numbered_text(choice))
 
     def connection_state(self, instance) -> str:
         """One of WhatsAppInstance.ConnectionState."""

@@ -33,6 +33,7 @@ from instances.providers.base import (
     SendResult,
     about_to_send,
 )
+from instances.providers.choices import Choice, cloud_interactive
 
 NAME = "WhatsApp Cloud API"
 MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
@@ -87,6 +88,10 @@ class Cloud(Provider):
     def send_interactive(self, instance, phone: str, interactive: dict) -> SendResult:
         """Buttons, lists and the like: Meta's `interactive` object, passed through."""
         return self._send(instance, phone, "interactive", interactive)
+
+    def send_choice(self, instance, phone: str, choice: Choice) -> SendResult:
+        """Reply buttons for up to 3 options, a list for up to 10 (limits checked when the flow is saved)."""
+        return self.send_interactive(instance, phone, cloud_interactive(choice, to=digits(phone))["interactive"])
 
     def mark_as_read(self, instance, message_id: str) -> bool:
         body = {"messaging_product": "whatsapp", "status": "read", "message_id": message_id}

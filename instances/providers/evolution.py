@@ -20,6 +20,7 @@ from instances import http
 from instances.models import WhatsAppInstance
 from instances.providers.answers import accepted_json, json_or_none, parse_timestamp, raise_for_status_class
 from instances.providers.base import Provider, ProviderOutcomeUnknown, ProviderRejected, SendResult, about_to_send
+from instances.providers.choices import evolution_poll_body, numbered_text
 
 NAME = "Evolution"
 DEFAULT_WEBHOOK_EVENTS = [
@@ -51,6 +52,13 @@ class Evolution(Provider):
         else:
             body = {"number": digits(phone), "mimetype": mimetype, **media}
         return self._send(instance, "sendMedia", body)
+
+    def send_choice(self, instance, phone: str, choice) -> SendResult:
+        """A poll where the instance says it supports them (`supports_polls`), else numbered text."""
+        if not instance.supports_polls:
+            return self.send_text(instance, phone, numbered_text(choice))
+        body = evolution_poll_body(choice, number=digits(phone), api_version=instance.api_version)
+        return self._send(instance, "sendPoll", body)
 
     def connection_state(self, instance) -> str:
         response = http.request("GET", _url(instance, "instance/connectionState"), headers=_headers(instance))

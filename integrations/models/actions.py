@@ -7,6 +7,8 @@ from integrations.models.connections import Integration
 
 ACTION_KINDS = [
     ("pontta_create_ticket", _("Pontta: create a ticket")),
+    ("pontta_list_tickets", _("Pontta: look up the contact's open tickets")),
+    ("gosac_get_contact", _("GOSAC: fill variables from the contact")),
     ("sheets_append_row", _("Google Sheets: append a row")),
     ("sheets_lookup", _("Google Sheets: look up a row")),
     ("drive_upload_file", _("Google Drive: upload a file")),

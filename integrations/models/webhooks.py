@@ -18,6 +18,8 @@ EVENT_TYPES = [
     "recipient.opted_out",
     "execution.completed",
     "conversation.completed",
+    "conversation.handoff",
+    "conversation.resumed",
 ]
 
 

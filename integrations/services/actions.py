@@ -18,6 +18,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from instances.models import WhatsAppInstance
+from instances.providers import get_provider
+from instances.providers.base import ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
 from integrations import http
 from integrations.clients import google, http_api, pontta
 from integrations.errors import (
@@ -33,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 NEEDS_KIND = {
     "pontta_create_ticket": Integration.Kind.PONTTA,
+    "pontta_list_tickets": Integration.Kind.PONTTA,
+    "gosac_get_contact": None,  # the conversation's GOSAC number, not an integration
     "sheets_append_row": Integration.Kind.GOOGLE,
     "sheets_lookup": Integration.Kind.GOOGLE,
     "drive_upload_file": Integration.Kind.GOOGLE,
@@ -49,6 +54,34 @@ def _create_ticket(integration, params: dict) -> dict:
         message=str(params.get("message", "")),
     )
     return {"ticket_id": str(ticket.get("id", "")), "ticket": ticket}
+
+
+def _list_tickets(integration, params: dict) -> dict:
+    tickets = pontta.list_tickets(integration, contact_id=str(params["contact_id"]))
+    open_tickets = [t for t in tickets if isinstance(t, dict) and str(t.get("status", "open")).lower() == "open"]
+    return {
+        "found": bool(open_tickets),
+        "count": len(open_tickets),
+        "ticket_id": str(open_tickets[0].get("id", "")) if open_tickets else "",
+        "tickets": open_tickets,
+    }
+
+
+def _gosac_contact(run: ActionRun) -> dict:
+    """GOSAC's contact of the conversation (`GET {base}/contacts/{id}`), its fields as results."""
+    params = run.params or {}
+    instance = WhatsAppInstance.objects.filter(
+        id=params.get("instance_id"), organization_id=run.organization_id, provider=WhatsAppInstance.Provider.GOSAC
+    ).first()
+    if instance is None:
+        raise IntegrationRejected("This conversation is not on a GOSAC number.", code="not_gosac")
+    try:
+        contact = get_provider(instance.provider).get_contact(instance, str(params.get("contact", "")))
+    except ProviderRejected as exc:
+        raise IntegrationRejected(str(exc), code=exc.code or "rejected") from None
+    except (ProviderUnavailable, ProviderOutcomeUnknown) as exc:
+        raise IntegrationUnavailable(str(exc), code=exc.code or "unavailable") from None  # a read: safe to retry
+    return {"found": True, "contact": contact, **{k: v for k, v in contact.items() if not isinstance(v, dict | list)}}
 
 
 def _append_row(integration, params: dict) -> dict:
@@ -99,6 +132,7 @@ def _http(integration, params: dict) -> dict:
 
 ACTIONS = {
     "pontta_create_ticket": _create_ticket,
+    "pontta_list_tickets": _list_tickets,
     "sheets_append_row": _append_row,
     "sheets_lookup": _lookup,
     "drive_upload_file": _upload,
@@ -176,6 +210,8 @@ def run_action(*, run_id: int) -> str:
 
 
 def _call(run: ActionRun) -> dict:
+    if run.action == "gosac_get_contact":
+        return _gosac_contact(run)
     action = ACTIONS.get(run.action)
     if action is None:
         raise IntegrationRejected(f"Unknown action {run.action!r}.", code="unknown_action")

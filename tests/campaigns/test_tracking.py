@@ -90,5 +90,23 @@ def test_the_first_opt_out_wins_and_stops_pending_recipients(org_a, instance, co
     assert record_opt_out(instance=instance, contact=contact, keyword="SAIR", message_id="m2") == "already_opted_out"
 
     pending.refresh_from_db()
+    recipient.refresh_from_db()
     assert pending.status == Recipient.Status.OPTED_OUT
-    assert CampaignLog.objects.filter(type=CampaignLog.Type.CONTACT_OPTED_OUT).count() == 1
+    # The message it answered, already sent, ends opted out too; one log for each.
+    assert recipient.status == Recipient.Status.OPTED_OUT and recipient.sent_at is not None
+    logged = CampaignLog.objects.filter(type=CampaignLog.Type.CONTACT_OPTED_OUT)
+    assert sorted(logged.values_list("recipient_id", flat=True)) == sorted([recipient.id, pending.id])
+
+
+@pytest.mark.parametrize("status", ["sent", "delivered", "read", "replied"])
+def test_an_opt_out_reply_to_a_sent_message_ends_its_recipient_opted_out(status, instance, contact, recipient):
+    Recipient.objects.filter(id=recipient.id).update(status=status)
+
+    assert record_opt_out(instance=instance, contact=contact, keyword="SAIR", message_id="m1") == "opted_out"
+    apply_message_status(instance=instance, message_id=MESSAGE_ID, status="read", at=timezone.now())
+
+    recipient.refresh_from_db()
+    assert recipient.status == Recipient.Status.OPTED_OUT
+    assert recipient.read_at is not None  # a read reported afterwards still happened
+    log = CampaignLog.objects.get(recipient=recipient, type=CampaignLog.Type.CONTACT_OPTED_OUT)
+    assert log.details == {"keyword": "SAIR", "provider_message_id": "m1"}

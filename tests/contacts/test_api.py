@@ -39,6 +39,22 @@ class TestCreateOrGet:
         assert contact.custom_fields == {"a": 1, "b": 2}
         assert Contact.objects.filter(organization=org_a).count() == 1
 
+    def test_columns_that_name_no_field_are_kept_as_custom_fields(self, alice_client, org_a):
+        body = {"whatsapp_id": "5511999999999", "name": "Ana", "company": "ACME", "points": 120, "tags_x": None}
+        response = alice_client.post(URL, {**body, "custom_fields": {"points": 130}}, format="json")
+        assert response.status_code == 201, response.data
+        contact = Contact.objects.get(id=response.data["id"])
+        assert contact.custom_fields == {"company": "ACME", "points": 130}
+        patched = alice_client.patch(f"{URL}{contact.id}/", {"city": "Recife"}, format="json")
+        assert patched.status_code == 200
+        contact.refresh_from_db()
+        assert contact.custom_fields == {"company": "ACME", "points": 130}
+
+    def test_an_unstorable_column_is_a_400_naming_it(self, alice_client, org_a):
+        response = alice_client.post(URL, {"phone": "+5511999999999", "company": "AC\u0000ME"}, format="json")
+        assert response.status_code == 400, response.data
+        assert "company" in str(response.data)
+
     def test_the_same_phone_in_another_organization_is_another_contact(self, alice_client, org_a, org_b):
         other = ContactFactory(organization=org_b, phone="+5511999999999")
         response = alice_client.post(URL, {"phone": "+5511999999999"}, format="json")

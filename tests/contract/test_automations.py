@@ -9,7 +9,6 @@ from campaigns.models import Campaign, Execution, Recipient
 from campaigns.schedules import ticker
 from contacts.models import Contact
 from tests.support.contract import API, AUTOMATION_FIELDS, CREATE_BODY, START_FIELDS, create_automation
-from tests.support.embedded import strftime_on_sqlite
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +24,6 @@ def test_1_create_answers_the_request_fields_and_the_automation_fields(alice_cli
     assert (campaign.template_id, campaign.flow_id, [i.id for i in campaign.instances.all()]) == (1, 2, [3])
 
 
-@strftime_on_sqlite
 @pytest.mark.parametrize("start_body", [None, {"test_mode": False, "test_contact_ids": []}])
 def test_1_start_with_no_body_or_the_documented_one(start_body, alice_client, contract_rows):
     automation = create_automation(alice_client)
@@ -53,7 +51,6 @@ def test_1_start_with_no_body_or_the_documented_one(start_body, alice_client, co
     }
 
 
-@strftime_on_sqlite
 def test_1_executions_and_recipients_carry_the_old_fields(alice_client, contract_rows):
     automation = create_automation(alice_client)
     started = alice_client.post(f"{API}/flow-automations/{automation['id']}/start").json()
@@ -70,7 +67,6 @@ def test_1_executions_and_recipients_carry_the_old_fields(alice_client, contract
     assert all({"started_at", "last_retry_at"} <= set(r) for r in recipients) and len(recipients) == 2
 
 
-@strftime_on_sqlite
 def test_1_max_concurrent_executions_limits_live_executions(alice_client, contract_rows):
     body = {**CREATE_BODY, "max_concurrent_executions": 1}
     automation = alice_client.post(f"{API}/flow-automations", body, format="json").json()
@@ -95,7 +91,6 @@ def test_1_contacts_as_the_bulk_dispatch_screen_creates_them(alice_client, org_a
     assert (contact.phone, contact.name, contact.email) == ("+5511999999999", "João", "j@x.com")
 
 
-@strftime_on_sqlite
 @pytest.mark.parametrize(
     ("trigger", "recurrence", "next_local"),
     [

@@ -20,7 +20,6 @@ from tests.support.contract import (
     preview,
     scheduled,
 )
-from tests.support.embedded import strftime_on_sqlite
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
@@ -162,7 +161,6 @@ def test_2_worked_example_8_a_reschedule_moves_that_one_occurrence(alice_client,
     assert not any(e["rescheduled"] for i, e in enumerate(shown["next_executions"]) if i != 1)
 
 
-@strftime_on_sqlite
 def test_2_worked_example_9_a_modify_changes_the_executions_that_start_inside(alice_client, automation, clock):
     post_schedule(alice_client, WEEKLY_BODY)
 

@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 import factory
+from django.utils import timezone
 
 from flows.models import (
     Conversation,
@@ -6,6 +9,7 @@ from flows.models import (
     FlowActivity,
     FlowMessage,
     FlowTemplate,
+    Handoff,
     MessageHistory,
     ReceivedFile,
     Subflow,
@@ -86,6 +90,20 @@ def file_for(organization) -> ReceivedFile:
     )
 
 
+def handoff_for(organization) -> Handoff:
+    conversation = ConversationFactory(organization=organization)
+    now = timezone.now()
+    return Handoff.objects.create(
+        organization=organization,
+        contact=conversation.contact,
+        instance=conversation.instance,
+        conversation=conversation,
+        reason=Handoff.Reason.PHONE,
+        started_at=now,
+        until=now + timedelta(hours=12),
+    )
+
+
 def activity_for(organization) -> FlowActivity:
     conversation = ConversationFactory(organization=organization)
     return FlowActivity.objects.create(
@@ -101,6 +119,7 @@ TENANT_FACTORIES = {
     Conversation: lambda organization: ConversationFactory(organization=organization),
     ReceivedFile: file_for,
     FlowActivity: activity_for,
+    Handoff: handoff_for,
     SystemSetting: lambda organization: SystemSetting.objects.create(
         organization=organization, key="DEBOUNCE_TIME", value="100", value_type="number"
     ),

@@ -8,8 +8,8 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from flows import inbound, tasks
-from flows.models import Conversation, MessageHistory, SystemSetting
+from flows import engine, inbound, tasks
+from flows.models import Conversation, MessageHistory, ReceivedFile, SystemSetting
 from tests.factories.contacts import ContactFactory
 from tests.factories.flows import FlowMessageFactory, SubflowFactory, flow_for
 from tests.factories.instances import WhatsAppInstanceFactory
@@ -143,3 +143,29 @@ def test_concurrent_messages_of_one_contact_never_start_two_conversations(setup,
     assert Conversation.objects.filter(status="active").count() == 1
     assert not MessageHistory.objects.filter(direction="in", processed_at__isnull=True).exists()
     assert texts(fake_provider).count("Olá!") == 1
+
+
+@pytest.mark.django_db
+def test_a_file_no_step_waits_for_is_kept_as_a_received_file(setup, queued, fake_provider, settings, alice_client):
+    settings.FLOWS_DOWNLOAD_FILES = False
+    instance, contact = setup
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        say(instance, contact, "Oi")
+    with time_machine.travel(start + timedelta(seconds=3), tick=False):
+        inbound.process_when_quiet(instance_id=instance.id, contact_id=contact.id)
+    media = engine.Media(url="https://files.example.com/boleto.pdf", path="", mimetype="application/pdf", filename="")
+    with time_machine.travel(start + timedelta(seconds=10), tick=False):
+        inbound.handle_inbound_message(instance=instance, contact=contact, text="", media=media)
+    with time_machine.travel(start + timedelta(seconds=13), tick=False):
+        inbound.process_when_quiet(instance_id=instance.id, contact_id=contact.id)
+
+    received = ReceivedFile.objects.get()
+    assert (received.contact_id, received.conversation_id, received.flow_message_id) == (
+        contact.id,
+        Conversation.objects.get().id,
+        None,
+    )
+    assert (received.original_name, received.file_type, received.processed) == ("boleto.pdf", "application/pdf", True)
+    files = alice_client.get("/api/v1/analytics/files").json()["files_by_type"]
+    assert [(row["file_type"], row["count"]) for row in files] == [("application/pdf", 1)]

@@ -1,5 +1,7 @@
 """flows.starting.start_conversation: the entry point campaigns use."""
 
+from datetime import UTC
+
 import pytest
 
 from flows.models import Conversation, MessageHistory, ScheduledSend
@@ -64,6 +66,23 @@ def test_it_sends_up_to_the_first_wait_and_stores_the_conversation(org_a, evolut
     assert [h.provider_message_id for h in history] == [r.provider_message_id for r in started.sent]
 
 
+def test_contact_fields_fill_the_flow_texts_without_a_mapping(org_a, evolution, fake_provider):
+    contact = ContactFactory(
+        organization=org_a, phone="+5511988887777", name="Maria", email="m@x.com", custom_fields={"company": "ACME"}
+    )
+    flow = _flow(
+        org_a,
+        {"text": "Oi {{contact.name}} ({{contact.phone}}, {{contact.email}}) da {{contact.company}}"},
+        {"text": "{{contact.custom_fields.company}} desde {{contact.created_at}}", "wait_for_response": True},
+    )
+
+    start_conversation(contact=contact, instance=evolution, flow=flow)
+
+    sent = [r.json["text"] for r in fake_provider.requests_to(r"/message/sendText/loja")]
+    since = contact.created_at.astimezone(UTC).replace(microsecond=0).isoformat()
+    assert sent == ["Oi Maria (+5511988887777, m@x.com) da ACME", f"ACME desde {since}"]
+
+
 def test_a_refused_first_send_leaves_nothing_behind(org_a, evolution, contact, fake_provider):
     flow = _flow(org_a, {"text": "Olá"})
     fake_provider.respond("POST", r"/message/sendText/", status=400, json={"response": {"message": ["not exists"]}})
@@ -123,7 +142,7 @@ def test_its_queries_are_few(org_a, evolution, contact, django_assert_max_num_qu
     start_conversation(contact=contact, instance=evolution, flow=flow)  # warms the flow cache
 
     other = ContactFactory(organization=org_a)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):  # 6, and the waiting message's no-reply timer
         start_conversation(contact=other, instance=evolution, flow=flow)
 
 
@@ -136,7 +155,7 @@ def test_sent_starts_are_stored_together(org_a, evolution, contact, fake_provide
     starts = [send_start(contact=c, instance=evolution, flow=flow) for c in [contact, *others]]
     assert Conversation.objects.count() == 1  # sent, nothing stored yet
 
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):  # 6, and the waiting message's no-reply timer
         conversations = store_starts(starts)
 
     assert [c.contact_id for c in conversations] == [c.id for c in [contact, *others]]

@@ -12,6 +12,3 @@ ON_SQLITE = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
 
 needs_postgresql = pytest.mark.skipif(ON_SQLITE, reason="needs PostgreSQL (the embedded default is SQLite)")
 needs_redis = pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis (the embedded default has none)")
-strftime_on_sqlite = pytest.mark.xfail(
-    ON_SQLITE, strict=True, reason="contact dates in a mapping: a raw '%Y…' strftime on SQLite with DEBUG=1"
-)

@@ -59,7 +59,12 @@ def apply_inbound_message(*, instance: WhatsAppInstance, event: InboundMessage, 
         return "from_opted_out"
     media = Media(mimetype=event.mimetype, filename=event.file_name) if event.media_id else None
     outcome = handle_inbound_message(
-        instance=instance, contact=contact, text=event.text, media=media, provider_message_id=event.message_id
+        instance=instance,
+        contact=contact,
+        text=event.text,
+        media=media,
+        provider_message_id=event.message_id,
+        choice_key=event.reply_id,  # a tapped button or list row: the option's own id
     )
     return "replied" if replied else f"flow_{outcome.reason}"
 

@@ -6,7 +6,9 @@ sender, server_url, apikey}`; `data` differs per event and per version:
 - `messages.update` v2: `data.keyId` is the WhatsApp id (`data.messageId` is Evolution's
   own database id: never use it); v1: the message key spread flat, id at `data.id`.
   `status` is Baileys' status name (`DELIVERY_ACK`, ...), or the Cloud API's (`DELIVERED`).
-- `messages.upsert` / `send.message`: `data.key.{id, remoteJid, fromMe}`, `data.message`.
+  Baileys' own event shape, `{key: {id, remoteJid, fromMe}, update: {status}}`, is read too.
+- `messages.upsert` / `send.message`: `data.key.{id, remoteJid, fromMe}`, `data.message`; or
+  a list of those, or Baileys' `{messages: [...]}`. A key without an id gets one from its content.
 - `connection.update`: `data.state` with Baileys' `statusReason`.
 - `qrcode.updated`: `data.qrcode.{base64, pairingCode, code}`, the same code `instance/connect`
   answers; `{message, statusCode}` instead once Evolution's QR code limit is reached.
@@ -32,8 +34,10 @@ from webhooks.evolution.events import (
     MessageStatus,
     QrCodeUpdated,
 )
+from webhooks.evolution.polls import voted_labels
 
-# Baileys' proto.WebMessageInfo.Status, the only source of numeric statuses.
+# Baileys' proto.WebMessageInfo.Status, the only source of numeric statuses; Evolution maps
+# them by the same table (src/utils/renderStatus.ts). Not 1 sent / 2 delivered / 3 read.
 BAILEYS_STATUS = {0: "ERROR", 1: "PENDING", 2: "SERVER_ACK", 3: "DELIVERY_ACK", 4: "READ", 5: "PLAYED"}
 # Provider status -> recipient status; "" changes no delivery status (edits, deletions).
 STATUS = {
@@ -112,13 +116,23 @@ def parse_messages_update(data: Checked) -> Parsed:
     events, keys, ignored = [], [], ""
     for item in data.items():
         item = item.object()
-        if _skipped_chat(item.get("remoteJid").optional_string()):
+        # Baileys' own shape, which older handlers document: `{key: {id, remoteJid, fromMe}, update: {status}}`.
+        key = item["key"].object() if "key" in item and "remoteJid" not in item else item
+        if _skipped_chat(key.get("remoteJid").optional_string()):
             ignored = "group or broadcast"
             continue
-        if item.get("fromMe").value is False:
+        if (labels := voted_labels(item)) is not None:
+            if vote := _poll_vote(item, labels):
+                events.append(vote)
+                keys.append(f"message:{vote.message_id}")
+            else:
+                ignored = "a withdrawn or unreadable poll vote"
+            continue
+        if key.get("fromMe").value is False:
             ignored = "status of a message we received"
             continue
-        status = parse_status(item.get("status"))
+        nested = "status" not in item and "update" in item
+        status = parse_status(item["update"].object().get("status") if nested else item.get("status"))
         if not status:
             ignored = "no delivery status"
             continue
@@ -129,10 +143,26 @@ def parse_messages_update(data: Checked) -> Parsed:
     return Parsed(event="", events=events, dedupe_key=_join(keys), ignored="" if events else ignored)
 
 
+def _poll_vote(item: Checked, labels: tuple[str, ...]) -> InboundMessage | None:
+    """A vote on our poll, as the contact's message whose text is the chosen option's label."""
+    phone = phone_from_jid(item.get("remoteJid").optional_string())
+    if not labels or not phone:
+        return None
+    poll_id = _update_message_id(item)
+    return InboundMessage(
+        message_id=f"vote-{_hash(poll_id, labels).removeprefix('sha256:')[:24]}",
+        from_me=False,
+        phone=phone,
+        lid="",
+        push_name="",
+        text=labels[0],
+        occurred_at=_message_time(item),
+    )
+
+
 def parse_messages_upsert(data: Checked) -> Parsed:
     events, keys, ignored = [], [], ""
-    for item in data.items():
-        item = item.object()
+    for item in _upserted(data):
         key = item["key"].object()
         chat = key["remoteJid"].string()
         if _skipped_chat(chat):
@@ -143,7 +173,7 @@ def parse_messages_upsert(data: Checked) -> Parsed:
         if not text and not media_type:
             ignored = "no text or media"
             continue
-        message_id = key["id"].string(max_length=MESSAGE_ID)
+        message_id = key["id"].string(max_length=MESSAGE_ID) if "id" in key else _content_id(item)
         events.append(
             InboundMessage(
                 message_id=message_id,
@@ -160,6 +190,20 @@ def parse_messages_upsert(data: Checked) -> Parsed:
         )
         keys.append(f"message:{message_id}")
     return Parsed(event="", events=events, dedupe_key=_join(keys), ignored="" if events else ignored)
+
+
+def _upserted(data: Checked) -> list[Checked]:
+    """The messages of an upsert: `data` itself (an object or a list), or Baileys' `data.messages` list."""
+    if isinstance(data.value, dict) and "key" not in data and "messages" in data:
+        data = data["messages"]
+    return [item.object() for item in data.items()]
+
+
+def _content_id(item: Checked) -> str:
+    """A stable id for a message whose key has none: its chat, author, time and content."""
+    key = item["key"]
+    parts = (key.get("remoteJid").value, key.get("fromMe").value, item.get("messageTimestamp").value)
+    return "noid:" + _hash(*parts, item.get("message").value)[len("sha256:") :][:40]
 
 
 def parse_connection_update(data: Checked) -> Parsed:

@@ -13,14 +13,17 @@ from datetime import datetime
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from campaigns.queries import is_campaign_message
 from campaigns.tracking import apply_message_status as track_message_status
 from campaigns.tracking import record_opt_out, record_reply
 from contacts.models import Contact
 from contacts.opt_out import matching_keyword
 from contacts.services import contact_get_or_create
 from flows.engine import Media
+from flows.handoff import hand_off, sent_by_product
 from flows.history import record_unanswered_message
 from flows.inbound import handle_inbound_message
+from flows.models import Handoff
 from instances import services as instance_services
 from instances.models import WhatsAppInstance
 from webhooks.evolution.events import ConnectionChange, InboundMessage, MessageDeleted, MessageStatus
@@ -44,15 +47,21 @@ def apply_inbound_message(*, instance: WhatsAppInstance, event: InboundMessage, 
         organization=instance.organization, phone=event.phone, name="" if event.from_me else event.push_name
     )
     if event.from_me:
+        # Someone answered from the number's phone: a person has the contact now.
+        by_a_person = not sent_by_product(instance=instance, contact=contact, message_id=event.message_id)
+        if by_a_person and not is_campaign_message(instance=instance, contact=contact, message_id=event.message_id):
+            _record_history(instance=instance, contact=contact, event=event, outbound=True)
+            hand_off(contact=contact, instance=instance, reason=Handoff.Reason.PHONE)
+            return "handed_off"
         return _record_history(instance=instance, contact=contact, event=event, outbound=True)
     when = event.occurred_at or at
     transaction.on_commit(lambda: instance_services.record_reply(instance_id=instance.id))
-    replied = record_reply(instance=instance, contact=contact, at=when)
     policy = policy_for(organization_id=instance.organization_id)
     text = "" if event.media_type else event.text
     if keyword := matching_keyword(text, policy.opt_out):
         _record_history(instance=instance, contact=contact, event=event, outbound=False, at=when)
-        return opt_out(instance=instance, contact=contact, keyword=keyword, message_id=event.message_id)
+        return opt_out(instance=instance, contact=contact, keyword=keyword, message_id=event.message_id, at=when)
+    replied = record_reply(instance=instance, contact=contact, at=when)
     if contact.is_opted_out:
         _record_history(instance=instance, contact=contact, event=event, outbound=False, at=when)
         if keyword := matching_keyword(text, policy.opt_in):
@@ -71,9 +80,9 @@ def apply_inbound_message(*, instance: WhatsAppInstance, event: InboundMessage, 
     return "replied" if replied else f"flow_{outcome.reason}"
 
 
-def opt_out(*, instance: WhatsAppInstance, contact: Contact, keyword: str, message_id: str) -> str:
+def opt_out(*, instance: WhatsAppInstance, contact: Contact, keyword: str, message_id: str, at=None) -> str:
     """Opt the contact out (`campaigns.tracking.record_opt_out`) and confirm it when configured."""
-    result = record_opt_out(instance=instance, contact=contact, keyword=keyword, message_id=message_id)
+    result = record_opt_out(instance=instance, contact=contact, keyword=keyword, message_id=message_id, at=at)
     if result != "opted_out":
         return result
     confirmation = policy_for(organization_id=instance.organization_id).confirmation_text

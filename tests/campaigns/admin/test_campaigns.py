@@ -4,11 +4,13 @@ import json
 import re
 
 import pytest
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignLog, Execution, Recipient
 from campaigns.services.starting import start_campaign
+from flows.models import Flow, FlowMessage
 from tests.factories.campaigns import CampaignFactory, make_flow
 from tests.factories.contacts import ContactFactory
 from tests.factories.instances import WhatsAppInstanceFactory
@@ -46,7 +48,7 @@ def test_a_campaign_added_in_the_admin_is_created_by_the_service(client_, root, 
         ("another_flow", "flow"),
         ({"min_interval_seconds": "-1"}, "min_interval_seconds"),
         ({"interval_jitter_seconds": "-3"}, "interval_jitter_seconds"),
-        ({"variable_mapping": json.dumps({"customer_name": "{{contact.nome}}"})}, "variable_mapping"),
+        ({"variable_mapping": json.dumps({"customer_name": "{{contato.name}}"})}, "variable_mapping"),
         ({"variable_mapping": json.dumps({"customer_name": "{{contact.name"})}, "variable_mapping"),
         ("foreign_number", "whatsapp_number"),
         ("foreign_contacts", "audience_config"),
@@ -191,7 +193,7 @@ def test_start_asks_for_confirmation_with_the_audience_size_then_starts(client_,
 
     assert confirmation.status_code == 200
     assert confirmation.templates[0].name == "admin/campaigns/start_confirmation.html"
-    assert confirmation.context["rows"] == [(campaign, 3)]
+    assert confirmation.context["rows"] == [(campaign, 3, [])]
     assert '<td class="audience-size">3</td>' in confirmation.content.decode()
     assert not Execution.objects.exists()
 
@@ -216,6 +218,23 @@ def test_start_reports_a_refusal_and_starts_nothing(client_, org_a):
     assert not Execution.objects.exists()
     messages = [str(m) for m in client_.get(CHANGELIST).context["messages"]]
     assert messages == ["Velha: This campaign is archived and cannot start."]
+
+
+def test_a_placeholder_nothing_fills_shows_before_the_start_and_refuses_it(client_, org_a):
+    campaign = CampaignFactory(organization=org_a, name="Cobrança", variable_mapping={})
+    message = FlowMessage.objects.filter(subflow__flow=campaign.flow).first()
+    FlowMessage.objects.filter(id=message.id).update(text="Oi {{nome}}, {{contact.name}}")
+    Flow.objects.filter(id=campaign.flow_id).update(content_version=F("content_version") + 1)
+    campaign.refresh_from_db()
+
+    confirmation = action(client_, "start", [campaign])
+    response = action(client_, "start", [campaign], confirmed="1")
+
+    problem = f"Flow message {message.id} uses {{{{nome}}}}, which nothing fills"
+    assert problem in confirmation.content.decode()
+    assert response.status_code == 302 and not Execution.objects.exists()
+    messages = [str(m) for m in client_.get(CHANGELIST).context["messages"]]
+    assert len(messages) == 1 and messages[0].startswith(f"Cobrança: {problem}")
 
 
 def test_pause_resume_and_cancel(client_, org_a):

@@ -9,10 +9,10 @@ import time_machine
 
 from campaigns.models import Campaign, Execution, Recipient
 from contacts.models import Tag
+from flows.models import FlowMessage
 from tests.factories.campaigns import CampaignFactory, make_flow
 from tests.factories.contacts import ContactFactory
 from tests.support.automations import URL, example
-from tests.support.embedded import strftime_on_sqlite
 
 
 def test_it_creates_the_documented_example(alice_client, setup, org_a):
@@ -34,7 +34,7 @@ def test_it_creates_the_documented_example(alice_client, setup, org_a):
         ({"flow_id": "999999"}, "flow_id"),
         ({"chatbot_id": "999999"}, "chatbot_id"),
         ({"rate_limit_per_hour": -1}, "rate_limit_per_hour"),
-        ({"variable_mapping": {"customer_name": "{{contact.nome}}"}}, "variable_mapping"),
+        ({"variable_mapping": {"customer_name": "{{contato.name}}"}}, "variable_mapping"),
         ({"variable_mapping": {"customer_name": "{{contact.name"}}, "variable_mapping"),
         ({"audience_type": "segment", "audience_config": {"segment": {"field": "x", "op": "eq"}}}, "audience_config"),
     ],
@@ -204,12 +204,12 @@ def test_executions_of_a_campaign_are_listed(alice_client, org_a):
     assert body["count"] == 1 and body["results"][0]["flow_automation_id"] == campaign.id
 
 
-@strftime_on_sqlite
 def test_contact_created_at_and_a_csv_column_resolve(alice_client, setup, org_a):
     flow, instance, contacts = setup
     contacts[0].custom_fields = {"company": "ACME", "loyalty_points": "120"}
     contacts[0].save(update_fields=["custom_fields"])
     body = example(flow, instance, contacts)
+    FlowMessage.objects.filter(subflow__flow=flow).update(text="Olá {{company}}")
     body["variable_mapping"] = {
         "timestamp": "{{contact.created_at}}",
         "company": "{{contact.company}}",
@@ -235,16 +235,22 @@ def test_contact_created_at_and_a_csv_column_resolve(alice_client, setup, org_a)
     }
 
 
-def test_a_column_no_contact_has_is_an_unknown_variable(alice_client, setup):
+def test_a_column_no_contact_has_resolves_empty_and_is_reported_at_start(alice_client, setup):
+    flow, _instance, _contacts = setup
+    FlowMessage.objects.filter(subflow__flow=flow).update(text="Olá {{company}}")
     body = example(*setup)
     body["variable_mapping"] = {"company": "{{contact.company}}"}
-    unknown_column = alice_client.post(URL, body, format="json")
+    created = alice_client.post(URL, body, format="json")
     body["variable_mapping"] = {"bad": "{{contact.custom_fields}}"}
     bad_syntax = alice_client.post(URL, body, format="json")
 
-    assert unknown_column.status_code == 400 and bad_syntax.status_code == 400
-    assert "{{contact.company}}" in str(unknown_column.json()["variable_mapping"])
+    assert created.status_code == 201, created.json()
+    assert bad_syntax.status_code == 400
     assert "{{contact.custom_fields}}" in str(bad_syntax.json()["variable_mapping"])
+    started = alice_client.post(f"{URL}/{created.json()['id']}/start")
+    assert started.status_code == 202, started.json()
+    assert [(e["field"], e["missing"]) for e in started.json()["errors"]] == [("contact.company", 2)]
+    assert {r.variables["company"] for r in Recipient.objects.all()} == {""}
 
 
 def test_start_answers_the_old_fields_and_executions_count_live(alice_client, setup, alice):

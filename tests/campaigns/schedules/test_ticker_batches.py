@@ -15,7 +15,7 @@ from django.db import connection
 from campaigns import audience
 from campaigns.models import Campaign, CampaignLog, Execution, Recipient, Schedule, ScheduleRun
 from campaigns.schedules import services, ticker
-from tests.factories.campaigns import CampaignFactory, ExecutionFactory
+from tests.factories.campaigns import CampaignFactory, ExecutionFactory, make_flow
 from tests.factories.contacts import ContactFactory
 from tests.support.schedules import utc
 
@@ -37,7 +37,9 @@ def scenario(org) -> None:
         services.create_schedule(campaign=late, data=DAILY | {"catchup_window": 3600})
         clock.move_to("2025-11-03T11:00:00Z")
         plain = campaign(
-            "plain", variable_mapping={"who": "{{contact.name}}", "city": "{{contact.custom_fields.city}}"}
+            "plain",
+            flow=make_flow(org, "Olá {{who}} de {{city}}"),
+            variable_mapping={"who": "{{contact.name}}", "city": "{{contact.custom_fields.city}}"},
         )
         services.create_schedule(campaign=plain, data=DAILY)
         one = campaign("one contact", audience_type="custom", audience_config={"contact_ids": [ana.id]})

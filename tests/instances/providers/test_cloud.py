@@ -9,6 +9,7 @@ from instances.cloud_errors import BACKOFF, INSTANCE, RETRY, STOP_STEP, UNREACHA
 from instances.models import WhatsAppInstance
 from instances.providers import get_provider
 from instances.providers.base import ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
+from instances.providers.choices import Choice, Option
 from instances.providers.cloud import CloudRejected, CloudUnavailable
 from tests.factories.instances import CloudInstanceFactory, GosacInstanceFactory
 from tests.support.instances import flushed
@@ -217,3 +218,19 @@ def test_the_window_only_moves_forward(cloud):
 
     with time_machine.travel(now + timedelta(hours=23), tick=False):
         assert services.window_open(instance=cloud, phone=PHONE)
+
+
+def test_a_choice_of_three_is_reply_buttons_and_of_five_a_list_with_the_options_ids(cloud, fake_graph):
+    options = [Option(key=f"opt-{n}", label=f"Opção {n}") for n in "ABCDE"]
+    services.send_choice(instance=cloud, phone=PHONE, choice=Choice(prompt="Escolha:", options=tuple(options[:3])))
+    services.send_choice(instance=cloud, phone=PHONE, choice=Choice(prompt="Escolha:", options=tuple(options)))
+
+    buttons, listed = (r.json["interactive"] for r in fake_graph.sends)
+    assert buttons["type"] == "button"
+    assert [b["reply"] for b in buttons["action"]["buttons"]] == [
+        {"id": "opt-A", "title": "Opção A"},
+        {"id": "opt-B", "title": "Opção B"},
+        {"id": "opt-C", "title": "Opção C"},
+    ]
+    assert listed["type"] == "list"
+    assert [row["id"] for row in listed["action"]["sections"][0]["rows"]] == [f"opt-{n}" for n in "ABCDE"]
