@@ -9,24 +9,21 @@ application failed stays `failed` and `retry_unapplied()` applies it again.
 """
 
 import logging
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns.tracking import NotRecordedYet
-from config import logfmt, metrics
+from config import metrics
 from webhooks.cloud.parser import parse_item, split
 from webhooks.cloud.routing import apply
-from webhooks.intake import UNAPPLIED, finish, measure_applied
+from webhooks.intake import apply_stored, unapplied_ids
 from webhooks.models import WebhookEvent
 from webhooks.store import store
 
 logger = logging.getLogger(__name__)
 
 PROVIDER = WebhookEvent.Provider.CLOUD
-DEFERRED = "deferred"
 
 
 def receive(*, instance, payload) -> dict:
@@ -64,48 +61,17 @@ def receive(*, instance, payload) -> dict:
 
 def apply_event(*, event_id: int) -> str:
     """Apply a stored Cloud API event once; returns its result ("failed" when it raised, kept for retry)."""
-    try:
-        with transaction.atomic():
-            event = (
-                WebhookEvent.objects.select_for_update(of=("self",))
-                .select_related("instance__organization")
-                .filter(id=event_id, provider=PROVIDER, status__in=UNAPPLIED)
-                .first()
-            )
-            if event is None:
-                return WebhookEvent.objects.filter(id=event_id).values_list("result", flat=True).first() or "gone"
-            with logfmt.bound(organization_id=event.organization_id, instance_id=event.instance_id):
-                result = apply(instance=event.instance, event=parse_item(event.payload), at=event.received_at)[:64]
-            finish(event_id, status=WebhookEvent.Status.APPLIED, result=result)
-            measure_applied(event.event, result, event.received_at)
-        return result
-    except NotRecordedYet as exc:
-        logger.info("cloud webhook event %s deferred: %s", event_id, exc)
-        finish(event_id, status=WebhookEvent.Status.FAILED, result=DEFERRED, error=str(exc))
-        return DEFERRED
-    except Exception as exc:
-        logger.exception("cloud webhook event %s failed to apply", event_id)
-        finish(event_id, status=WebhookEvent.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
-        return "failed"
+    return apply_stored(
+        event_id,
+        providers=[PROVIDER],
+        apply=lambda event: apply(instance=event.instance, event=parse_item(event.payload), at=event.received_at),
+    )
 
 
 def retry_unapplied(*, older_than_seconds: float | None = None, limit: int = 500) -> dict[str, int]:
     """Apply Cloud API events left pending (a lost task) or failed (under the attempt limit)."""
-    if older_than_seconds is None:
-        older_than_seconds = settings.WEBHOOKS_RETRY_AFTER_SECONDS
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    ids = (
-        WebhookEvent.objects.filter(
-            provider=PROVIDER,
-            status__in=UNAPPLIED,
-            received_at__lt=cutoff,
-            attempts__lt=settings.WEBHOOKS_MAX_ATTEMPTS,
-        )
-        .order_by("received_at")
-        .values_list("id", flat=True)[:limit]
-    )
     results: dict[str, int] = {}
-    for event_id in list(ids):
+    for event_id in unapplied_ids(providers=[PROVIDER], older_than_seconds=older_than_seconds, limit=limit):
         result = apply_event(event_id=event_id)
         results[result] = results.get(result, 0) + 1
     return results

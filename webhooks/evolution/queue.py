@@ -15,18 +15,15 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from campaigns.tracking import NotRecordedYet
-from config import logfmt, metrics
 from core.redis import get_redis, key
 from webhooks.evolution.parser import parse
 from webhooks.evolution.routing import apply
-from webhooks.intake import UNAPPLIED, finish, measure_applied
+from webhooks.intake import UNAPPLIED, apply_stored, finish, measure_applied, unapplied_ids
 from webhooks.models import WebhookEvent
 from webhooks.wakeup import drain_key
 
 logger = logging.getLogger(__name__)
 
-DEFERRED = "deferred"  # kept for the retry of unapplied events (`campaigns.tracking.NotRecordedYet`)
 CONNECTION = "connection.update"
 # The rows this queue applies (the Cloud API's have their own, `webhooks.cloud.intake`).
 PROVIDERS = [WebhookEvent.Provider.EVOLUTION, WebhookEvent.Provider.SANDBOX]
@@ -34,40 +31,20 @@ PROVIDERS = [WebhookEvent.Provider.EVOLUTION, WebhookEvent.Provider.SANDBOX]
 
 def apply_event(*, event_id: int) -> str:
     """Apply a stored event once; returns its result ("failed" when it raised, kept for retry)."""
-    row = WebhookEvent.objects.filter(id=event_id).values_list("event", "instance_id").first()
+    row = WebhookEvent.objects.filter(id=event_id).values_list("event", "instance_id", "provider").first()
     if row is None:
         return "gone"
-    if row[0] == CONNECTION:
+    if row[0] == CONNECTION and row[2] in PROVIDERS:
         return settle_connection(instance_id=row[1])
-    try:
-        with transaction.atomic():
-            event = (
-                WebhookEvent.objects.select_for_update(of=("self",))
-                .select_related("instance__organization")
-                .filter(id=event_id, status__in=UNAPPLIED)
-                .first()
-            )
-            if event is None:
-                return WebhookEvent.objects.filter(id=event_id).values_list("result", flat=True).first() or "gone"
-            with logfmt.bound(organization_id=event.organization_id, instance_id=event.instance_id):
-                results = [
-                    apply(instance=event.instance, event=parsed, at=event.received_at)
-                    for parsed in parse(event.payload, url_event=event.event).events
-                ]
-            result = ",".join(dict.fromkeys(results))[:64]
-            finish(event_id, status=WebhookEvent.Status.APPLIED, result=result)
-            measure_applied(event.event, result, event.received_at)
-        return result
-    except NotRecordedYet as exc:
-        metrics.WEBHOOK_EVENTS.labels(row[0], DEFERRED).inc()
-        logger.info("webhook event %s deferred: %s", event_id, exc)
-        finish(event_id, status=WebhookEvent.Status.FAILED, result=DEFERRED, error=str(exc))
-        return DEFERRED
-    except Exception as exc:
-        metrics.WEBHOOK_EVENTS.labels(row[0], "failed").inc()
-        logger.exception("webhook event %s failed to apply", event_id)
-        finish(event_id, status=WebhookEvent.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
-        return "failed"
+    return apply_stored(event_id, providers=PROVIDERS, apply=_apply_row)
+
+
+def _apply_row(event: WebhookEvent) -> str:
+    results = [
+        apply(instance=event.instance, event=parsed, at=event.received_at)
+        for parsed in parse(event.payload, url_event=event.event).events
+    ]
+    return ",".join(dict.fromkeys(results))
 
 
 def settle_connection(*, instance_id: int) -> str:
@@ -166,20 +143,7 @@ def _settle_key(instance_id: int) -> str:
 
 def retry_unapplied(*, older_than_seconds: float | None = None, limit: int = 500) -> dict[str, int]:
     """Apply events left pending (a lost task) or failed (under the attempt limit); returns the results."""
-    if older_than_seconds is None:
-        older_than_seconds = settings.WEBHOOKS_RETRY_AFTER_SECONDS
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    ids = list(
-        WebhookEvent.objects.filter(
-            provider__in=PROVIDERS,
-            status__in=UNAPPLIED,
-            received_at__lt=cutoff,
-            attempts__lt=settings.WEBHOOKS_MAX_ATTEMPTS,
-        )
-        .order_by("received_at")
-        .values_list("id", flat=True)[:limit]
-    )
-    return replay(event_ids=ids)
+    return replay(event_ids=unapplied_ids(providers=PROVIDERS, older_than_seconds=older_than_seconds, limit=limit))
 
 
 def replay(*, event_ids, force: bool = False) -> dict[str, int]:
