@@ -13,6 +13,17 @@ from instances.api import CLOUD_REQUIRED, CLOUD_SECRET_FIELDS, SECRET_FIELDS, Te
 from instances.models import WhatsAppInstance
 
 
+def secret_field(label, help_text="") -> forms.CharField:
+    """A key typed, never shown again (the form renders no value; blank keeps the stored one)."""
+    return forms.CharField(
+        label=capfirst(label),
+        required=False,
+        widget=UnfoldAdminPasswordWidget(render_value=False),
+        strip=True,
+        help_text=help_text,
+    )
+
+
 class WhatsAppInstanceForm(forms.ModelForm):
     """Keys are write-only: the form never renders them, and a blank field keeps the stored key."""
 
@@ -24,36 +35,14 @@ class WhatsAppInstanceForm(forms.ModelForm):
         # The theme's widgets: Django's plain inputs have no border in it (these fields looked absent).
         widget=UnfoldAdminURLInputWidget,
     )
-    api_key = forms.CharField(
-        label=capfirst(_("API key")), required=False, widget=UnfoldAdminPasswordWidget(render_value=False), strip=True
+    api_key = secret_field(_("API key"))
+    integration_key = secret_field(_("integration key"))
+    cloud_access_token = secret_field(
+        _("access token"), _("Cloud API: the system user's permanent token (Meta Business Settings)")
     )
-    integration_key = forms.CharField(
-        label=capfirst(_("integration key")),
-        required=False,
-        widget=UnfoldAdminPasswordWidget(render_value=False),
-        strip=True,
-    )
-
-    cloud_access_token = forms.CharField(
-        label=capfirst(_("access token")),
-        required=False,
-        widget=UnfoldAdminPasswordWidget(render_value=False),
-        strip=True,
-        help_text=_("Cloud API: the system user's permanent token (Meta Business Settings)"),
-    )
-    cloud_app_secret = forms.CharField(
-        label=capfirst(_("app secret")),
-        required=False,
-        widget=UnfoldAdminPasswordWidget(render_value=False),
-        strip=True,
-        help_text=_("Cloud API: the Meta app's secret; it signs the webhooks"),
-    )
-    cloud_verify_token = forms.CharField(
-        label=capfirst(_("webhook verify token")),
-        required=False,
-        widget=UnfoldAdminPasswordWidget(render_value=False),
-        strip=True,
-        help_text=_("Cloud API: any text you also type in the Meta app's webhook settings"),
+    cloud_app_secret = secret_field(_("app secret"), _("Cloud API: the Meta app's secret; it signs the webhooks"))
+    cloud_verify_token = secret_field(
+        _("webhook verify token"), _("Cloud API: any text you also type in the Meta app's webhook settings")
     )
 
     class Meta:

@@ -273,7 +273,12 @@ class WhatsAppInstanceAdmin(TenantAdmin):
     def webhook_url(self, obj):
         return services.webhook_url(obj) if obj.pk else ""
 
-    def _each(self, request, queryset, call, done_message):
+    def _each(self, request, queryset, call, done_message, *, only=None, only_message=""):
+        """`call` each number, saying how it went; with `only`, numbers of other providers are skipped, said."""
+        if only is not None:
+            for instance in queryset.exclude(provider=only):
+                self.message_user(request, only_message % {"instance": instance}, messages.WARNING)
+            queryset = queryset.filter(provider=only)
         for instance in queryset:
             try:
                 detail = call(instance)
@@ -293,26 +298,24 @@ class WhatsAppInstanceAdmin(TenantAdmin):
 
     @admin.action(description=_("Configure webhook (Evolution)"), permissions=["change"])
     def configure_webhook(self, request, queryset):
-        others = queryset.exclude(provider=WhatsAppInstance.Provider.EVOLUTION)
-        for instance in others:
-            self.message_user(request, _("%(instance)s: only Evolution instances.") % {"instance": instance}, "warning")
         self._each(
             request,
-            queryset.filter(provider=WhatsAppInstance.Provider.EVOLUTION),
+            queryset,
             lambda instance: services.configure_webhook(instance=instance),
             _("%(instance)s: webhook set to %(detail)s."),
+            only=WhatsAppInstance.Provider.EVOLUTION,
+            only_message=_("%(instance)s: only Evolution instances."),
         )
 
     @admin.action(description=_("Sync message templates (Cloud API)"), permissions=["change"])
     def sync_message_templates(self, request, queryset):
-        others = queryset.exclude(provider=WhatsAppInstance.Provider.CLOUD)
-        for instance in others:
-            self.message_user(request, _("%(instance)s: only Cloud API numbers.") % {"instance": instance}, "warning")
         self._each(
             request,
-            queryset.filter(provider=WhatsAppInstance.Provider.CLOUD),
+            queryset,
             lambda instance: templates.sync_templates(instance=instance),
             _("%(instance)s: %(detail)s templates synced."),
+            only=WhatsAppInstance.Provider.CLOUD,
+            only_message=_("%(instance)s: only Cloud API numbers."),
         )
 
     @admin.action(description=_("Send test message"), permissions=["change"])
