@@ -30,7 +30,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, F, Func, Value
+from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -174,23 +174,14 @@ class Batch:
         """Note durably that the recipient's request may leave now; refuse if its claim was taken back."""
         if recipient.id in self.marked:
             return
-        claim = Recipient.objects.filter(id=recipient.id, status=Recipient.Status.SENDING)
-        if recipient.claimed_at is not None:
-            claim = claim.filter(claimed_at=recipient.claimed_at)
         if connection.vendor == "postgresql":
-            # Committed without waiting for the disk, in the same one statement: the mark must
-            # outlive this worker, which it does; only PostgreSQL itself crashing in the next
-            # ~0.6 s (3 x wal_writer_delay) could lose it, and with it the doubt (one re-send).
-            claim = claim.alias(
-                asynchronous=Func(
-                    Value("synchronous_commit"),
-                    Value("off"),
-                    Value(True),
-                    function="set_config",
-                    output_field=CharField(),
-                )
-            ).filter(asynchronous="off")
-        if not claim.update(attempted_at=timezone.now()):
+            marked = _mark_on_postgresql(recipient)
+        else:
+            claim = Recipient.objects.filter(id=recipient.id, status=Recipient.Status.SENDING)
+            if recipient.claimed_at is not None:
+                claim = claim.filter(claimed_at=recipient.claimed_at)
+            marked = claim.update(attempted_at=timezone.now())
+        if not marked:
             self.lost.add(recipient.id)
             raise ClaimLost(recipient.id)
         self.marked.add(recipient.id)
@@ -343,3 +334,20 @@ def _end(recipient, status, error, campaign, execution, instance) -> str:
         details={"error_type": type(error).__name__},
     )
     return FAILED if failed else UNKNOWN
+
+
+# One statement a send, on the hot path: written out rather than built by the ORM each time (the
+# building cost twice the round trip). Committed without waiting for the disk, in the same
+# statement: the mark must outlive this worker, which it does; only PostgreSQL itself crashing in
+# the next ~0.6 s (3 x wal_writer_delay) could lose it, and with it the doubt (one re-send).
+_MARK_SQL = (
+    "UPDATE campaigns_recipient SET attempted_at = %s WHERE id = %s AND status = 'sending'"
+    " AND (%s::timestamptz IS NULL OR claimed_at = %s::timestamptz)"
+    " AND set_config('synchronous_commit', 'off', true) = 'off'"
+)
+
+
+def _mark_on_postgresql(recipient: Recipient) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(_MARK_SQL, [timezone.now(), recipient.id, recipient.claimed_at, recipient.claimed_at])
+        return cursor.rowcount
